@@ -1,0 +1,1 @@
+"""The document store: DynamoDB's data model and semantics on pluggable backends."""

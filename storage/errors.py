@@ -1,0 +1,134 @@
+"""Errors raised by the document store.
+
+Every error has a stable ``code`` named exactly like DynamoDB's error type, so a user
+who knows DynamoDB recognises it and the HTTP layers can map it without guessing.
+Messages are safe to show to a client: they never contain SQL, file paths or values
+of other users' items.
+
+    StorageError
+    ├── ValidationError                  ValidationException
+    ├── ConditionalCheckFailedError      ConditionalCheckFailedException
+    ├── TransactionCanceledError         TransactionCanceledException
+    ├── TransactionConflictError         TransactionConflictException
+    ├── IdempotentParameterMismatchError IdempotentParameterMismatchException
+    ├── ResourceNotFoundError            ResourceNotFoundException
+    ├── ResourceInUseError               ResourceInUseException
+    ├── LimitExceededError               LimitExceededException
+    └── StorageUnavailableError          InternalServerError
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+__all__ = [
+    "CancellationReason",
+    "ConditionalCheckFailedError",
+    "IdempotentParameterMismatchError",
+    "LimitExceededError",
+    "ResourceInUseError",
+    "ResourceNotFoundError",
+    "StorageError",
+    "StorageUnavailableError",
+    "TransactionCanceledError",
+    "TransactionConflictError",
+    "ValidationError",
+]
+
+
+class StorageError(Exception):
+    """Root of every error the store raises on purpose."""
+
+    code: ClassVar[str] = "InternalServerError"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationError(StorageError):
+    """The request is malformed: bad expression, bad type, limit exceeded, ..."""
+
+    code = "ValidationException"
+
+
+class ConditionalCheckFailedError(StorageError):
+    """A ConditionExpression evaluated to false.
+
+    ``item`` holds the current item when the caller asked for it with
+    ReturnValuesOnConditionCheckFailure=ALL_OLD, else None.
+    """
+
+    code = "ConditionalCheckFailedException"
+
+    def __init__(
+        self, message: str = "The conditional request failed", item: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.item = item
+
+
+@dataclass(frozen=True)
+class CancellationReason:
+    """Why one item of a transaction was not applied (DynamoDB CancellationReasons).
+
+    ``code`` is ``"None"`` for items that were fine, else e.g. ``"ConditionalCheckFailed"``,
+    ``"ValidationError"`` or ``"TransactionConflict"``, as DynamoDB names them.
+    """
+
+    code: str = "None"
+    message: str | None = None
+    item: dict[str, Any] | None = None
+
+
+class TransactionCanceledError(StorageError):
+    """A transaction was cancelled; ``reasons`` has one entry per item, in request order."""
+
+    code = "TransactionCanceledException"
+
+    def __init__(self, reasons: list[CancellationReason]) -> None:
+        codes = ", ".join(r.code for r in reasons)
+        super().__init__(
+            f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]"
+        )
+        self.reasons = reasons
+
+
+class TransactionConflictError(StorageError):
+    """Another transaction touched the same item at the same moment."""
+
+    code = "TransactionConflictException"
+
+
+class IdempotentParameterMismatchError(StorageError):
+    """A ClientRequestToken was reused with different parameters."""
+
+    code = "IdempotentParameterMismatchException"
+
+
+class ResourceNotFoundError(StorageError):
+    """The table or index does not exist."""
+
+    code = "ResourceNotFoundException"
+
+
+class ResourceInUseError(StorageError):
+    """The table already exists (or is being changed)."""
+
+    code = "ResourceInUseException"
+
+
+class LimitExceededError(StorageError):
+    """Too many tables or indexes."""
+
+    code = "LimitExceededException"
+
+
+class StorageUnavailableError(StorageError):
+    """The backend failed in a way the caller cannot fix (disk full, file unreadable).
+
+    The message is generic; the cause is chained for the log.
+    """
+
+    code = "InternalServerError"
