@@ -1,0 +1,60 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+# Both create .venv when it is missing and install what they need; a second run only
+# re-installs when pyproject.toml (or tests/package.json) changed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NODE_STAMP := tests/node_modules/.installed
+
+.PHONY: run test setup lint typecheck check-imports unit integration bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -qq --upgrade pip
+	$(BIN)/python -m pip install -qq -e '.[dev]'
+	touch $@
+
+NODE_DEPS :=
+ifneq ($(wildcard tests/package.json),)
+NODE_DEPS := $(NODE_STAMP)
+$(NODE_STAMP): tests/package.json $(wildcard tests/package-lock.json)
+	npm ci --prefix tests --no-audit --no-fund --loglevel=error
+	touch $@
+endif
+
+setup: $(STAMP) $(NODE_DEPS)
+
+## run: the whole stack on this machine (embedded Temporal, worker, API, example app)
+run: setup
+	BAAS_APP=$${BAAS_APP:-examples.board:app} $(BIN)/baas dev
+
+## test: format check, lint, types, import contracts, then unit and integration tests
+test: setup lint typecheck check-imports
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+check-imports: setup
+	$(BIN)/lint-imports
+
+unit: setup
+	$(BIN)/pytest tests/unit
+
+integration: setup
+	$(BIN)/pytest tests/integration
+
+## bench: every benchmark in bench/, each beside its baseline
+bench: setup
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .baas tests/node_modules .pytest_cache .mypy_cache .ruff_cache

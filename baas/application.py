@@ -1,0 +1,64 @@
+"""The application declaration: what a developer's module hands to baas.
+
+An application is a Python module with an :class:`App` in it; ``BAAS_APP`` names it as
+``module:attribute`` (for example ``examples.board:app``). The App collects what the
+module declares — for now Temporal workflows and activities; models, functions,
+triggers and schedules attach here as they are built — and the API and worker are
+assembled from it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from baas.errors import AppLoadError
+
+__all__ = ["App", "load_app"]
+
+_W = TypeVar("_W", bound=type)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class App:
+    """One application: a name and the things it declares."""
+
+    def __init__(self, name: str) -> None:
+        if not name or not name.replace("-", "").replace("_", "").isalnum():
+            raise AppLoadError(f"app name must be letters, digits, '-' or '_', got {name!r}")
+        self.name = name
+        self.workflows: list[type] = []
+        self.activities: list[Callable[..., Any]] = []
+
+    def workflow(self, cls: _W) -> _W:
+        """Register a Temporal workflow class (decorate it with ``@workflow.defn`` first)."""
+        self.workflows.append(cls)
+        return cls
+
+    def activity(self, fn: _F) -> _F:
+        """Register a Temporal activity (decorated with ``@activity.defn``)."""
+        self.activities.append(fn)
+        return fn
+
+    def __repr__(self) -> str:
+        return f"App({self.name!r})"
+
+
+def load_app(ref: str) -> App:
+    """Import ``module:attribute`` from the current directory and return the App there."""
+    module_name, _, attribute = ref.partition(":")
+    # Like uvicorn: the application lives in the developer's project, not site-packages.
+    cwd = str(Path.cwd())
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise AppLoadError(f"BAAS_APP: cannot import module {module_name!r}: {exc}") from exc
+    app = getattr(module, attribute, None)
+    if not isinstance(app, App):
+        raise AppLoadError(f"BAAS_APP: {ref!r} is not a baas App (found {type(app).__name__})")
+    return app

@@ -1,0 +1,150 @@
+"""Settings: the one place that reads the environment.
+
+Every knob is a ``BAAS_*`` environment variable. :func:`Settings.from_env` parses and
+validates them once; everything else receives the frozen :class:`Settings` (or the part
+it needs) through its constructor. An invalid value raises :class:`SettingsError` whose
+message names the variable, so a typo is caught at start-up, not at first use.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from baas.errors import SettingsError
+
+__all__ = ["Environment", "Settings"]
+
+Environment = Literal["dev", "prod"]
+_T = TypeVar("_T")
+
+_APP_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+_HOST_PORT = re.compile(r"^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with the defaults of a laptop (``baas dev``).
+
+    ``temporal_address`` None means "start the embedded Temporal dev server on
+    ``temporal_port``"; set it to reach an existing server or cluster instead.
+    """
+
+    app: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path(".baas")
+    temporal_address: str | None = None
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    temporal_namespace: str = "default"
+    task_queue: str = "baas"
+    env: Environment = "dev"
+    log_level: str = "INFO"
+    cors_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_dev(self) -> bool:
+        """Dev conveniences (readable logs, embedded Temporal UI link) are on."""
+        return self.env == "dev"
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite file of the embedded document store."""
+        return self.data_dir / "baas.sqlite3"
+
+    @property
+    def temporal_db_path(self) -> Path:
+        """The embedded Temporal dev server's own state file."""
+        return self.data_dir / "temporal.sqlite3"
+
+    @property
+    def temporal_target(self) -> str:
+        """Where clients and workers connect: the configured address or the embedded server."""
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``BAAS_*`` variables (``os.environ`` by default)."""
+        env = os.environ if environ is None else environ
+        reader = _Reader(env)
+        return cls(
+            app=reader.get("BAAS_APP", _app_ref, None),
+            host=reader.get("BAAS_HOST", _non_empty, cls.host),
+            port=reader.get("BAAS_PORT", _port, cls.port),
+            data_dir=reader.get("BAAS_DATA_DIR", _path, cls.data_dir),
+            temporal_address=reader.get("BAAS_TEMPORAL_ADDRESS", _host_port, None),
+            temporal_port=reader.get("BAAS_TEMPORAL_PORT", _port, cls.temporal_port),
+            temporal_ui_port=reader.get("BAAS_TEMPORAL_UI_PORT", _port, cls.temporal_ui_port),
+            temporal_namespace=reader.get("BAAS_TEMPORAL_NAMESPACE", _non_empty, "default"),
+            task_queue=reader.get("BAAS_TASK_QUEUE", _non_empty, "baas"),
+            env=reader.get("BAAS_ENV", _environment, "dev"),
+            log_level=reader.get("BAAS_LOG_LEVEL", _log_level, "INFO"),
+            cors_origins=reader.get("BAAS_CORS_ORIGINS", _csv, ()),
+        )
+
+
+class _Reader:
+    """Reads one variable at a time and names it in any error."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def get(self, name: str, parse: Callable[[str], _T], default: _T) -> _T:
+        raw = self._environ.get(name)
+        if raw is None or raw.strip() == "":
+            return default
+        try:
+            return parse(raw.strip())
+        except ValueError as exc:
+            raise SettingsError(f"{name}: {exc}") from None
+
+
+def _non_empty(raw: str) -> str:
+    return raw
+
+
+def _port(raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise ValueError(f"expected a port number from 1 to 65535, got {raw!r}")
+    return int(raw)
+
+
+def _path(raw: str) -> Path:
+    return Path(raw)
+
+
+def _app_ref(raw: str) -> str:
+    if not _APP_REF.match(raw):
+        raise ValueError(f"expected 'module:attribute' (e.g. examples.board:app), got {raw!r}")
+    return raw
+
+
+def _host_port(raw: str) -> str:
+    if not _HOST_PORT.match(raw) or not 1 <= int(raw.rsplit(":", 1)[1]) <= 65535:
+        raise ValueError(f"expected 'host:port' (e.g. 127.0.0.1:7233), got {raw!r}")
+    return raw
+
+
+def _environment(raw: str) -> Environment:
+    if raw == "dev":
+        return "dev"
+    if raw == "prod":
+        return "prod"
+    raise ValueError(f"expected 'dev' or 'prod', got {raw!r}")
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in _LOG_LEVELS:
+        raise ValueError(f"expected one of {', '.join(_LOG_LEVELS)}, got {raw!r}")
+    return level
+
+
+def _csv(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())

@@ -1,0 +1,91 @@
+"""The one table that turns errors into HTTP answers.
+
+Domain packages raise their own errors (``storage.errors``, ``auth.errors`` ...) and know
+nothing of HTTP. Here each error class maps to a status; the body always has the same
+shape, with only safe fields::
+
+    {"error": {"code": "...", "message": "...", "request_id": "..."}}
+
+Anything unmapped is a bug: the client gets a generic 500 with the request id, and the
+traceback goes to the log only.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from storage import errors as storage_errors
+
+__all__ = ["error_response", "exception_handlers", "status_for"]
+
+_log = logging.getLogger("baas.errors")
+
+# Looked up along the class hierarchy (most specific first), like Starlette's handlers.
+_STATUS: dict[type[Exception], int] = {
+    storage_errors.ValidationError: 400,
+    storage_errors.ConditionalCheckFailedError: 400,
+    storage_errors.TransactionCanceledError: 400,
+    storage_errors.TransactionConflictError: 400,
+    storage_errors.IdempotentParameterMismatchError: 400,
+    storage_errors.ResourceNotFoundError: 400,
+    storage_errors.ResourceInUseError: 400,
+    storage_errors.LimitExceededError: 400,
+    storage_errors.StorageError: 500,
+}
+
+
+def status_for(exc: Exception) -> int | None:
+    """The HTTP status for a domain error, or None when it is not one we know."""
+    for cls in type(exc).__mro__:
+        if cls in _STATUS:
+            return _STATUS[cls]
+    return None
+
+
+def error_response(request: Request, status: int, code: str, message: str) -> JSONResponse:
+    """The single error shape of the HTTP API."""
+    request_id = request.scope.get("state", {}).get("request_id")
+    return JSONResponse(
+        {"error": {"code": code, "message": message, "request_id": request_id}},
+        status_code=status,
+    )
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, HTTPException):  # pragma: no cover (registered for it only)
+        return await _unexpected(request, exc)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    response = error_response(request, exc.status_code, code, str(exc.detail))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _domain(request: Request, exc: Exception) -> Response:
+    status = status_for(exc)
+    if status is None or status >= 500:
+        return await _unexpected(request, exc)
+    return error_response(request, status, getattr(exc, "code", "error"), str(exc))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    _log.error("unhandled error", exc_info=exc)
+    return error_response(
+        request,
+        500,
+        "internal_error",
+        "Internal server error; quote the request id to the operator.",
+    )
+
+
+# Domain roots are registered by class so expected errors are answered without being
+# re-raised and logged as crashes; `Exception` is Starlette's last-resort (500) slot.
+exception_handlers = {
+    HTTPException: _http_exception,
+    storage_errors.StorageError: _domain,
+    Exception: _unexpected,
+}

@@ -1,0 +1,81 @@
+"""Request ids: every HTTP request and WebSocket gets one.
+
+A well-formed ``X-Request-Id`` from the client (or a proxy) is kept, anything else is
+replaced by a fresh id. The id is echoed in the response header, attached to every log
+line written while the request runs, and quoted in masked 500 errors, so an operator
+can find the detail a client was not shown.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from baas.logs import request_id_var
+
+__all__ = ["RequestIdMiddleware", "new_request_id"]
+
+_log = logging.getLogger("baas.request")
+_VALID_ID = re.compile(rb"^[A-Za-z0-9._-]{8,64}$")
+_HEADER = b"x-request-id"
+
+
+def new_request_id() -> str:
+    """A fresh, unguessable request id."""
+    return uuid.uuid4().hex
+
+
+class RequestIdMiddleware:
+    """Pure ASGI middleware (no body buffering, works for streaming and WebSockets)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming_id(scope) or new_request_id()
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((_HEADER, request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if scope["type"] == "http":
+                # The path only, never the query string: it may carry codes or tokens.
+                _log.info(
+                    "%s %s %d",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
+            request_id_var.reset(token)
+
+
+def _incoming_id(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == _HEADER and _VALID_ID.match(value):
+            return str(value.decode("ascii"))
+    return None

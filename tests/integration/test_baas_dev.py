@@ -1,0 +1,132 @@
+"""``baas dev`` as a user runs it: a real subprocess with a real Temporal dev server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.client import Client
+
+from tests.support import descendants, free_port, is_alive, port_accepts
+
+ROOT = Path(__file__).resolve().parents[2]
+BAAS = Path(sys.executable).parent / "baas"
+
+
+def _env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BAAS_")}
+    env.update(
+        BAAS_APP="examples.board:app",
+        BAAS_DATA_DIR=str(tmp_path / "data"),
+        BAAS_PORT=str(free_port()),
+        BAAS_TEMPORAL_PORT=str(free_port()),
+        BAAS_TEMPORAL_UI_PORT=str(free_port()),
+    )
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture
+def dev(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
+    env = _env(tmp_path)
+    process = subprocess.Popen(
+        [str(BAAS), "dev"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield process, env
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[str], within: float = 60) -> httpx.Response:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "baas dev exited before it was healthy"
+        try:
+            response = httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            response = None
+        if response is not None and response.status_code == 200:
+            return response
+        time.sleep(0.1)
+    raise AssertionError("baas dev never answered 200 on /healthz")
+
+
+async def _ping(address: str, task_queue: str) -> str:
+    client = await Client.connect(address)
+    return await client.execute_workflow(
+        "baas.Ping", "hello", id=f"ping-{uuid.uuid4()}", task_queue=task_queue
+    )
+
+
+def test_dev_serves_runs_workflows_and_stops_without_leftovers(
+    dev: tuple[subprocess.Popen[str], dict[str, str]],
+) -> None:
+    process, env = dev
+    ports = [int(env[k]) for k in ("BAAS_PORT", "BAAS_TEMPORAL_PORT", "BAAS_TEMPORAL_UI_PORT")]
+    health = _wait_healthy(f"http://127.0.0.1:{env['BAAS_PORT']}/healthz", process)
+
+    assert health.json()["checks"]["temporal"] == {"status": "ok"}
+    assert len(health.headers["x-request-id"]) >= 8
+    # The worker inside baas dev answers a workflow started from outside.
+    reply = asyncio.run(_ping(f"127.0.0.1:{env['BAAS_TEMPORAL_PORT']}", "baas"))
+    assert reply == "hello"
+    children = descendants(process.pid)
+    assert children, "the embedded Temporal server should be a child process"
+    assert all(port_accepts(port) for port in ports)
+
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+
+    assert process.returncode == 0, err
+    assert "http://127.0.0.1:" in out
+    assert "Traceback" not in err
+    leftovers = {pid for pid in children if is_alive(pid)}
+    assert not leftovers, f"processes left behind: {leftovers}"
+    assert not any(port_accepts(port) for port in ports)
+
+
+def test_dev_refuses_a_taken_port_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        env = _env(tmp_path, BAAS_PORT=str(taken))
+        result = subprocess.run(
+            [str(BAAS), "dev"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        f"baas: port {taken} on 127.0.0.1 is already in use (set BAAS_PORT to use another)"
+    ]
+    assert not (tmp_path / "data" / "temporal.sqlite3").exists(), "nothing should have started"
+
+
+def test_dev_refuses_a_bad_setting_naming_the_variable(tmp_path: Path) -> None:
+    env = _env(tmp_path, BAAS_PORT="eighty")
+    result = subprocess.run(
+        [str(BAAS), "dev"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "baas: BAAS_PORT: expected a port number from 1 to 65535, got 'eighty'"
+    ]

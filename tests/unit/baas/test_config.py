@@ -1,0 +1,80 @@
+from pathlib import Path
+
+import pytest
+
+from baas.config import Settings
+from baas.errors import SettingsError
+
+
+def test_defaults_are_a_laptop() -> None:
+    settings = Settings.from_env({})
+    assert settings.host == "127.0.0.1"
+    assert settings.port == 8000
+    assert settings.data_dir == Path(".baas")
+    assert settings.temporal_address is None
+    assert settings.temporal_target == "127.0.0.1:7233"
+    assert (settings.temporal_port, settings.temporal_ui_port) == (7233, 8233)
+    assert settings.env == "dev"
+    assert settings.is_dev
+    assert settings.app is None
+
+
+def test_every_variable_is_read() -> None:
+    settings = Settings.from_env(
+        {
+            "BAAS_APP": "examples.board:app",
+            "BAAS_HOST": "0.0.0.0",
+            "BAAS_PORT": "9000",
+            "BAAS_DATA_DIR": "/var/lib/baas",
+            "BAAS_TEMPORAL_ADDRESS": "temporal.internal:7233",
+            "BAAS_TEMPORAL_PORT": "7300",
+            "BAAS_TEMPORAL_UI_PORT": "8300",
+            "BAAS_ENV": "prod",
+            "BAAS_LOG_LEVEL": "debug",
+            "BAAS_CORS_ORIGINS": "https://a.example, https://b.example",
+        }
+    )
+    assert settings.app == "examples.board:app"
+    assert settings.host == "0.0.0.0"
+    assert settings.port == 9000
+    assert settings.database_path == Path("/var/lib/baas/baas.sqlite3")
+    assert settings.temporal_target == "temporal.internal:7233"
+    assert (settings.temporal_port, settings.temporal_ui_port) == (7300, 8300)
+    assert not settings.is_dev
+    assert settings.log_level == "DEBUG"
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
+
+
+def test_blank_values_mean_default() -> None:
+    assert Settings.from_env({"BAAS_PORT": "  ", "BAAS_TEMPORAL_ADDRESS": ""}) == Settings()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("BAAS_PORT", "eighty"),
+        ("BAAS_PORT", "0"),
+        ("BAAS_PORT", "70000"),
+        ("BAAS_PORT", "-1"),
+        ("BAAS_TEMPORAL_PORT", "7233x"),
+        ("BAAS_TEMPORAL_UI_PORT", "99999"),
+        ("BAAS_ENV", "production"),
+        ("BAAS_APP", "examples.board"),
+        ("BAAS_APP", "examples board:app"),
+        ("BAAS_TEMPORAL_ADDRESS", "localhost"),
+        ("BAAS_TEMPORAL_ADDRESS", "localhost:port"),
+        ("BAAS_TEMPORAL_ADDRESS", "localhost:99999"),
+        ("BAAS_LOG_LEVEL", "LOUD"),
+    ],
+)
+def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({variable: value})
+    assert raised.value.message.startswith(f"{variable}: ")
+    assert repr(value.strip()) in raised.value.message
+
+
+def test_settings_are_frozen() -> None:
+    settings = Settings()
+    with pytest.raises(AttributeError):
+        settings.port = 1  # type: ignore[misc]
