@@ -23,7 +23,7 @@ def test_every_variable_is_read() -> None:
     settings = Settings.from_env(
         {
             "BAAS_APP": "examples.board:app",
-            "BAAS_HOST": "0.0.0.0",
+            "BAAS_HOST": "localhost",
             "BAAS_PORT": "9000",
             "BAAS_DATA_DIR": "/var/lib/baas",
             "BAAS_TEMPORAL_ADDRESS": "temporal.internal:7233",
@@ -35,7 +35,7 @@ def test_every_variable_is_read() -> None:
         }
     )
     assert settings.app == "examples.board:app"
-    assert settings.host == "0.0.0.0"
+    assert settings.host == "localhost"
     assert settings.port == 9000
     assert settings.database_path == Path("/var/lib/baas/baas.sqlite3")
     assert settings.temporal_target == "temporal.internal:7233"
