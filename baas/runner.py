@@ -99,20 +99,22 @@ async def run_dev(settings: Settings, temporal_server: EmbeddedTemporal | None) 
     stop.install()
 
     async with contextlib.AsyncExitStack() as stack:
-        if temporal_server is not None:
-            await temporal_server.wait_ready()
+        # The API first: it needs no ready Temporal (its connection is lazy), and the
+        # worker's start (workflow sandbox validation) then overlaps serving.
         connection = TemporalConnection(settings.temporal_target, settings.temporal_namespace)
-        worker = build_worker(await connection.connect(), settings, app)
-        worker_task = asyncio.create_task(worker.run(), name="worker")
-        stack.push_async_callback(_stop_worker, worker, worker_task)
-
         server = _api_server(settings, app, connection)
         server_task = asyncio.create_task(server.serve(), name="api")
         stack.push_async_callback(_stop_server, server, server_task, stop)
         while not server.started:
             if server_task.done():
                 raise StartupError(f"the API could not start on {settings.host}:{settings.port}")
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.01)
+
+        if temporal_server is not None:
+            await temporal_server.wait_ready()
+        worker = build_worker(await connection.connect(), settings, app)
+        worker_task = asyncio.create_task(worker.run(), name="worker")
+        stack.push_async_callback(_stop_worker, worker, worker_task)
         _print_banner(settings, app, embedded=temporal_server is not None)
         await _serve_until_stopped(stop, worker_task, server_task)
         _log.info("stopping")
