@@ -12,11 +12,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from baas.application import App
+from baas.authn import BearerAuthMiddleware
 from baas.config import Settings
-from baas.health import Probe, health_endpoint
+from baas.health import health_endpoint
 from baas.http_errors import exception_handlers
 from baas.request_ids import RequestIdMiddleware
-from baas.temporal_client import TemporalConnection
+from baas.services import Services
 
 __all__ = ["create_app"]
 
@@ -25,38 +26,47 @@ def create_app(
     settings: Settings,
     *,
     app: App | None = None,
-    temporal: TemporalConnection | None = None,
+    services: Services | None = None,
 ) -> Starlette:
-    """The ASGI application for ``settings``.
+    """The ASGI application for ``settings`` and the application ``app``.
 
-    ``temporal`` may be passed in by a process that already holds a connection (``baas
-    dev``); otherwise one is made lazily, so the API starts even while Temporal is down.
+    A process that manages the services itself (``baas dev`` starts them before it
+    serves, so a bad model declaration is one clear line) passes ``services``; otherwise
+    the app's lifespan starts and stops its own.
     """
-    connection = temporal or TemporalConnection(
-        settings.temporal_target, settings.temporal_namespace
-    )
-    probes: dict[str, Probe] = {"temporal": connection.check}
+    owned = services is None
+    parts = services or Services(settings, app=app)
+    app = parts.app
 
     async def index(_request: Request) -> JSONResponse:
         return JSONResponse(
-            {
-                "service": "baas",
-                "app": app.name if app else None,
-                "health": "/healthz",
-            }
+            {"service": "baas", "app": app.name if app else None, "health": "/healthz"}
         )
 
     @contextlib.asynccontextmanager
-    async def lifespan(_starlette: Starlette) -> AsyncIterator[dict[str, object]]:
-        yield {"settings": settings, "temporal": connection, "app": app}
+    async def lifespan(_starlette: Starlette) -> AsyncIterator[None]:
+        if owned:
+            await parts.start()
+        try:
+            yield
+        finally:
+            if owned:
+                await parts.stop()
 
     return Starlette(
         debug=False,  # tracebacks never reach a client, not even in dev
         routes=[
             Route("/", index, methods=["GET"]),
-            Route("/healthz", health_endpoint(probes), methods=["GET"]),
+            Route(
+                "/healthz",
+                health_endpoint({"storage": parts.check_storage, "temporal": parts.temporal.check}),
+                methods=["GET"],
+            ),
         ],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(BearerAuthMiddleware, authenticate=parts.authenticator.caller_for_token),
+        ],
         exception_handlers=exception_handlers,
         lifespan=lifespan,
     )

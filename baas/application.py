@@ -2,20 +2,21 @@
 
 An application is a Python module with an :class:`App` in it; ``BAAS_APP`` names it as
 ``module:attribute`` (for example ``examples.board:app``). The App collects what the
-module declares — for now Temporal workflows and activities; models, functions,
-triggers and schedules attach here as they are built — and the API and worker are
-assembled from it.
+module declares — models, Temporal workflows and activities; functions, triggers and
+schedules attach here as they are built — and the API and worker are assembled from it.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from auth.rules import Rule
 from baas.errors import AppLoadError
+from baas.models import ModelDeclarationError, ModelSpec, declare_model
 
 __all__ = ["App", "load_app"]
 
@@ -30,8 +31,28 @@ class App:
         if not name or not name.replace("-", "").replace("_", "").isalnum():
             raise AppLoadError(f"app name must be letters, digits, '-' or '_', got {name!r}")
         self.name = name
+        self.models: dict[str, ModelSpec] = {}
         self.workflows: list[type] = []
         self.activities: list[Callable[..., Any]] = []
+
+    def model(
+        self, *, rules: Sequence[Rule], table: str | None = None, ttl: str | None = None
+    ) -> Callable[[_W], _W]:
+        """Declare a model (see :mod:`baas.models`); the class itself is returned unchanged."""
+
+        def register(cls: _W) -> _W:
+            spec = declare_model(cls, rules=rules, table=table, ttl=ttl)
+            if spec.name in self.models:
+                raise ModelDeclarationError(f"model {spec.name}: declared twice")
+            taken = {model.table: model.name for model in self.models.values()}
+            if spec.table in taken:
+                raise ModelDeclarationError(
+                    f"model {spec.name}: table {spec.table!r} is already used by {taken[spec.table]}"
+                )
+            self.models[spec.name] = spec
+            return cls
+
+        return register
 
     def workflow(self, cls: _W) -> _W:
         """Register a Temporal workflow class (decorate it with ``@workflow.defn`` first)."""

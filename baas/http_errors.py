@@ -13,14 +13,17 @@ traceback goes to the log only.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Scope
 
+from auth import errors as auth_errors
 from storage import errors as storage_errors
 
-__all__ = ["error_response", "exception_handlers", "status_for"]
+__all__ = ["error_response", "exception_handlers", "json_error", "status_for"]
 
 _log = logging.getLogger("baas.errors")
 
@@ -35,6 +38,15 @@ _STATUS: dict[type[Exception], int] = {
     storage_errors.ResourceInUseError: 400,
     storage_errors.LimitExceededError: 400,
     storage_errors.StorageError: 500,
+    auth_errors.InvalidRequestError: 400,
+    auth_errors.InvalidTokenError: 401,
+    auth_errors.InvalidGrantError: 400,
+    auth_errors.InvalidCredentialsError: 401,
+    auth_errors.WeakPasswordError: 400,
+    auth_errors.AccessDeniedError: 403,
+    auth_errors.ItemNotFoundError: 404,
+    auth_errors.ThrottledError: 429,
+    auth_errors.AuthError: 401,
 }
 
 
@@ -46,13 +58,21 @@ def status_for(exc: Exception) -> int | None:
     return None
 
 
-def error_response(request: Request, status: int, code: str, message: str) -> JSONResponse:
-    """The single error shape of the HTTP API."""
-    request_id = request.scope.get("state", {}).get("request_id")
+def json_error(
+    scope: Scope, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """The single error shape of the HTTP API, for the request in ``scope``."""
+    request_id = scope.get("state", {}).get("request_id")
     return JSONResponse(
         {"error": {"code": code, "message": message, "request_id": request_id}},
         status_code=status,
+        headers=dict(headers or {}),
     )
+
+
+def error_response(request: Request, status: int, code: str, message: str) -> JSONResponse:
+    """:func:`json_error` for a Starlette request."""
+    return json_error(request.scope, status, code, message)
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:
@@ -69,7 +89,13 @@ async def _domain(request: Request, exc: Exception) -> Response:
     status = status_for(exc)
     if status is None or status >= 500:
         return await _unexpected(request, exc)
-    return error_response(request, status, getattr(exc, "code", "error"), str(exc))
+    headers: dict[str, str] = {}
+    if isinstance(exc, auth_errors.ThrottledError):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, auth_errors.InvalidTokenError):
+        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    message = getattr(exc, "message", None) or str(exc)
+    return json_error(request.scope, status, getattr(exc, "code", "error"), message, headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -87,5 +113,6 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 exception_handlers = {
     HTTPException: _http_exception,
     storage_errors.StorageError: _domain,
+    auth_errors.AuthError: _domain,
     Exception: _unexpected,
 }

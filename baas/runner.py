@@ -23,6 +23,7 @@ from baas.application import App, load_app
 from baas.config import Settings
 from baas.errors import StartupError
 from baas.ports import require_free_ports
+from baas.services import Services
 from baas.temporal_client import TemporalConnection
 from baas.temporal_dev import EmbeddedTemporal
 from baas.worker import build_worker
@@ -62,9 +63,9 @@ def _load(settings: Settings) -> App | None:
     return load_app(settings.app) if settings.app else None
 
 
-def _api_server(settings: Settings, app: App | None, temporal: TemporalConnection) -> _ApiServer:
+def _api_server(settings: Settings, services: Services) -> _ApiServer:
     config = uvicorn.Config(
-        create_app(settings, app=app, temporal=temporal),
+        create_app(settings, services=services),
         host=settings.host,
         port=settings.port,
         log_config=None,
@@ -102,7 +103,10 @@ async def run_dev(settings: Settings, temporal_server: EmbeddedTemporal | None) 
         # The API first: it needs no ready Temporal (its connection is lazy), and the
         # worker's start (workflow sandbox validation) then overlaps serving.
         connection = TemporalConnection(settings.temporal_target, settings.temporal_namespace)
-        server = _api_server(settings, app, connection)
+        services = Services(settings, app=app, temporal=connection)
+        await services.start()
+        stack.push_async_callback(services.stop)
+        server = _api_server(settings, services)
         server_task = asyncio.create_task(server.serve(), name="api")
         stack.push_async_callback(_stop_server, server, server_task, stop)
         while not server.started:
@@ -127,13 +131,15 @@ async def run_serve(settings: Settings) -> int:
     app = _load(settings)
     stop = _StopRequested()
     stop.install()
-    connection = TemporalConnection(settings.temporal_target, settings.temporal_namespace)
-    server = _api_server(settings, app, connection)
+    services = Services(settings, app=app)
+    await services.start()
+    server = _api_server(settings, services)
     server_task = asyncio.create_task(server.serve(), name="api")
     try:
         await _serve_until_stopped(stop, server_task)
     finally:
         await _stop_server(server, server_task, stop)
+        await services.stop()
     return 0
 
 

@@ -1,0 +1,158 @@
+"""Errors raised by the auth package.
+
+Every error has a stable machine-readable ``code`` (a class attribute, safe to show to
+clients and to switch on) and a human-readable ``message`` that is equally safe: it never
+says whether an account exists and never contains a password, token, hash or key.
+Mapping codes to HTTP statuses and GraphQL error codes is ``baas/``'s job, not ours.
+
+The tree::
+
+    AuthError                          auth_error
+    ├── InvalidRequestError            invalid_request      malformed input
+    ├── InvalidTokenError              invalid_token        bad/expired/revoked access token
+    ├── InvalidGrantError              invalid_grant        bad/expired/revoked refresh token
+    │   └── RefreshTokenReuseError     invalid_grant        replayed refresh token (family revoked)
+    ├── InvalidCredentialsError        invalid_credentials  wrong identifier or password
+    ├── WeakPasswordError              weak_password        password refused by the policy
+    ├── AccessDeniedError              access_denied        an access rule said no
+    ├── ItemNotFoundError              not_found            no such item, or not yours to see
+    └── ThrottledError                 too_many_requests    too many failures; retry later
+
+``invalid_request``, ``invalid_grant`` and ``invalid_token`` are the OAuth 2.0 codes of
+RFC 6749 §5.2 and RFC 6750 §3.1, so a client that knows OAuth knows them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+if TYPE_CHECKING:
+    from auth.refresh_tokens import RefreshTokenFamily
+
+__all__ = [
+    "AccessDeniedError",
+    "AuthError",
+    "InvalidCredentialsError",
+    "InvalidGrantError",
+    "InvalidRequestError",
+    "InvalidTokenError",
+    "ItemNotFoundError",
+    "RefreshTokenReuseError",
+    "ThrottledError",
+    "WeakPasswordError",
+    "WeakPasswordReason",
+]
+
+
+class AuthError(Exception):
+    """Root of every error raised on purpose by ``auth``.
+
+    ``message`` defaults to the class's ``default_message``; pass another one only if it
+    is as safe (fixed text, no user input, nothing that tells accounts apart).
+    """
+
+    code: ClassVar[str] = "auth_error"
+    default_message: ClassVar[str] = "Authentication failed."
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message if message is not None else self.default_message
+        super().__init__(self.message)
+
+
+class InvalidRequestError(AuthError):
+    """The request is malformed: a missing field, a value of the wrong shape (RFC 6749 §5.2)."""
+
+    code = "invalid_request"
+    default_message = "The request is invalid."
+
+
+class InvalidTokenError(AuthError):
+    """The access token is not acceptable, whatever the reason (RFC 6750 §3.1).
+
+    One code and one message for every reason on purpose: telling an attacker *why* a
+    forged token failed (bad signature vs unknown key vs expired) helps them forge the next.
+    """
+
+    code = "invalid_token"
+    default_message = "The access token is invalid or has expired."
+
+
+class InvalidGrantError(AuthError):
+    """The refresh token (or other grant) is invalid, expired or revoked (RFC 6749 §5.2)."""
+
+    code = "invalid_grant"
+    default_message = "The refresh token is invalid, expired or revoked."
+
+
+class RefreshTokenReuseError(InvalidGrantError):
+    """A refresh token that was already rotated away was presented again.
+
+    The whole family is revoked (RFC 6819 §5.2.2.3, OAuth 2.0 Security BCP §4.14.2).
+    ``family`` is the revoked state: the caller MUST persist it, otherwise the attacker
+    who replayed the token keeps the live end of the chain.
+    """
+
+    def __init__(self, family: RefreshTokenFamily, message: str | None = None) -> None:
+        super().__init__(message)
+        self.family = family
+
+
+class InvalidCredentialsError(AuthError):
+    """Wrong identifier or password; deliberately does not say which (no user enumeration)."""
+
+    code = "invalid_credentials"
+    default_message = "Incorrect email or password."
+
+
+WeakPasswordReason = Literal["too_short", "too_long", "too_common", "too_similar", "invalid"]
+
+_WEAK_PASSWORD_MESSAGES: dict[WeakPasswordReason, str] = {
+    "too_short": "The password is too short.",
+    "too_long": "The password is too long.",
+    "too_common": "The password is too common.",
+    "too_similar": "The password is too similar to the account's email or name.",
+    "invalid": "The password contains characters that cannot be stored.",
+}
+
+
+class WeakPasswordError(AuthError):
+    """The password policy refused a new password; ``reason`` says which rule, for the UI."""
+
+    code = "weak_password"
+    default_message = "The password does not meet the password policy."
+
+    def __init__(self, reason: WeakPasswordReason) -> None:
+        super().__init__(_WEAK_PASSWORD_MESSAGES[reason])
+        self.reason: WeakPasswordReason = reason
+
+
+class AccessDeniedError(AuthError):
+    """An access rule denied the operation (RFC 6749 §4.1.2.1 ``access_denied``)."""
+
+    code = "access_denied"
+    default_message = "You are not allowed to perform this operation."
+
+
+class ItemNotFoundError(AuthError):
+    """The item does not exist *for this caller*: absent, or owned by someone else.
+
+    One answer for both, so a caller cannot probe which keys exist in other users' data.
+    """
+
+    code = "not_found"
+    default_message = "No such item."
+
+
+class ThrottledError(AuthError):
+    """Too many recent failures; ``retry_after`` is whole seconds until a retry may succeed.
+
+    Raised for an identifier whether or not an account exists for it, so that being
+    throttled does not reveal which accounts exist.
+    """
+
+    code = "too_many_requests"
+    default_message = "Too many attempts. Try again later."
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)

@@ -1,0 +1,294 @@
+"""Access tokens: short-lived JWTs signed with the :class:`~auth.signing_keys.KeyRing`.
+
+The format follows RFC 9068 (JWT profile for OAuth 2.0 access tokens): header
+``typ: at+jwt``; claims ``iss``, ``aud``, ``sub``, ``exp``, ``iat``, ``nbf``, ``jti``,
+plus ``token_use: "access"`` (as Cognito does) and ``groups``.
+
+Verification follows RFC 8725 (JWT BCP): the algorithm is the one pinned to the key named
+by ``kid`` (never the header's choice, §3.1), the token type is checked (§3.11), and every
+claim is validated (§3.8-3.10). Whatever the input, :meth:`TokenVerifier.verify` returns
+claims or raises :class:`~auth.errors.InvalidTokenError`, nothing else.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc import jws
+from joserfc.errors import JoseError
+
+from auth.errors import InvalidTokenError
+from auth.signing_keys import KeyRing
+
+__all__ = [
+    "ACCESS_TOKEN_TYPE",
+    "AccessTokenClaims",
+    "IssuedAccessToken",
+    "NotBeforeLookup",
+    "TokenConfig",
+    "TokenIssuer",
+    "TokenVerifier",
+]
+
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - RFC 9068 §2.1 type name, not a secret
+_ACCEPTED_TYPES = frozenset({"at+jwt", "application/at+jwt"})  # RFC 9068 §4, case-insensitive
+# Threat: header-borne keys or key URLs (jwk, jku, x5u, x5c) and crit extensions such as
+# b64=false (RFC 7797). We need exactly these three, so anything else is refused.
+_ALLOWED_HEADER = frozenset({"alg", "kid", "typ"})
+_REQUIRED_CLAIMS = ("iss", "aud", "sub", "exp", "iat", "nbf", "jti", "token_use", "groups")
+_TOKEN_USE = "access"  # noqa: S105 - a claim value, not a secret
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+
+NotBeforeLookup = Callable[[str], float | None]
+"""``subject -> epoch seconds or None``: tokens issued before it are revoked."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenConfig:
+    """Access-token settings; times in seconds."""
+
+    issuer: str
+    audience: str
+    access_token_lifetime: int = 15 * 60
+    clock_leeway: int = 30  # RFC 7519 §4.1.4: "a few minutes" at most; kept small
+    max_token_bytes: int = 8 * 1024  # threat: resource exhaustion on parsing
+
+    @property
+    def key_retention(self) -> int:
+        """How long a retired key must keep verifying: its last token's life plus leeway."""
+        return self.access_token_lifetime + self.clock_leeway
+
+
+@dataclass(frozen=True, slots=True)
+class AccessTokenClaims:
+    """The validated content of an access token."""
+
+    subject: str
+    groups: tuple[str, ...]
+    issuer: str
+    audience: str
+    issued_at: int
+    not_before: int
+    expires_at: int
+    token_id: str
+    key_id: str
+    client_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedAccessToken:
+    """A freshly signed token and what it says."""
+
+    token: str
+    claims: AccessTokenClaims
+
+    @property
+    def expires_in(self) -> int:
+        """Seconds of validity, for the ``expires_in`` of a token response (RFC 6749 §5.1)."""
+        return self.claims.expires_at - self.claims.issued_at
+
+
+class TokenIssuer:
+    """Signs access tokens with the key ring's active key."""
+
+    def __init__(
+        self, keyring: KeyRing, config: TokenConfig, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._keyring = keyring
+        self._config = config
+        self._clock = clock
+
+    def issue_access_token(
+        self,
+        subject: str,
+        groups: Iterable[str] = (),
+        *,
+        client_id: str | None = None,
+        lifetime: int | None = None,
+    ) -> IssuedAccessToken:
+        """Sign an access token for ``subject`` (the user id, never the email)."""
+        if not subject:
+            raise ValueError("subject must be a non-empty string")
+        if isinstance(groups, str):
+            raise TypeError("groups must be a collection of names, not one string")
+        key, private = self._keyring.signing_key()
+        now = int(self._clock())
+        expires_at = now + (
+            lifetime if lifetime is not None else self._config.access_token_lifetime
+        )
+        claims = AccessTokenClaims(
+            subject=subject,
+            groups=tuple(groups),
+            issuer=self._config.issuer,
+            audience=self._config.audience,
+            issued_at=now,
+            not_before=now,
+            expires_at=expires_at,
+            token_id=secrets.token_urlsafe(16),
+            key_id=key.kid,
+            client_id=client_id,
+        )
+        payload: dict[str, Any] = {
+            "iss": claims.issuer,
+            "aud": claims.audience,
+            "sub": claims.subject,
+            "exp": claims.expires_at,
+            "iat": claims.issued_at,
+            "nbf": claims.not_before,
+            "jti": claims.token_id,
+            "token_use": _TOKEN_USE,
+            "groups": list(claims.groups),
+        }
+        if client_id is not None:
+            payload["client_id"] = client_id
+        header = {"alg": key.alg, "kid": key.kid, "typ": ACCESS_TOKEN_TYPE}
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+        token = jws.serialize_compact(header, body, private, algorithms=[key.alg])
+        return IssuedAccessToken(token=token, claims=claims)
+
+
+class TokenVerifier:
+    """Checks access tokens against the key ring and the configured issuer and audience.
+
+    ``not_before_lookup`` implements "sign out everywhere": a token whose ``iat`` is
+    before the subject's not-before time is rejected. It is called on every verification
+    and its errors propagate (a store outage is not an invalid token); cache in it.
+    Because ``iat`` has one-second resolution, a token issued in the same second as the
+    sign-out is rejected too: fail closed.
+    """
+
+    def __init__(
+        self,
+        keyring: KeyRing,
+        config: TokenConfig,
+        *,
+        clock: Callable[[], float] = time.time,
+        not_before_lookup: NotBeforeLookup | None = None,
+    ) -> None:
+        self._keyring = keyring
+        self._config = config
+        self._clock = clock
+        self._not_before_lookup = not_before_lookup
+
+    def verify(self, token: object) -> AccessTokenClaims:
+        """Return the claims of a valid token; raise ``InvalidTokenError`` otherwise."""
+        try:
+            claims = self._verify(token)
+        except InvalidTokenError:
+            raise
+        except (JoseError, ValueError, TypeError, RecursionError, OverflowError) as exc:
+            # ValueError covers bad base64 (binascii.Error), bad JSON and bad UTF-8;
+            # RecursionError a deeply nested JSON header; OverflowError a huge number.
+            raise InvalidTokenError() from exc
+        if self._not_before_lookup is not None:
+            not_before = self._not_before_lookup(claims.subject)
+            if not_before is not None and claims.issued_at < not_before:
+                raise InvalidTokenError()
+        return claims
+
+    def _verify(self, token: object) -> AccessTokenClaims:
+        if not isinstance(token, str) or not token.isascii():
+            raise InvalidTokenError()
+        if len(token) > self._config.max_token_bytes:
+            raise InvalidTokenError()
+        segments = token.split(".")
+        # RFC 7515 §7.1: exactly three base64url segments; an empty signature is "none".
+        if len(segments) != 3 or not all(_SEGMENT.fullmatch(part) for part in segments):
+            raise InvalidTokenError()
+        header = _json_object(_b64url_decode(segments[0]))
+        if not set(header) <= _ALLOWED_HEADER:
+            raise InvalidTokenError()
+        kid, alg, typ = header.get("kid"), header.get("alg"), header.get("typ")
+        if not isinstance(kid, str) or not isinstance(typ, str):
+            raise InvalidTokenError()
+        if typ.lower() not in _ACCEPTED_TYPES:  # RFC 8725 §3.11: no cross-JWT confusion
+            raise InvalidTokenError()
+        key = self._keyring.verification_key(kid)
+        # RFC 8725 §3.1: the key's own algorithm, never the header's (no "none", no HS256
+        # with the public key as HMAC secret).
+        if key is None or alg != key.alg:
+            raise InvalidTokenError()
+        verified = jws.deserialize_compact(token, key.key, algorithms=[key.alg])
+        return self._validate_claims(_json_object(verified.payload or b""), kid)
+
+    def _validate_claims(self, claims: dict[str, Any], kid: str) -> AccessTokenClaims:
+        if any(name not in claims for name in _REQUIRED_CLAIMS):
+            raise InvalidTokenError()
+        now = self._clock()
+        leeway = self._config.clock_leeway
+        iss, aud, sub, jti = claims["iss"], claims["aud"], claims["sub"], claims["jti"]
+        exp, iat, nbf = (_numeric_date(claims[name]) for name in ("exp", "iat", "nbf"))
+        groups, client_id = claims["groups"], claims.get("client_id")
+        checks = (
+            iss == self._config.issuer,  # RFC 7519 §4.1.1
+            aud == self._config.audience  # RFC 7519 §4.1.3
+            or (isinstance(aud, list) and self._config.audience in aud),
+            isinstance(sub, str) and sub != "",
+            isinstance(jti, str) and jti != "",
+            claims["token_use"] == _TOKEN_USE,
+            now < exp + leeway,  # RFC 7519 §4.1.4
+            nbf <= now + leeway,  # RFC 7519 §4.1.5
+            iat <= now + leeway,  # RFC 7519 §4.1.6: not issued in the future
+            isinstance(groups, list) and all(isinstance(group, str) for group in groups),
+            client_id is None or isinstance(client_id, str),
+        )
+        if not all(checks):
+            raise InvalidTokenError()
+        return AccessTokenClaims(
+            subject=sub,
+            groups=tuple(groups),
+            issuer=iss,
+            audience=self._config.audience,
+            issued_at=int(iat),
+            not_before=int(nbf),
+            expires_at=int(exp),
+            token_id=jti,
+            key_id=kid,
+            client_id=client_id,
+        )
+
+
+def _numeric_date(value: object) -> float:
+    # RFC 7519 §2 NumericDate: a finite JSON number; bool is an int in Python, and NaN
+    # compares false with everything (an exp of NaN would never expire).
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidTokenError()
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidTokenError()
+    return float(value)
+
+
+def _b64url_decode(segment: str) -> bytes:
+    # RFC 7515 §2: base64url without padding; the caller has checked the alphabet.
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    # Strict JSON: UTF-8 only (json.loads would guess UTF-16/32 from bytes), no NaN or
+    # Infinity, no duplicate member names (RFC 7519 §4 allows rejecting them).
+    # Threat: parsers that disagree on what a token says.
+    value = json.loads(
+        raw.decode("utf-8"), object_pairs_hook=_unique_members, parse_constant=_no_constants
+    )
+    if not isinstance(value, dict):
+        raise InvalidTokenError()
+    return value
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259 §6)")
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise ValueError("duplicate member name")
+    return members

@@ -1,0 +1,132 @@
+"""The long-lived parts one API process shares, opened and closed with the app.
+
+:func:`create_app` builds a :class:`Services` synchronously (routes close over it) and
+its lifespan calls :meth:`Services.start` and :meth:`Services.stop`. Everything a route
+needs — the store, the Temporal connection, the application's model policies, the
+authenticator — is reached through it, so there is one place that decides how the
+parts are built from :class:`~baas.config.Settings`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from auth.acting_store import ActingStore, TablePolicy
+from auth.authenticate import Authenticator
+from auth.rules import Caller
+from auth.signing_keys import InMemorySigningKeyRepository, KeyRing
+from auth.tokens import TokenConfig, TokenIssuer, TokenVerifier
+from baas.application import App
+from baas.config import Settings
+from baas.models import ModelDeclarationError, ModelSpec
+from baas.temporal_client import TemporalConnection
+from storage import DocumentStore, SqliteConfig, TableSpec, open_store
+from storage.errors import ResourceNotFoundError, StorageError
+
+__all__ = ["Services"]
+
+_log = logging.getLogger("baas.services")
+
+
+class ServicesNotStartedError(RuntimeError):
+    """A route ran before the app's lifespan started the services (a wiring bug)."""
+
+
+class Services:
+    """Store, Temporal connection and application policies of one API process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        app: App | None = None,
+        temporal: TemporalConnection | None = None,
+        store: DocumentStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.app = app
+        self.temporal = temporal or TemporalConnection(
+            settings.temporal_target, settings.temporal_namespace
+        )
+        self._store = store
+        self._owns_store = store is None
+        self.token_config = TokenConfig(
+            issuer=f"http://{settings.host}:{settings.port}", audience="baas"
+        )
+        # TODO(issue 4): a store-backed key repository, shared by every API process.
+        self.keyring = KeyRing(
+            InMemorySigningKeyRepository(), retention=self.token_config.key_retention
+        )
+        self.tokens = TokenIssuer(self.keyring, self.token_config)
+        self.authenticator = Authenticator(TokenVerifier(self.keyring, self.token_config))
+        self.policies: dict[str, TablePolicy] = {
+            spec.table: TablePolicy(spec.table_spec(), spec.rules) for spec in self.models
+        }
+
+    @property
+    def models(self) -> list[ModelSpec]:
+        return list(self.app.models.values()) if self.app else []
+
+    @property
+    def store(self) -> DocumentStore:
+        if self._store is None:
+            raise ServicesNotStartedError("the store is not open yet")
+        return self._store
+
+    def acting_as(self, caller: Caller) -> ActingStore:
+        """The store as ``caller`` sees it: every operation passes the access rules."""
+        return ActingStore(self.store, caller, self.policies)
+
+    async def start(self) -> None:
+        """Open the store and make sure every model's table exists."""
+        if self._store is None:
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            self._store = await open_store(SqliteConfig(self.settings.database_path))
+        await self._ensure_tables()
+        await self.keyring.load()
+
+    async def stop(self) -> None:
+        if self._owns_store and self._store is not None:
+            await self._store.close()
+            self._store = None
+
+    async def check_storage(self) -> str | None:
+        """Health probe: None when the store answers, else a short reason."""
+        try:
+            await self.store.list_tables()
+        except (StorageError, ServicesNotStartedError, OSError):
+            _log.exception("storage health check failed")
+            return "the document store is not available"
+        return None
+
+    async def _ensure_tables(self) -> None:
+        for spec in self.models:
+            wanted = spec.table_spec()
+            try:
+                current = (await self.store.describe_table(wanted.name)).spec
+            except ResourceNotFoundError:
+                await self.store.create_table(wanted)
+                _log.info("created table %s for model %s", wanted.name, spec.name)
+                continue
+            await self._reconcile(spec, current, wanted)
+
+    async def _reconcile(self, spec: ModelSpec, current: TableSpec, wanted: TableSpec) -> None:
+        """Bring indexes and TTL in line with the declaration; keys cannot change."""
+        if (current.partition_key, current.sort_key) != (wanted.partition_key, wanted.sort_key):
+            raise ModelDeclarationError(
+                f"model {spec.name}: its table {wanted.name!r} exists with another primary key; "
+                "rename the table (table=...) or migrate the data"
+            )
+        have = {index.name: index for index in current.indexes}
+        want = {index.name: index for index in wanted.indexes}
+        stale = [name for name, index in have.items() if want.get(name) != index]
+        missing = [index for name, index in want.items() if have.get(name) != index]
+        if stale or missing:
+            if stale:
+                await self.store.update_table(wanted.name, delete_indexes=tuple(stale))
+            if missing:
+                await self.store.update_table(wanted.name, create_indexes=tuple(missing))
+            added = [index.name for index in missing]
+            _log.info("updated indexes of %s: removed %s, added %s", wanted.name, stale, added)
+        if current.ttl_attribute != wanted.ttl_attribute:
+            await self.store.update_ttl(wanted.name, wanted.ttl_attribute)

@@ -1,0 +1,288 @@
+"""Query and scan: DynamoDB's paging rules on top of a backend's ordered reads.
+
+``Limit`` caps the items *evaluated* (before the filter), a page stops once it has
+read 1 MB (DynamoDB Developer Guide, "Paginating query results"), and
+``last_evaluated_key`` is returned whenever a page stopped early, holding the
+table key (plus the index key on an index).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from storage.backend import Backend, RangeRead, ScanRead, StoredItem
+from storage.errors import ValidationError
+from storage.expressions import (
+    Placeholders,
+    parse_condition,
+    parse_key_condition,
+    parse_projection,
+)
+from storage.keys import HASH_SPACE, encode_key_value, partition_hash, prefix_successor
+from storage.operations import placeholders_for
+from storage.requests import Page
+from storage.tables import IndexSpec, KeyAttribute, TableSpec
+from storage.values import Item, ItemInput, Value, type_of, validate_item
+
+__all__ = ["ReadOptions", "run_query", "run_scan"]
+
+PAGE_BYTES = 1024 * 1024
+_BATCH = 256
+_INVALID = "One or more parameter values were invalid: "
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """The options query and scan share."""
+
+    index: str | None = None
+    filter: str | None = None
+    projection: str | None = None
+    names: Mapping[str, str] | None = None
+    values: ItemInput | None = None
+    limit: int | None = None
+    exclusive_start_key: ItemInput | None = None
+    select: str | None = None
+    consistent: bool = False
+
+
+@dataclass(frozen=True)
+class _Plan:
+    keys: tuple[KeyAttribute, KeyAttribute | None]
+    index: IndexSpec | None
+    filter: Any
+    projection: Any
+    count_only: bool
+    limit: int | None
+
+
+def _plan(spec: TableSpec, options: ReadOptions, placeholders: Placeholders) -> _Plan:
+    index = spec.index(options.index) if options.index is not None else None
+    if index is not None and options.consistent:
+        raise ValidationError("Consistent reads are not supported on global secondary indexes")
+    if options.limit is not None and options.limit < 1:
+        raise ValidationError(
+            f"1 validation error detected: Value '{options.limit}' at 'limit' failed to "
+            "satisfy constraint: Member must have value greater than or equal to 1"
+        )
+    select = options.select or (
+        "SPECIFIC_ATTRIBUTES"
+        if options.projection
+        else "ALL_PROJECTED_ATTRIBUTES"
+        if index
+        else "ALL_ATTRIBUTES"
+    )
+    _check_select(select, options, index)
+    keys = (index.partition_key, index.sort_key) if index else (spec.partition_key, spec.sort_key)
+    return _Plan(
+        keys=keys,
+        index=index,
+        filter=parse_condition(options.filter, placeholders) if options.filter else None,
+        projection=(
+            parse_projection(options.projection, placeholders) if options.projection else None
+        ),
+        count_only=select == "COUNT",
+        limit=options.limit,
+    )
+
+
+def _check_select(select: str, options: ReadOptions, index: IndexSpec | None) -> None:
+    if select not in ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT"):
+        raise ValidationError(
+            f"1 validation error detected: Value '{select}' at 'select' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, "
+            "ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]"
+        )
+    if options.projection and select != "SPECIFIC_ATTRIBUTES":
+        raise ValidationError(
+            f"{_INVALID}Cannot specify the ProjectionExpression when choosing to get {select}"
+        )
+    if select == "SPECIFIC_ATTRIBUTES" and not options.projection:
+        raise ValidationError(
+            f"{_INVALID}Must specify the ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"
+        )
+    if select == "ALL_PROJECTED_ATTRIBUTES" and index is None:
+        raise ValidationError(
+            f"{_INVALID}ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
+        )
+    if select == "ALL_ATTRIBUTES" and index is not None and index.projection.type != "ALL":
+        raise ValidationError(
+            f"{_INVALID}Select type ALL_ATTRIBUTES is not supported for global secondary "
+            f"index {index.name} because its projection type is not ALL"
+        )
+
+
+async def run_query(
+    backend: Backend, spec: TableSpec, key_condition: str, options: ReadOptions, *, forward: bool
+) -> Page:
+    """One page of a Query."""
+    placeholders = placeholders_for(options.names, options.values)
+    plan = _plan(spec, options, placeholders)
+    partition_key, sort_key = plan.keys
+    condition = parse_key_condition(
+        key_condition, placeholders, partition_key.name, sort_key.name if sort_key else None
+    )
+    placeholders.check_all_used()
+    partition = _encode_operand(condition.partition_value, partition_key)
+    lower: tuple[bytes, bool] | None = None
+    upper: tuple[bytes, bool] | None = None
+    if condition.sort is not None and sort_key is not None:
+        lower, upper = _sort_bounds(condition.sort.op, condition.sort.values, sort_key)
+    start = None
+    if options.exclusive_start_key is not None:
+        start = _position(spec, plan.index, options.exclusive_start_key)[2:]
+
+    def fetch(after: tuple[Any, ...] | None, count: int) -> Any:
+        read = RangeRead(
+            plan.index.name if plan.index else None, partition, lower, upper, forward, after, count
+        )
+        return backend.query(spec, read)
+
+    return await _page(spec, plan, fetch, start, lambda item: _position(spec, plan.index, item)[2:])
+
+
+async def run_scan(
+    backend: Backend,
+    spec: TableSpec,
+    options: ReadOptions,
+    segment: int | None,
+    total_segments: int | None,
+) -> Page:
+    """One page of a Scan (of one segment when ``total_segments`` is given)."""
+    placeholders = placeholders_for(options.names, options.values)
+    plan = _plan(spec, options, placeholders)
+    placeholders.check_all_used()
+    low, high = _segment_range(segment, total_segments)
+    start = None
+    if options.exclusive_start_key is not None:
+        start = _position(spec, plan.index, options.exclusive_start_key)
+
+    def fetch(after: tuple[Any, ...] | None, count: int) -> Any:
+        read = ScanRead(plan.index.name if plan.index else None, low, high, after, count)
+        return backend.scan(spec, read)
+
+    return await _page(spec, plan, fetch, start, lambda item: _position(spec, plan.index, item))
+
+
+async def _page(
+    spec: TableSpec,
+    plan: _Plan,
+    fetch: Callable[[tuple[Any, ...] | None, int], Any],
+    start: tuple[Any, ...] | None,
+    position_of: Callable[[Item], tuple[Any, ...]],
+) -> Page:
+    matched: list[Item] = []
+    scanned = size = 0
+    last: Item | None = None
+    while True:
+        want = _BATCH if plan.limit is None else min(_BATCH, plan.limit - scanned)
+        rows: list[StoredItem] = await fetch(start, want)
+        for row in rows:
+            scanned += 1
+            size += row.size
+            last = row.item
+            if plan.filter is None or plan.filter.evaluate(row.item):
+                matched.append(row.item)
+            if scanned == plan.limit or size >= PAGE_BYTES:
+                return _finish(spec, plan, matched, scanned, last)
+        if len(rows) < want:
+            return _finish(spec, plan, matched, scanned, None)
+        assert last is not None  # noqa: S101 - rows was not empty
+        start = position_of(last)
+
+
+def _finish(
+    spec: TableSpec, plan: _Plan, matched: list[Item], scanned: int, last: Item | None
+) -> Page:
+    last_key = None
+    if last is not None:
+        names = list(spec.key_names())
+        if plan.index is not None:
+            names += [k.name for k in (plan.index.partition_key, plan.index.sort_key) if k]
+        last_key = {name: last[name] for name in names}
+    if plan.count_only:
+        return Page([], len(matched), scanned, last_key)
+    if plan.projection is not None:
+        matched = [plan.projection.apply(item) for item in matched]
+    return Page(matched, len(matched), scanned, last_key)
+
+
+def _position(spec: TableSpec, index: IndexSpec | None, key: ItemInput) -> tuple[Any, ...]:
+    """(hash, partition, sort[, table partition, table sort]) of an item or start key."""
+    try:
+        item = validate_item(key)
+        table_key = spec.encode_key(item)
+        if index is None:
+            return (partition_hash(table_key[0]), *table_key)
+        index_pk = encode_key_value(item[index.partition_key.name], index.partition_key.type)
+        index_sk = (
+            encode_key_value(item[index.sort_key.name], index.sort_key.type)
+            if index.sort_key
+            else b""
+        )
+    except (ValidationError, KeyError):
+        raise ValidationError("The provided starting key is invalid") from None
+    return (partition_hash(index_pk), index_pk, index_sk, *table_key)
+
+
+def _encode_operand(value: Value, attribute: KeyAttribute) -> bytes:
+    if type_of(value) != attribute.type:
+        raise ValidationError(f"{_INVALID}Condition parameter type does not match schema type")
+    return encode_key_value(value, attribute.type)
+
+
+def _sort_bounds(
+    op: str, values: tuple[Value, ...], attribute: KeyAttribute
+) -> tuple[tuple[bytes, bool] | None, tuple[bytes, bool] | None]:
+    if op == "BEGINS_WITH" and attribute.type == "N":
+        raise ValidationError(
+            "Invalid KeyConditionExpression: Incorrect operand type for operator or "
+            "function; operator or function: begins_with, operand type: N"
+        )
+    encoded = [_encode_operand(value, attribute) for value in values]
+    bounds: dict[str, tuple[tuple[bytes, bool] | None, tuple[bytes, bool] | None]] = {
+        "=": ((encoded[0], True), (encoded[0], True)),
+        "<": (None, (encoded[0], False)),
+        "<=": (None, (encoded[0], True)),
+        ">": ((encoded[0], False), None),
+        ">=": ((encoded[0], True), None),
+    }
+    if op in bounds:
+        return bounds[op]
+    if op == "BETWEEN":
+        if encoded[0] > encoded[1]:
+            raise ValidationError(
+                "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound "
+                "to be greater than or equal to lower bound"
+            )
+        return (encoded[0], True), (encoded[1], True)
+    successor = prefix_successor(encoded[0])
+    return (encoded[0], True), None if successor is None else (successor, False)
+
+
+def _segment_range(segment: int | None, total: int | None) -> tuple[int, int]:
+    if segment is None and total is None:
+        return 0, HASH_SPACE
+    if total is None:
+        raise ValidationError(
+            "The TotalSegments parameter is required but was not present in the request "
+            "when Segment parameter is present"
+        )
+    if segment is None:
+        raise ValidationError(
+            "The Segment parameter is required but was not present in the request when "
+            "parameter TotalSegments is present"
+        )
+    if not 1 <= total <= 1_000_000:
+        raise ValidationError(
+            f"1 validation error detected: Value '{total}' at 'totalSegments' failed to "
+            "satisfy constraint: Member must have value between 1 and 1000000"
+        )
+    if not 0 <= segment < total:
+        raise ValidationError(
+            "The Segment parameter is zero-based and must be less than parameter "
+            f"TotalSegments: Segment: {segment} is out of bounds with TotalSegments: {total}"
+        )
+    return segment * HASH_SPACE // total, (segment + 1) * HASH_SPACE // total

@@ -1,0 +1,121 @@
+"""Atomicity across processes sharing one SQLite file, and durability under kill -9."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from storage import DocumentStore, KeyAttribute, SqliteConfig, TableSpec, open_store
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def spawn(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.integration.storage.workers", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+async def finish(process: subprocess.Popen[str]) -> None:
+    _, stderr = await asyncio.to_thread(process.communicate, timeout=60)
+    assert process.returncode == 0, stderr
+
+
+@pytest.fixture
+async def shared(tmp_path: Path) -> Path:
+    path = tmp_path / "shared.db"
+    async with open_store(SqliteConfig(path)) as store:
+        await store.create_table(TableSpec("counters", KeyAttribute("id")))
+        await store.put_item("counters", {"id": "c", "n": 0})
+        await store.create_table(TableSpec("accounts", KeyAttribute("id")))
+        await store.put_item("accounts", {"id": "A", "balance": 100})
+        await store.put_item("accounts", {"id": "B", "balance": 100})
+        await store.create_table(TableSpec("groups", KeyAttribute("id")))
+    return path
+
+
+async def test_conditional_increments_from_two_processes_are_exact(shared: Path) -> None:
+    processes = [spawn("increment", str(shared), "25") for _ in range(2)]
+    for process in processes:
+        await finish(process)
+    async with open_store(SqliteConfig(shared)) as store:
+        assert await store.get_item("counters", {"id": "c"}) == {"id": "c", "n": 50}
+        records = await store.changes.read(0, 1000)
+        counts = [r.new_image["n"] for r in records if r.table == "counters" and r.new_image]
+        assert counts == list(range(51))  # every increment seen once, in order
+
+
+async def test_concurrent_transfers_keep_the_invariant(shared: Path) -> None:
+    processes = [spawn("transfer", str(shared), "15", str(seed)) for seed in (1, 2)]
+    for process in processes:
+        await finish(process)
+    async with open_store(SqliteConfig(shared)) as store:
+        balances = {item["id"]: item["balance"] for item in (await store.scan("accounts")).items}
+        assert sum(balances.values()) == 200  # type: ignore[arg-type]
+        seen: dict[str, object] = {"A": 100, "B": 100}
+        for record in await store.changes.read(0, 1000):
+            if record.table == "accounts" and record.new_image:
+                seen[str(record.keys["id"])] = record.new_image["balance"]
+                assert all(value >= 0 for value in seen.values())  # type: ignore[operator]
+        assert seen == balances
+
+
+async def read_groups(store: DocumentStore) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    start = None
+    while True:
+        page = await store.scan("groups", exclusive_start_key=start)
+        for item in page.items:
+            counts[str(item["group"])] = counts.get(str(item["group"]), 0) + 1
+        start = page.last_evaluated_key
+        if start is None:
+            return counts
+
+
+@pytest.mark.slow
+async def test_acknowledged_writes_survive_kill_9_and_no_transaction_is_half_applied(
+    shared: Path,
+) -> None:
+    rng = random.Random(7)  # noqa: S311 - test timing
+    acknowledged: list[str] = []
+    for round_number in range(3):
+        process = spawn("groups", str(shared), f"r{round_number}")
+        deadline = time.monotonic() + 0.6 + rng.random() * 0.6
+        assert process.stdout is not None
+        lines: list[str] = []
+
+        def read_until(
+            deadline: float = deadline,
+            lines: list[str] = lines,
+            process: subprocess.Popen[str] = process,
+        ) -> None:
+            assert process.stdout is not None
+            while time.monotonic() < deadline:
+                line = process.stdout.readline()
+                if not line:
+                    return
+                lines.append(line.strip())
+
+        await asyncio.to_thread(read_until)
+        process.send_signal(signal.SIGKILL)
+        # Whatever the child printed before dying was acknowledged.
+        remaining, _ = await asyncio.to_thread(process.communicate)
+        lines += [line for line in remaining.splitlines() if line]
+        acknowledged += lines
+    assert len(acknowledged) > 10, "the child did not get to write"
+    async with open_store(SqliteConfig(shared)) as store:
+        counts = await read_groups(store)
+    assert all(count == 3 for count in counts.values()), "a transaction was half applied"
+    missing = [group for group in acknowledged if counts.get(group) != 3]
+    assert missing == []

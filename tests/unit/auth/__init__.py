@@ -1,0 +1,1 @@
+"""Unit tests of auth/ (no network, no subprocesses)."""

@@ -1,0 +1,158 @@
+"""Item validation, size counting and the DynamoDB JSON wire format."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+
+from storage.codec import decode_item, encode_item
+from storage.errors import ValidationError
+from storage.values import (
+    Value,
+    from_wire,
+    item_size,
+    normalize_number,
+    to_wire,
+    validate_item,
+)
+
+from .strategies import items
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (1.5, "Float types are not supported"),
+        (Decimal("NaN"), "cannot be converted to a numeric value"),
+        (Decimal("Infinity"), "cannot be converted to a numeric value"),
+        (set(), "may not be empty"),
+        ({"a", b"b"}, "Set elements"),
+        (Decimal("1" * 39), "more than 38 significant digits"),
+        (Decimal("1E+126"), "Number overflow"),
+        (Decimal("1E-131"), "Number underflow"),
+        (object(), "Unsupported type"),
+    ],
+)
+def test_invalid_values_are_refused_with_dynamodb_messages(value: object, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        validate_item({"a": value})
+
+
+def test_numbers_are_normalised_and_ints_accepted() -> None:
+    item = validate_item({"i": 7, "d": Decimal("1.50"), "e": Decimal("1E+3"), "z": Decimal("-0.0")})
+    assert item == {"i": Decimal(7), "d": Decimal("1.5"), "e": Decimal(1000), "z": Decimal(0)}
+    assert str(item["e"]) == "1000"
+    assert normalize_number(Decimal("9.9999999999999999999999999999999999999E+125"))
+    assert normalize_number(Decimal("1E-130"))
+
+
+def test_38_significant_digits_are_kept_exactly() -> None:
+    digits = "12345678901234567890123456789012345678"
+    assert validate_item({"n": Decimal(digits)})["n"] == Decimal(digits)
+    # Leading and trailing zeros do not count as significant.
+    assert validate_item({"n": Decimal("0.000" + digits + "000")})
+
+
+def test_empty_strings_and_binaries_are_allowed_outside_keys() -> None:
+    assert validate_item({"s": "", "b": b"", "l": [], "m": {}}) == {
+        "s": "",
+        "b": b"",
+        "l": [],
+        "m": {},
+    }
+
+
+def test_nesting_deeper_than_32_levels_is_refused() -> None:
+    value: Value = "leaf"
+    for _ in range(31):
+        value = [value]
+    validate_item({"a": value})  # 32 levels including the attribute itself
+    with pytest.raises(ValidationError, match="Nesting Levels"):
+        validate_item({"a": [value]})
+
+
+@pytest.mark.parametrize(
+    ("item", "size"),
+    [
+        ({"ab": "xyz"}, 5),
+        ({"n": Decimal(12345)}, 1 + 3 + 1),
+        ({"n": Decimal("0.00120")}, 1 + 1 + 1),
+        ({"b": b"\x00\x01"}, 3),
+        ({"t": True, "z": None}, 4),
+        ({"l": []}, 1 + 3),
+        ({"l": ["a", "b"]}, 1 + 3 + 2 * (1 + 1)),
+        ({"m": {"k": "v"}}, 1 + 3 + 1 + 1 + 1),
+        ({"ss": {"ab", "c"}}, 2 + 3),
+        ({"é": "é"}, 4),
+    ],
+)
+def test_item_size_follows_the_dynamodb_rules(item: dict[str, Value], size: int) -> None:
+    assert item_size(validate_item(item)) == size
+
+
+def test_wire_format_of_every_type() -> None:
+    item = validate_item(
+        {
+            "s": "x",
+            "n": Decimal("1.5"),
+            "b": b"\x00",
+            "t": True,
+            "z": None,
+            "l": [1],
+            "m": {"k": "v"},
+            "ss": {"b", "a"},
+            "ns": {2, 1},
+            "bs": {b"\x01"},
+        }
+    )
+    assert to_wire(item) == {
+        "s": {"S": "x"},
+        "n": {"N": "1.5"},
+        "b": {"B": "AA=="},
+        "t": {"BOOL": True},
+        "z": {"NULL": True},
+        "l": {"L": [{"N": "1"}]},
+        "m": {"M": {"k": {"S": "v"}}},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "2"]},
+        "bs": {"BS": ["AQ=="]},
+    }
+
+
+@pytest.mark.parametrize(
+    ("wire", "message"),
+    [
+        ({"a": {}}, "Supplied AttributeValue is empty"),
+        ({"a": {"S": "x", "N": "1"}}, "more than one datatypes"),
+        ({"a": {"N": "abc"}}, "cannot be converted"),
+        ({"a": {"SS": []}}, "may not be empty"),
+        ({"a": {"SS": ["x", "x"]}}, "contains duplicates"),
+        ({"a": {"NS": ["1", "1.0"]}}, "contains duplicates"),
+        ({"a": {"NULL": False}}, "Null attribute value types must have the value of true"),
+        ({"a": {"B": "***"}}, "base64"),
+    ],
+)
+def test_malformed_wire_values_are_refused(wire: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        from_wire(wire)
+
+
+@given(items())
+def test_wire_round_trip(item: dict[str, Value]) -> None:
+    valid = validate_item(item)
+    assert from_wire(to_wire(valid)) == valid
+
+
+@given(items())
+def test_storage_codec_round_trip_is_lossless(item: dict[str, Value]) -> None:
+    valid = validate_item(item)
+    decoded = decode_item(encode_item(valid))
+    assert decoded == valid
+    assert to_wire(decoded) == to_wire(valid)  # same types, not only equal values
+
+
+def test_codec_keeps_attribute_names_that_look_like_its_tags() -> None:
+    item = validate_item({"\x00B": "x", "m": {"\x00SS": b"y"}})
+    assert decode_item(encode_item(item)) == item
