@@ -83,7 +83,7 @@ def test_dev_serves_runs_workflows_and_stops_without_leftovers(
     ports = [int(env[k]) for k in ("BAAS_PORT", "BAAS_TEMPORAL_PORT", "BAAS_TEMPORAL_UI_PORT")]
     health = _wait_healthy(f"http://127.0.0.1:{env['BAAS_PORT']}/healthz", process)
 
-    assert health.json()["checks"]["temporal"] == {"status": "ok"}
+    assert health.json()["checks"] == {"storage": {"status": "ok"}, "temporal": {"status": "ok"}}
     assert len(health.headers["x-request-id"]) >= 8
     # The worker inside baas dev answers a workflow started from outside.
     reply = asyncio.run(_ping(f"127.0.0.1:{env['BAAS_TEMPORAL_PORT']}", "baas"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
 from baas.app import create_app
@@ -9,15 +11,18 @@ from baas.config import Settings
 from tests.support import free_port, serve_in_thread
 
 
-def test_healthz_is_503_with_a_reason_when_temporal_is_unreachable() -> None:
+def test_healthz_is_503_with_a_reason_when_temporal_is_unreachable(tmp_path: Path) -> None:
     unreachable = f"127.0.0.1:{free_port()}"
-    settings = Settings.from_env({"BAAS_TEMPORAL_ADDRESS": unreachable})
+    settings = Settings.from_env(
+        {"BAAS_TEMPORAL_ADDRESS": unreachable, "BAAS_DATA_DIR": str(tmp_path)}
+    )
     with serve_in_thread(create_app(settings)) as base:
         response = httpx.get(f"{base}/healthz", timeout=10)
 
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unavailable"
+    assert body["checks"]["storage"] == {"status": "ok"}
     assert body["checks"]["temporal"] == {
         "status": "error",
         "reason": f"Temporal at {unreachable} is unreachable",
@@ -25,8 +30,10 @@ def test_healthz_is_503_with_a_reason_when_temporal_is_unreachable() -> None:
     assert response.headers["cache-control"] == "no-store"
 
 
-def test_unknown_route_gets_the_error_shape_with_request_id() -> None:
-    settings = Settings.from_env({"BAAS_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}"})
+def test_unknown_route_gets_the_error_shape_with_request_id(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"BAAS_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}", "BAAS_DATA_DIR": str(tmp_path)}
+    )
     with serve_in_thread(create_app(settings)) as base:
         response = httpx.get(f"{base}/no-such-page", headers={"X-Request-Id": "client-chosen-id"})
 
