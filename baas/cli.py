@@ -39,10 +39,18 @@ async def _worker(settings: Settings) -> int:
     return await run_worker(settings)
 
 
+async def _stack(settings: Settings) -> int:
+    from baas.runner import run_stack
+
+    return await run_stack(settings)
+
+
 _COMMANDS: dict[str, tuple[str, Callable[[Settings], Coroutine[Any, Any, int]]]] = {
     "dev": ("start everything on this machine: Temporal dev server, worker, API", run_dev_fast),
     "serve": ("start the API only, against BAAS_TEMPORAL_ADDRESS", _serve),
     "worker": ("start the Temporal worker only, against BAAS_TEMPORAL_ADDRESS", _worker),
+    # Internal: the API and worker in one process, supervised and reloaded by `baas dev`.
+    "_stack": ("", _stack),
 }
 
 
@@ -54,7 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, _run) in _COMMANDS.items():
-        commands.add_parser(name, help=help_text, description=help_text)
+        if name.startswith("_"):
+            commands.add_parser(name)  # internal; argparse lists it only in usage errors
+        else:
+            commands.add_parser(name, help=help_text, description=help_text)
     return parser
 
 

@@ -47,6 +47,7 @@ class Settings:
     env: Environment = "dev"
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    reload: bool = True
 
     @property
     def is_dev(self) -> bool:
@@ -86,6 +87,7 @@ class Settings:
             env=reader.get("BAAS_ENV", _environment, "dev"),
             log_level=reader.get("BAAS_LOG_LEVEL", _log_level, "INFO"),
             cors_origins=reader.get("BAAS_CORS_ORIGINS", _csv, ()),
+            reload=reader.get("BAAS_RELOAD", _boolean, True),
         )
 
 
@@ -144,6 +146,15 @@ def _log_level(raw: str) -> str:
     if level not in _LOG_LEVELS:
         raise ValueError(f"expected one of {', '.join(_LOG_LEVELS)}, got {raw!r}")
     return level
+
+
+def _boolean(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
 
 
 def _csv(raw: str) -> tuple[str, ...]:

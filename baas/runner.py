@@ -1,9 +1,9 @@
-"""Process supervision for ``baas dev``, ``baas serve`` and ``baas worker``.
+"""The long-running commands: the API, the worker, or both in one process.
 
-``baas dev`` runs everything in one process on one event loop: the embedded Temporal
-dev server as a child process, the Temporal worker, and uvicorn serving the API. The
-supervisor owns the signals: SIGINT or SIGTERM stops the parts in reverse order (API,
-worker, Temporal), so nothing is orphaned and every port is released.
+``baas serve`` runs the API, ``baas worker`` the Temporal worker, and the stack (what
+``baas dev`` supervises and restarts on code changes, see :mod:`baas.dev`) runs both on
+one event loop. Each owns its signals: SIGINT or SIGTERM stops the parts in reverse
+order of their start, so every port is released.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
-import sys
 from collections.abc import Iterator
 
 import uvicorn
@@ -24,11 +22,11 @@ from baas.config import Settings
 from baas.errors import StartupError
 from baas.ports import require_free_ports
 from baas.services import Services
+from baas.signals import StopRequested
 from baas.temporal_client import TemporalConnection
-from baas.temporal_dev import EmbeddedTemporal
 from baas.worker import build_worker
 
-__all__ = ["run_dev", "run_serve", "run_worker"]
+__all__ = ["run_serve", "run_stack", "run_worker"]
 
 _log = logging.getLogger("baas")
 
@@ -39,24 +37,6 @@ class _ApiServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
-
-
-class _StopRequested:
-    """Turns SIGINT/SIGTERM into an event; a second signal asks for a forced stop."""
-
-    def __init__(self) -> None:
-        self.event = asyncio.Event()
-        self.forced = False
-
-    def install(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self._on_signal)
-
-    def _on_signal(self) -> None:
-        if self.event.is_set():
-            self.forced = True
-        self.event.set()
 
 
 def _load(settings: Settings) -> App | None:
@@ -78,7 +58,7 @@ def _api_server(settings: Settings, services: Services) -> _ApiServer:
     return _ApiServer(config)
 
 
-async def _serve_until_stopped(stop: _StopRequested, *tasks: asyncio.Task[None]) -> None:
+async def _serve_until_stopped(stop: StopRequested, *tasks: asyncio.Task[None]) -> None:
     """Wait for a stop signal or for any part to end (which is then an error)."""
     waiter = asyncio.ensure_future(stop.event.wait())
     done, _pending = await asyncio.wait({waiter, *tasks}, return_when=asyncio.FIRST_COMPLETED)
@@ -88,15 +68,11 @@ async def _serve_until_stopped(stop: _StopRequested, *tasks: asyncio.Task[None])
             raise StartupError(f"a part of baas stopped unexpectedly: {task.exception()}")
 
 
-async def run_dev(settings: Settings, temporal_server: EmbeddedTemporal | None) -> int:
-    """Everything on one machine: the worker and the API, beside ``temporal_server``.
-
-    ``baas.dev`` has checked the ports and launched the embedded Temporal server (when
-    no address is configured); its owner stops it after this returns.
-    """
+async def run_stack(settings: Settings) -> int:
+    """The API and the worker in one process (what ``baas dev`` runs and reloads)."""
     app = _load(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    stop = _StopRequested()
+    stop = StopRequested()
     stop.install()
 
     async with contextlib.AsyncExitStack() as stack:
@@ -114,12 +90,9 @@ async def run_dev(settings: Settings, temporal_server: EmbeddedTemporal | None) 
                 raise StartupError(f"the API could not start on {settings.host}:{settings.port}")
             await asyncio.sleep(0.01)
 
-        if temporal_server is not None:
-            await temporal_server.wait_ready()
         worker = build_worker(await connection.connect(), settings, app)
         worker_task = asyncio.create_task(worker.run(), name="worker")
         stack.push_async_callback(_stop_worker, worker, worker_task)
-        _print_banner(settings, app, embedded=temporal_server is not None)
         await _serve_until_stopped(stop, worker_task, server_task)
         _log.info("stopping")
     return 0
@@ -129,7 +102,7 @@ async def run_serve(settings: Settings) -> int:
     """The API alone, against a configured Temporal (scale out: run many behind a balancer)."""
     require_free_ports([(settings.host, settings.port, "BAAS_PORT")])
     app = _load(settings)
-    stop = _StopRequested()
+    stop = StopRequested()
     stop.install()
     services = Services(settings, app=app)
     await services.start()
@@ -146,7 +119,7 @@ async def run_serve(settings: Settings) -> int:
 async def run_worker(settings: Settings) -> int:
     """The Temporal worker alone (scale out: run many on the same task queue)."""
     app = _load(settings)
-    stop = _StopRequested()
+    stop = StopRequested()
     stop.install()
     connection = TemporalConnection(settings.temporal_target, settings.temporal_namespace)
     worker = build_worker(await connection.connect(), settings, app)
@@ -159,7 +132,7 @@ async def run_worker(settings: Settings) -> int:
     return 0
 
 
-async def _stop_server(server: _ApiServer, task: asyncio.Task[None], stop: _StopRequested) -> None:
+async def _stop_server(server: _ApiServer, task: asyncio.Task[None], stop: StopRequested) -> None:
     server.should_exit = True
     server.force_exit = stop.forced
     with contextlib.suppress(Exception, asyncio.CancelledError):
@@ -171,17 +144,3 @@ async def _stop_worker(worker: Worker, task: asyncio.Task[None]) -> None:
         await worker.shutdown()
     with contextlib.suppress(Exception, asyncio.CancelledError):
         await task
-
-
-def _print_banner(settings: Settings, app: App | None, *, embedded: bool) -> None:
-    base = f"http://{settings.host}:{settings.port}"
-    lines = [
-        f"baas dev is up{f' with app {app.name!r}' if app else ''}",
-        f"  API        {base}/",
-        f"  Health     {base}/healthz",
-        f"  Temporal   {settings.temporal_target}",
-    ]
-    if embedded:
-        lines.append(f"  Temporal UI http://127.0.0.1:{settings.temporal_ui_port}")
-    lines.append("Press Ctrl-C to stop.")
-    print("\n".join(lines), file=sys.stdout, flush=True)  # noqa: T201 (the CLI's own output)

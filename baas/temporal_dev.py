@@ -26,7 +26,7 @@ from pathlib import Path
 
 from baas.errors import StartupError
 
-__all__ = ["EmbeddedTemporal", "find_temporal_binary", "wait_for_port"]
+__all__ = ["EmbeddedTemporal", "die_with_parent", "find_temporal_binary", "wait_for_port"]
 
 _log = logging.getLogger("baas.temporal")
 _PR_SET_PDEATHSIG = 1
@@ -116,7 +116,10 @@ class EmbeddedTemporal:
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                preexec_fn=die_with_parent if sys.platform == "linux" else None,
+                # Its own session: a terminal's Ctrl-C reaches only the supervisor, which
+                # stops the parts in order (a second signal would force an unclean stop).
+                start_new_session=True,
             )
         _log.info("started Temporal dev server (pid %d) on %s", self._process.pid, self.address)
 
@@ -169,7 +172,7 @@ async def wait_for_port(
         await asyncio.sleep(0.05)
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Runs in the child between fork and exec: ask the kernel to SIGTERM it when we die."""
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)

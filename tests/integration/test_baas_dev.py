@@ -57,8 +57,8 @@ def dev(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]
 
 def _wait_healthy(url: str, process: subprocess.Popen[str], within: float = 60) -> httpx.Response:
     deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "baas dev exited before it was healthy"
+    response = None
+    while time.monotonic() < deadline and process.poll() is None:
         try:
             response = httpx.get(url, timeout=2)
         except httpx.TransportError:
@@ -66,7 +66,10 @@ def _wait_healthy(url: str, process: subprocess.Popen[str], within: float = 60) 
         if response is not None and response.status_code == 200:
             return response
         time.sleep(0.1)
-    raise AssertionError("baas dev never answered 200 on /healthz")
+    process.kill()
+    _out, err = process.communicate(timeout=30)
+    last = response.text if response is not None else "no answer"
+    raise AssertionError(f"baas dev never answered 200 on /healthz ({last}); stderr:\n{err}")
 
 
 async def _ping(address: str, task_queue: str) -> str:
@@ -130,3 +133,38 @@ def test_dev_refuses_a_bad_setting_naming_the_variable(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         "baas: BAAS_PORT: expected a port number from 1 to 65535, got 'eighty'"
     ]
+
+
+def test_dev_reloads_when_the_app_changes(tmp_path: Path) -> None:
+    package = tmp_path / "reloadapp"
+    package.mkdir()
+    source = package / "__init__.py"
+    source.write_text('from baas.application import App\n\napp = App("before")\n')
+    env = _env(tmp_path, BAAS_APP="reloadapp:app")
+    process = subprocess.Popen(
+        [str(BAAS), "dev"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{env['BAAS_PORT']}"
+    try:
+        _wait_healthy(f"{base}/healthz", process)
+        assert httpx.get(f"{base}/").json()["app"] == "before"
+
+        source.write_text('from baas.application import App\n\napp = App("after")\n')
+        deadline = time.monotonic() + 60
+        seen = "before"
+        while seen != "after" and time.monotonic() < deadline:
+            time.sleep(0.2)
+            try:
+                seen = httpx.get(f"{base}/", timeout=2).json()["app"]
+            except httpx.TransportError:
+                continue
+        assert seen == "after", "the edited app was not served"
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
