@@ -17,6 +17,7 @@ def test_defaults_are_a_laptop() -> None:
     assert settings.env == "dev"
     assert settings.is_dev
     assert settings.app is None
+    assert settings.reload
 
 
 def test_every_variable_is_read() -> None:
@@ -32,6 +33,7 @@ def test_every_variable_is_read() -> None:
             "BAAS_ENV": "prod",
             "BAAS_LOG_LEVEL": "debug",
             "BAAS_CORS_ORIGINS": "https://a.example, https://b.example",
+            "BAAS_RELOAD": "off",
         }
     )
     assert settings.app == "examples.board:app"
@@ -43,6 +45,7 @@ def test_every_variable_is_read() -> None:
     assert not settings.is_dev
     assert settings.log_level == "DEBUG"
     assert settings.cors_origins == ("https://a.example", "https://b.example")
+    assert not settings.reload
 
 
 def test_blank_values_mean_default() -> None:
@@ -65,6 +68,7 @@ def test_blank_values_mean_default() -> None:
         ("BAAS_TEMPORAL_ADDRESS", "localhost:port"),
         ("BAAS_TEMPORAL_ADDRESS", "localhost:99999"),
         ("BAAS_LOG_LEVEL", "LOUD"),
+        ("BAAS_RELOAD", "maybe"),
     ],
 )
 def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:
