@@ -1,10 +1,12 @@
 """auth: managed identity — passwords, tokens, signing keys, refresh-token families,
 access rules and sign-in throttling.
 
-The modules here are pure or talk to persistence through small Protocols
-(``SigningKeyRepository``, ``ThrottleRepository``); the store-backed implementations and
-the HTTP routes are wired elsewhere. This package never imports a web framework or
-temporalio.
+The core modules are pure or talk to persistence through small Protocols
+(``SigningKeyRepository``, ``ThrottleRepository``). On top of them, the account flows
+(``accounts``, ``sessions``, ``admin``, ``social``) keep their state in system tables of
+the document store (``system_tables``, ``users``, ``refresh_store``, ``stored_*``,
+``revocation``); ``baas.auth_wiring`` assembles them and ``baas.auth_routes`` serves
+them over HTTP. This package never imports a web framework or temporalio.
 """
 
 from auth.errors import (

@@ -19,12 +19,13 @@ import contextlib
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from auth.errors import InvalidRequestError
 from auth.rules import Caller
+from auth.system_tables import number
 from storage.errors import ConditionalCheckFailedError, ResourceInUseError
 from storage.tables import KeyAttribute, TableSpec
 
@@ -71,11 +72,19 @@ def generate_key_pair() -> tuple[str, str]:
 
 
 class AccessKeyRepository:
-    """Access keys stored in the document store."""
+    """Access keys stored in the document store.
 
-    def __init__(self, store: DocumentStore) -> None:
-        self._store = store
+    ``store`` is the store, or a function returning it (for wiring done before the
+    store is open).
+    """
+
+    def __init__(self, store: DocumentStore | Callable[[], DocumentStore]) -> None:
+        self._get_store = store if callable(store) else lambda: store
         self._table_ready = False
+
+    @property
+    def _store(self) -> DocumentStore:
+        return self._get_store()
 
     async def ensure_table(self) -> None:
         """Create the system table on first use (idempotent)."""
@@ -130,7 +139,7 @@ class AccessKeyRepository:
                 {"key_id": key_id},
                 "SET revoked_at = :now",
                 condition="attribute_exists(key_id) AND attribute_not_exists(revoked_at)",
-                values={":now": _number(time.time())},
+                values={":now": number(time.time())},
             )
         except ConditionalCheckFailedError:
             return False
@@ -149,16 +158,12 @@ class AccessKeyRepository:
                 return sorted(keys, key=lambda key: (key.created_at, key.key_id))
 
 
-def _number(value: float) -> Decimal:
-    return Decimal(str(round(value, 3)))
-
-
 def _to_item(key: AccessKey) -> Item:
     return {
         "key_id": key.key_id,
         "secret": key.secret,
         "description": key.description,
-        "created_at": _number(key.created_at),
+        "created_at": number(key.created_at),
     }
 
 

@@ -20,15 +20,30 @@ but the system caller.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from auth.errors import AccessDeniedError, ItemNotFoundError
 from auth.rules import Caller, CallerKind, Decision, Effect, Rule, decide
-from storage import DocumentStore, Item, Page, TableSpec
-from storage.errors import ConditionalCheckFailedError, ValidationError
-from storage.expressions import Placeholders, parse_update
+from storage import (
+    DocumentStore,
+    Item,
+    Page,
+    TableSpec,
+    TransactConditionCheck,
+    TransactDelete,
+    TransactPut,
+    TransactUpdate,
+)
+from storage.errors import (
+    CancellationReason,
+    ConditionalCheckFailedError,
+    TransactionCanceledError,
+    ValidationError,
+)
+from storage.expressions import Placeholders, parse_key_condition, parse_update
+from storage.values import validate_item
 
 __all__ = ["ActingStore", "TablePolicy"]
 
@@ -109,10 +124,44 @@ class ActingStore:
         """A query page holding only items the caller may list."""
         decision = self._require(table, "list")
         _check_user_placeholders(names, values)
+        owner_partition = self._owner_partition(
+            decision, table, key_condition, names, values, options
+        )
+        if owner_partition is not None:
+            # The query reads one owner's partition (an index keyed by the owner field),
+            # where DynamoDB forbids a filter on the key: the key condition itself is
+            # the owner test. Someone else's partition answers an empty page.
+            if owner_partition != decision.caller_id:
+                return Page([], 0, 0, None)
+            return await self.store.query(
+                table, key_condition, filter=filter, names=names, values=values, **options
+            )
         merged, names, values = _with_owner(decision, filter, names, values)
         return await self.store.query(
             table, key_condition, filter=merged, names=names, values=values, **options
         )
+
+    def _owner_partition(
+        self,
+        decision: Decision,
+        table: str,
+        key_condition: str,
+        names: Names,
+        values: Values,
+        options: Mapping[str, Any],
+    ) -> object | None:
+        """The partition value when an owner-only query is keyed by an owner field."""
+        policy = self._policies.get(table)
+        if decision.effect != Effect.OWNER_ONLY or policy is None:
+            return None
+        index = options.get("index")
+        keys = policy.table.index(index) if index else policy.table
+        partition = keys.partition_key.name
+        if partition not in decision.owner_fields:
+            return None
+        sort = keys.sort_key.name if keys.sort_key else None
+        placeholders = Placeholders(names, validate_item(dict(values)) if values else None)
+        return parse_key_condition(key_condition, placeholders, partition, sort).partition_value
 
     async def scan(
         self,
@@ -222,6 +271,76 @@ class ActingStore:
             values,
         )
 
+    async def transact_write(
+        self,
+        items: Sequence[TransactPut | TransactUpdate | TransactDelete | TransactConditionCheck],
+        client_request_token: str | None = None,
+    ) -> None:
+        """Apply ``items`` all-or-nothing, each under the rules of its single counterpart.
+
+        A put is a create (owner fields set, key must be new), an update/delete needs an
+        existing item the caller may change, a condition check needs one the caller may
+        get; the owner tests are inside each item's condition, so atomic with the whole
+        transaction. When cancelled, each reason is ``NotFound`` for an item that is
+        missing or not the caller's, and reasons never carry item contents (threat:
+        reading someone else's item through a failed transaction).
+        """
+        guarded = [self._guard_transact_item(item) for item in items]
+        try:
+            await self.store.transact_write(
+                [item for item, _ in guarded], client_request_token=client_request_token
+            )
+        except TransactionCanceledError as cancelled:
+            reasons = [
+                _safe_reason(decision, item, reason)
+                for (item, decision), reason in zip(guarded, cancelled.reasons, strict=True)
+            ]
+            raise TransactionCanceledError(reasons) from None
+
+    def _guard_transact_item(
+        self, item: TransactPut | TransactUpdate | TransactDelete | TransactConditionCheck
+    ) -> tuple[TransactPut | TransactUpdate | TransactDelete | TransactConditionCheck, Decision]:
+        operation = {
+            TransactPut: "create",
+            TransactUpdate: "update",
+            TransactDelete: "delete",
+            TransactConditionCheck: "get",
+        }[type(item)]
+        decision = self._require(item.table, operation)
+        _check_user_placeholders(item.names, item.values)
+        key_names = self._policies[item.table].key_names if item.table in self._policies else ()
+        key_names_map = {f"#__key{i}": name for i, name in enumerate(key_names)}
+        names = {**(item.names or {}), **key_names_map}
+        if isinstance(item, TransactPut):
+            absent = " AND ".join(f"attribute_not_exists({p})" for p in key_names_map)
+            merged = (
+                f"({item.condition}) AND {absent}"
+                if item.condition and absent
+                else item.condition or absent
+            )
+            guarded_put = replace(
+                item,
+                item={**item.item, **decision.owner_values},
+                condition=merged or None,
+                names=names or None,
+                return_values_on_condition_check_failure="ALL_OLD",
+            )
+            return guarded_put, decision
+        if isinstance(item, TransactUpdate) and decision.effect == Effect.OWNER_ONLY:
+            _refuse_owner_change(decision, item.update, item.names, item.values)
+        exists = " AND ".join(f"attribute_exists({p})" for p in key_names_map)
+        with_exists = f"({item.condition}) AND {exists}" if item.condition else exists
+        merged_text, all_names, all_values = _with_owner(decision, with_exists, names, item.values)
+        # A condition check always has a condition; the others may have none at all.
+        guarded = replace(
+            item,
+            condition=merged_text or item.condition or None,  # type: ignore[arg-type]
+            names=all_names,
+            values=all_values,
+            return_values_on_condition_check_failure="ALL_OLD",
+        )
+        return guarded, decision
+
     async def _conditional_write(
         self,
         decision: Decision,
@@ -246,6 +365,20 @@ class ActingStore:
                 raise ItemNotFoundError() from None
             raise ConditionalCheckFailedError() from None  # the caller's own condition
         return result
+
+
+def _safe_reason(
+    decision: Decision,
+    item: TransactPut | TransactUpdate | TransactDelete | TransactConditionCheck,
+    reason: CancellationReason,
+) -> CancellationReason:
+    """A cancellation reason the caller may see: no item contents, NotFound for others'."""
+    if reason.code != "ConditionalCheckFailed" or isinstance(item, TransactPut):
+        return CancellationReason(reason.code, reason.message)
+    old = reason.item
+    if old is None or (decision.effect == Effect.OWNER_ONLY and not _owned(decision, old)):
+        return CancellationReason("NotFound", "No such item.")
+    return CancellationReason(reason.code, reason.message)
 
 
 def _owned(decision: Decision, item: Item) -> bool:

@@ -10,13 +10,20 @@ The tree::
     AuthError                          auth_error
     ├── InvalidRequestError            invalid_request      malformed input
     ├── InvalidTokenError              invalid_token        bad/expired/revoked access token
+    ├── AuthenticationRequiredError    unauthorized         no access token where one is needed
     ├── InvalidGrantError              invalid_grant        bad/expired/revoked refresh token
     │   └── RefreshTokenReuseError     invalid_grant        replayed refresh token (family revoked)
     ├── InvalidCredentialsError        invalid_credentials  wrong identifier or password
     ├── WeakPasswordError              weak_password        password refused by the policy
     ├── AccessDeniedError              access_denied        an access rule said no
     ├── ItemNotFoundError              not_found            no such item, or not yours to see
-    └── ThrottledError                 too_many_requests    too many failures; retry later
+    ├── ThrottledError                 too_many_requests    too many failures; retry later
+    ├── EmailNotVerifiedError          email_not_verified   right password, email not yet verified
+    ├── InvalidCodeError               invalid_code         wrong, used or expired email code
+    ├── AccountExistsError             account_exists       social email matches a password account
+    ├── SocialLoginError               social_login_failed  the provider's answer was refused
+    ├── UnsupportedGrantTypeError      unsupported_grant_type  token endpoint: not refresh_token
+    └── AuthUnavailableError           temporarily_unavailable  revocation state is stale (store down)
 
 ``invalid_request``, ``invalid_grant`` and ``invalid_token`` are the OAuth 2.0 codes of
 RFC 6749 §5.2 and RFC 6750 §3.1, so a client that knows OAuth knows them.
@@ -31,14 +38,21 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AccessDeniedError",
+    "AccountExistsError",
     "AuthError",
+    "AuthUnavailableError",
+    "AuthenticationRequiredError",
+    "EmailNotVerifiedError",
+    "InvalidCodeError",
     "InvalidCredentialsError",
     "InvalidGrantError",
     "InvalidRequestError",
     "InvalidTokenError",
     "ItemNotFoundError",
     "RefreshTokenReuseError",
+    "SocialLoginError",
     "ThrottledError",
+    "UnsupportedGrantTypeError",
     "WeakPasswordError",
     "WeakPasswordReason",
 ]
@@ -156,3 +170,68 @@ class ThrottledError(AuthError):
     def __init__(self, retry_after: int, message: str | None = None) -> None:
         super().__init__(message)
         self.retry_after = max(1, retry_after)
+
+
+class EmailNotVerifiedError(AuthError):
+    """The password was right but the email is not verified yet.
+
+    Only said after a correct password, so it reveals nothing to someone guessing.
+    Threat it answers: pre-account hijacking (someone signs up with a victim's email and
+    waits for the victim to use the account) — an unverified account cannot sign in.
+    """
+
+    code = "email_not_verified"
+    default_message = "Verify your email address first; a new code can be sent."
+
+
+class AccountExistsError(AuthError):
+    """A social identity's email belongs to an existing account, which it must not enter.
+
+    Threat: account takeover through a provider that vouches for an email the attacker
+    does not own. The user signs in to the account first and links the provider.
+    """
+
+    code = "account_exists"
+    default_message = (
+        "An account with this email already exists. Sign in to it, then link this "
+        "provider from your account (POST /auth/link/{provider})."
+    )
+
+
+class SocialLoginError(AuthError):
+    """The social-login round trip failed: bad state, bad ID token, provider error."""
+
+    code = "social_login_failed"
+    default_message = "Signing in with the provider failed. Start again."
+
+
+class AuthUnavailableError(AuthError):
+    """Auth cannot decide safely right now (its revocation state is too old).
+
+    Fails closed: while the store is unreachable, tokens are refused rather than
+    accepted without knowing whether they were revoked.
+    """
+
+    code = "temporarily_unavailable"
+    default_message = "Authentication is temporarily unavailable. Try again shortly."
+
+
+class InvalidCodeError(AuthError):
+    """An emailed code is wrong, used, expired, or not for this email (one answer for all)."""
+
+    code = "invalid_code"
+    default_message = "The code is invalid or has expired. Ask for a new one."
+
+
+class AuthenticationRequiredError(AuthError):
+    """The operation needs a signed-in user and the request carried no access token."""
+
+    code = "unauthorized"
+    default_message = "Sign in first: send 'Authorization: Bearer <access token>'."
+
+
+class UnsupportedGrantTypeError(AuthError):
+    """The token endpoint does not support this ``grant_type`` (RFC 6749 §5.2)."""
+
+    code = "unsupported_grant_type"
+    default_message = "Only grant_type=refresh_token is supported here."

@@ -24,6 +24,7 @@ from typing import Any
 
 from joserfc import jws
 from joserfc.errors import JoseError
+from joserfc.jws import JWSRegistry
 
 from auth.errors import InvalidTokenError
 from auth.signing_keys import KeyRing
@@ -172,27 +173,57 @@ class TokenVerifier:
         *,
         clock: Callable[[], float] = time.time,
         not_before_lookup: NotBeforeLookup | None = None,
+        cache_size: int = 0,
     ) -> None:
         self._keyring = keyring
         self._config = config
         self._clock = clock
         self._not_before_lookup = not_before_lookup
+        # Verified tokens, by their exact text: a client sends the same token on every
+        # request for its whole life, and checking the signature again proves nothing
+        # new. A hit still re-checks expiry, the key's retirement and revocation.
+        self._cache_size = cache_size
+        self._verified: dict[str, AccessTokenClaims] = {}
 
     def verify(self, token: object) -> AccessTokenClaims:
         """Return the claims of a valid token; raise ``InvalidTokenError`` otherwise."""
-        try:
-            claims = self._verify(token)
-        except InvalidTokenError:
-            raise
-        except (JoseError, ValueError, TypeError, RecursionError, OverflowError) as exc:
-            # ValueError covers bad base64 (binascii.Error), bad JSON and bad UTF-8;
-            # RecursionError a deeply nested JSON header; OverflowError a huge number.
-            raise InvalidTokenError() from exc
+        claims = self._cached(token)
+        if claims is None:
+            try:
+                claims = self._verify(token)
+            except InvalidTokenError:
+                raise
+            except (JoseError, ValueError, TypeError, RecursionError, OverflowError) as exc:
+                # ValueError covers bad base64 (binascii.Error), bad JSON and bad UTF-8;
+                # RecursionError a deeply nested JSON header; OverflowError a huge number.
+                raise InvalidTokenError() from exc
+            self._remember(token, claims)
         if self._not_before_lookup is not None:
             not_before = self._not_before_lookup(claims.subject)
             if not_before is not None and claims.issued_at < not_before:
                 raise InvalidTokenError()
         return claims
+
+    def _cached(self, token: object) -> AccessTokenClaims | None:
+        if not self._cache_size or not isinstance(token, str):
+            return None
+        claims = self._verified.get(token)
+        if claims is None:
+            return None
+        # Only what can change with time: nbf and iat were fine then, so they still are.
+        if self._clock() >= claims.expires_at + self._config.clock_leeway:
+            return None
+        if self._keyring.verification_key(claims.key_id) is None:
+            return None
+        return claims
+
+    def _remember(self, token: object, claims: AccessTokenClaims) -> None:
+        if not self._cache_size or not isinstance(token, str):
+            return
+        if len(self._verified) >= self._cache_size:
+            # Evict the oldest entry (dicts keep insertion order); bounded memory.
+            self._verified.pop(next(iter(self._verified)), None)
+        self._verified[token] = claims
 
     def _verify(self, token: object) -> AccessTokenClaims:
         if not isinstance(token, str) or not token.isascii():
@@ -216,8 +247,13 @@ class TokenVerifier:
         # with the public key as HMAC secret).
         if key is None or alg != key.alg:
             raise InvalidTokenError()
-        verified = jws.deserialize_compact(token, key.key, algorithms=[key.alg])
-        return self._validate_claims(_json_object(verified.payload or b""), kid)
+        # RFC 7515 §5.2: the signature is over the two first segments as sent. joserfc's
+        # algorithm, called directly: the header was already parsed and checked above.
+        signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
+        algorithm = JWSRegistry.algorithms[key.alg]
+        if not algorithm.verify(signing_input, _b64url_decode(segments[2]), key.key):
+            raise InvalidTokenError()
+        return self._validate_claims(_json_object(_b64url_decode(segments[1])), kid)
 
     def _validate_claims(self, claims: dict[str, Any], kid: str) -> AccessTokenClaims:
         if any(name not in claims for name in _REQUIRED_CLAIMS):

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from baas.application import App
+from baas.auth_routes import auth_routes
 from baas.authn import BearerAuthMiddleware
 from baas.config import Settings
 from baas.health import health_endpoint
@@ -62,6 +63,7 @@ def create_app(
                 health_endpoint({"storage": parts.check_storage, "temporal": parts.temporal.check}),
                 methods=["GET"],
             ),
+            *auth_routes(parts.auth),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),

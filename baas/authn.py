@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from auth.errors import InvalidTokenError
+from auth.errors import AuthUnavailableError, InvalidTokenError
 from auth.rules import Caller
 from baas.http_errors import json_error
 
@@ -69,6 +69,11 @@ class BearerAuthMiddleware:
                 exc.message,
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
+            await response(scope, receive, send)
+            return
+        except AuthUnavailableError as exc:
+            # Revocations unknown (store down): refuse rather than trust the token.
+            response = json_error(scope, 503, exc.code, exc.message, headers={"Retry-After": "5"})
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

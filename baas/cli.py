@@ -3,6 +3,7 @@
     baas dev      everything on this machine (embedded Temporal, worker, API)
     baas serve    the API only, against BAAS_TEMPORAL_ADDRESS
     baas worker   the Temporal worker only
+    baas users    account administration (``users create-admin --email ...``)
 
 All configuration comes from ``BAAS_*`` environment variables (see ``baas.config``).
 Expected failures (a bad setting, a port in use) print one line and exit 1.
@@ -66,7 +67,24 @@ def _parser() -> argparse.ArgumentParser:
             commands.add_parser(name)  # internal; argparse lists it only in usage errors
         else:
             commands.add_parser(name, help=help_text, description=help_text)
+    _add_users(commands)
     return parser
+
+
+def _add_users(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # Declared here, not in baas.auth_cli, so parsing does not import the auth stack.
+    users = commands.add_parser("users", help="administer user accounts (create the first admin)")
+    actions = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    create = actions.add_parser(
+        "create-admin", help="create a verified admin account; password from a prompt or stdin"
+    )
+    create.add_argument("--email", required=True, help="the admin's email address")
+
+
+async def _users(args: argparse.Namespace, settings: Settings) -> int:
+    from baas.auth_cli import run_users_command
+
+    return await run_users_command(args, settings)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -75,6 +93,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         configure_logging(json_lines=not settings.is_dev, level=settings.log_level)
+        if args.command == "users":
+            return asyncio.run(_users(args, settings))
         return asyncio.run(_COMMANDS[args.command][1](settings))
     except BaasError as exc:
         print(f"baas: {exc.message}", file=sys.stderr)  # noqa: T201 (the CLI's own output)

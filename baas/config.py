@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
 
+from baas.auth_settings import AuthSettings, read_auth_settings
 from baas.errors import SettingsError
 
 __all__ = ["Environment", "Settings"]
@@ -47,6 +48,7 @@ class Settings:
     env: Environment = "dev"
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    auth: AuthSettings = field(default_factory=AuthSettings)
     reload: bool = True
 
     @property
@@ -69,6 +71,11 @@ class Settings:
         """Where clients and workers connect: the configured address or the embedded server."""
         return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
 
+    @property
+    def public_url(self) -> str:
+        """The API's external base URL (BAAS_PUBLIC_URL): token issuer, OAuth redirects."""
+        return self.auth.public_url or f"http://{self.host}:{self.port}"
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from ``BAAS_*`` variables (``os.environ`` by default)."""
@@ -87,6 +94,7 @@ class Settings:
             env=reader.get("BAAS_ENV", _environment, "dev"),
             log_level=reader.get("BAAS_LOG_LEVEL", _log_level, "INFO"),
             cors_origins=reader.get("BAAS_CORS_ORIGINS", _csv, ()),
+            auth=read_auth_settings(reader),
             reload=reader.get("BAAS_RELOAD", _boolean, True),
         )
 

@@ -23,7 +23,7 @@ from starlette.types import Scope
 from auth import errors as auth_errors
 from storage import errors as storage_errors
 
-__all__ = ["error_response", "exception_handlers", "json_error", "status_for"]
+__all__ = ["error_response", "exception_handlers", "graphql_code_for", "json_error", "status_for"]
 
 _log = logging.getLogger("baas.errors")
 
@@ -46,6 +46,13 @@ _STATUS: dict[type[Exception], int] = {
     auth_errors.AccessDeniedError: 403,
     auth_errors.ItemNotFoundError: 404,
     auth_errors.ThrottledError: 429,
+    auth_errors.EmailNotVerifiedError: 403,
+    auth_errors.InvalidCodeError: 400,
+    auth_errors.AccountExistsError: 409,
+    auth_errors.SocialLoginError: 400,
+    auth_errors.UnsupportedGrantTypeError: 400,
+    auth_errors.AuthenticationRequiredError: 401,
+    auth_errors.AuthUnavailableError: 503,
     auth_errors.AuthError: 401,
 }
 
@@ -87,9 +94,14 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 
 async def _domain(request: Request, exc: Exception) -> Response:
     status = status_for(exc)
+    if isinstance(exc, auth_errors.AuthUnavailableError):
+        # Expected and safe to say (fail closed while revocations cannot be read).
+        return json_error(request.scope, 503, exc.code, exc.message, {"Retry-After": "5"})
     if status is None or status >= 500:
         return await _unexpected(request, exc)
     headers: dict[str, str] = {}
+    if isinstance(exc, auth_errors.AuthenticationRequiredError):
+        headers["WWW-Authenticate"] = 'Bearer realm="baas"'  # RFC 6750 §3: no error code
     if isinstance(exc, auth_errors.ThrottledError):
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, auth_errors.InvalidTokenError):
@@ -116,3 +128,28 @@ exception_handlers = {
     auth_errors.AuthError: _domain,
     Exception: _unexpected,
 }
+
+
+# GraphQL's side of the same table: ``extensions.code`` of an expected error. Codes are
+# stable API (clients switch on them); looked up along the class hierarchy as above.
+_GRAPHQL_CODES: dict[type[Exception], str] = {
+    storage_errors.ValidationError: "VALIDATION",
+    storage_errors.ConditionalCheckFailedError: "CONDITIONAL_CHECK_FAILED",
+    storage_errors.TransactionCanceledError: "TRANSACTION_CANCELED",
+    storage_errors.TransactionConflictError: "TRANSACTION_CONFLICT",
+    storage_errors.IdempotentParameterMismatchError: "VALIDATION",
+    storage_errors.LimitExceededError: "LIMIT_EXCEEDED",
+    auth_errors.InvalidRequestError: "VALIDATION",
+    auth_errors.InvalidTokenError: "UNAUTHENTICATED",
+    auth_errors.AccessDeniedError: "FORBIDDEN",
+    auth_errors.ItemNotFoundError: "NOT_FOUND",
+    auth_errors.ThrottledError: "THROTTLED",
+}
+
+
+def graphql_code_for(exc: BaseException) -> str | None:
+    """The GraphQL ``extensions.code`` of a domain error, or None when it is unexpected."""
+    for cls in type(exc).__mro__:
+        if cls in _GRAPHQL_CODES:
+            return _GRAPHQL_CODES[cls]
+    return None

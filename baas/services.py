@@ -12,11 +12,9 @@ from __future__ import annotations
 import logging
 
 from auth.acting_store import ActingStore, TablePolicy
-from auth.authenticate import Authenticator
 from auth.rules import Caller
-from auth.signing_keys import InMemorySigningKeyRepository, KeyRing
-from auth.tokens import TokenConfig, TokenIssuer, TokenVerifier
 from baas.application import App
+from baas.auth_wiring import AuthServices
 from baas.config import Settings
 from baas.models import ModelDeclarationError, ModelSpec
 from baas.temporal_client import TemporalConnection
@@ -50,15 +48,12 @@ class Services:
         )
         self._store = store
         self._owns_store = store is None
-        self.token_config = TokenConfig(
-            issuer=f"http://{settings.host}:{settings.port}", audience="baas"
-        )
-        # TODO(issue 4): a store-backed key repository, shared by every API process.
-        self.keyring = KeyRing(
-            InMemorySigningKeyRepository(), retention=self.token_config.key_retention
-        )
-        self.tokens = TokenIssuer(self.keyring, self.token_config)
-        self.authenticator = Authenticator(TokenVerifier(self.keyring, self.token_config))
+        # Managed auth: store-backed keys and revocations shared by every API process.
+        self.auth = AuthServices(settings, lambda: self.store)
+        self.token_config = self.auth.token_config
+        self.keyring = self.auth.keyring
+        self.tokens = self.auth.issuer
+        self.authenticator = self.auth.authenticator
         self.policies: dict[str, TablePolicy] = {
             spec.table: TablePolicy(spec.table_spec(), spec.rules) for spec in self.models
         }
@@ -83,9 +78,10 @@ class Services:
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
             self._store = await open_store(SqliteConfig(self.settings.database_path))
         await self._ensure_tables()
-        await self.keyring.load()
+        await self.auth.start()
 
     async def stop(self) -> None:
+        await self.auth.stop()
         if self._owns_store and self._store is not None:
             await self._store.close()
             self._store = None

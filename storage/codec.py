@@ -49,7 +49,8 @@ def decode_item(data: bytes) -> Item:
     """The inverse of :func:`encode_item`."""
     text = data[1:].decode()
     if data[:1] == _PLAIN:
-        result: Item = _decoder.decode(text)
+        # raw_decode skips decode()'s whitespace handling: the text is our own.
+        result: Item = _decoder.raw_decode(text)[0]
         return result
     tagged: Item = json.loads(text, parse_float=Decimal, parse_int=Decimal, object_hook=_untag)
     return tagged

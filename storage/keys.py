@@ -1,8 +1,10 @@
 """Order-preserving byte encodings of key values, and partition-key hashing.
 
-A backend stores key values as byte strings and lets its engine compare them with
-``memcmp`` (SQLite BLOB order, MongoDB BinData order). The encodings below make that
-comparison equal DynamoDB's key order:
+A backend stores key values as byte strings and lets its engine compare them
+byte-wise (SQLite compares BLOBs with ``memcmp``). The encodings below make that
+comparison equal DynamoDB's key order. (MongoDB sorts BinData by length first, so a
+MongoDB backend would store these bytes as hex or latin-1 strings, whose order under
+the simple collation is the same byte order.)
 
 - ``S``: the UTF-8 bytes (DynamoDB orders strings by their UTF-8 bytes);
 - ``B``: the bytes themselves (unsigned byte order);

@@ -8,6 +8,7 @@ table key (plus the index key on an index).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,11 +21,11 @@ from storage.expressions import (
     parse_key_condition,
     parse_projection,
 )
-from storage.keys import HASH_SPACE, encode_key_value, partition_hash, prefix_successor
 from storage.operations import placeholders_for
+from storage.ranges import encode_operand, segment_range, sort_bounds, start_position
 from storage.requests import Page
 from storage.tables import IndexSpec, KeyAttribute, TableSpec
-from storage.values import Item, ItemInput, Value, type_of, validate_item
+from storage.values import Item, ItemInput
 
 __all__ = ["ReadOptions", "run_query", "run_scan"]
 
@@ -125,14 +126,21 @@ async def run_query(
         key_condition, placeholders, partition_key.name, sort_key.name if sort_key else None
     )
     placeholders.check_all_used()
-    partition = _encode_operand(condition.partition_value, partition_key)
+    if plan.filter is not None:
+        _check_filter_avoids_keys(plan.filter.tree, plan.keys)
+    partition = encode_operand(condition.partition_value, partition_key)
     lower: tuple[bytes, bool] | None = None
     upper: tuple[bytes, bool] | None = None
     if condition.sort is not None and sort_key is not None:
-        lower, upper = _sort_bounds(condition.sort.op, condition.sort.values, sort_key)
+        lower, upper = sort_bounds(condition.sort.op, condition.sort.values, sort_key)
     start = None
     if options.exclusive_start_key is not None:
-        start = _position(spec, plan.index, options.exclusive_start_key)[2:]
+        position = start_position(spec, plan.index, options.exclusive_start_key)
+        if position[1] != partition:
+            raise ValidationError(
+                "The provided starting key is outside query boundaries based on provided conditions"
+            )
+        start = position[2:]
 
     def fetch(after: tuple[Any, ...] | None, count: int) -> Any:
         read = RangeRead(
@@ -140,7 +148,9 @@ async def run_query(
         )
         return backend.query(spec, read)
 
-    return await _page(spec, plan, fetch, start, lambda item: _position(spec, plan.index, item)[2:])
+    return await _page(
+        spec, plan, fetch, start, lambda item: start_position(spec, plan.index, item)[2:]
+    )
 
 
 async def run_scan(
@@ -154,16 +164,18 @@ async def run_scan(
     placeholders = placeholders_for(options.names, options.values)
     plan = _plan(spec, options, placeholders)
     placeholders.check_all_used()
-    low, high = _segment_range(segment, total_segments)
+    low, high = segment_range(segment, total_segments)
     start = None
     if options.exclusive_start_key is not None:
-        start = _position(spec, plan.index, options.exclusive_start_key)
+        start = start_position(spec, plan.index, options.exclusive_start_key)
 
     def fetch(after: tuple[Any, ...] | None, count: int) -> Any:
         read = ScanRead(plan.index.name if plan.index else None, low, high, after, count)
         return backend.scan(spec, read)
 
-    return await _page(spec, plan, fetch, start, lambda item: _position(spec, plan.index, item))
+    return await _page(
+        spec, plan, fetch, start, lambda item: start_position(spec, plan.index, item)
+    )
 
 
 async def _page(
@@ -209,80 +221,29 @@ def _finish(
     return Page(matched, len(matched), scanned, last_key)
 
 
-def _position(spec: TableSpec, index: IndexSpec | None, key: ItemInput) -> tuple[Any, ...]:
-    """(hash, partition, sort[, table partition, table sort]) of an item or start key."""
-    try:
-        item = validate_item(key)
-        table_key = spec.encode_key(item)
-        if index is None:
-            return (partition_hash(table_key[0]), *table_key)
-        index_pk = encode_key_value(item[index.partition_key.name], index.partition_key.type)
-        index_sk = (
-            encode_key_value(item[index.sort_key.name], index.sort_key.type)
-            if index.sort_key
-            else b""
-        )
-    except (ValidationError, KeyError):
-        raise ValidationError("The provided starting key is invalid") from None
-    return (partition_hash(index_pk), index_pk, index_sk, *table_key)
-
-
-def _encode_operand(value: Value, attribute: KeyAttribute) -> bytes:
-    if type_of(value) != attribute.type:
-        raise ValidationError(f"{_INVALID}Condition parameter type does not match schema type")
-    return encode_key_value(value, attribute.type)
-
-
-def _sort_bounds(
-    op: str, values: tuple[Value, ...], attribute: KeyAttribute
-) -> tuple[tuple[bytes, bool] | None, tuple[bytes, bool] | None]:
-    if op == "BEGINS_WITH" and attribute.type == "N":
-        raise ValidationError(
-            "Invalid KeyConditionExpression: Incorrect operand type for operator or "
-            "function; operator or function: begins_with, operand type: N"
-        )
-    encoded = [_encode_operand(value, attribute) for value in values]
-    bounds: dict[str, tuple[tuple[bytes, bool] | None, tuple[bytes, bool] | None]] = {
-        "=": ((encoded[0], True), (encoded[0], True)),
-        "<": (None, (encoded[0], False)),
-        "<=": (None, (encoded[0], True)),
-        ">": ((encoded[0], False), None),
-        ">=": ((encoded[0], True), None),
-    }
-    if op in bounds:
-        return bounds[op]
-    if op == "BETWEEN":
-        if encoded[0] > encoded[1]:
+def _check_filter_avoids_keys(tree: object, keys: tuple[KeyAttribute, KeyAttribute | None]) -> None:
+    """A Query filter may not use the key attributes (those belong in the key condition)."""
+    used = _attribute_names(tree)
+    for key in keys:
+        if key is not None and key.name in used:
             raise ValidationError(
-                "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound "
-                "to be greater than or equal to lower bound"
+                "Filter Expression can only contain non-primary key attributes: "
+                f"Primary key attribute: {key.name}"
             )
-        return (encoded[0], True), (encoded[1], True)
-    successor = prefix_successor(encoded[0])
-    return (encoded[0], True), None if successor is None else (successor, False)
 
 
-def _segment_range(segment: int | None, total: int | None) -> tuple[int, int]:
-    if segment is None and total is None:
-        return 0, HASH_SPACE
-    if total is None:
-        raise ValidationError(
-            "The TotalSegments parameter is required but was not present in the request "
-            "when Segment parameter is present"
-        )
-    if segment is None:
-        raise ValidationError(
-            "The Segment parameter is required but was not present in the request when "
-            "parameter TotalSegments is present"
-        )
-    if not 1 <= total <= 1_000_000:
-        raise ValidationError(
-            f"1 validation error detected: Value '{total}' at 'totalSegments' failed to "
-            "satisfy constraint: Member must have value between 1 and 1000000"
-        )
-    if not 0 <= segment < total:
-        raise ValidationError(
-            "The Segment parameter is zero-based and must be less than parameter "
-            f"TotalSegments: Segment: {segment} is out of bounds with TotalSegments: {total}"
-        )
-    return segment * HASH_SPACE // total, (segment + 1) * HASH_SPACE // total
+def _attribute_names(node: object) -> set[str]:
+    """Top-level attribute names of every document path in a bound expression tree."""
+    if isinstance(node, tuple):
+        return set().union(*(_attribute_names(element) for element in node))
+    if not dataclasses.is_dataclass(node) or isinstance(node, type):
+        return set()
+    names: set[str] = set()
+    for field in dataclasses.fields(node):
+        value = getattr(node, field.name)
+        if field.name == "path" and isinstance(value, tuple) and value:
+            if isinstance(value[0], str):
+                names.add(value[0])
+        else:
+            names |= _attribute_names(value)
+    return names

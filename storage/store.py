@@ -50,7 +50,7 @@ from storage.tables import (
 )
 from storage.transactions import transact_get, transact_write
 from storage.ttl import TtlSweeper
-from storage.values import Item, ItemInput, validate_item
+from storage.values import Item, ItemInput
 
 __all__ = ["DocumentStore"]
 
@@ -183,7 +183,7 @@ class DocumentStore:
     ) -> Item | None:
         """The item with this primary key, or None."""
         spec = await self._spec(table)
-        encoded = spec.validate_key(validate_item(key))
+        encoded = spec.validate_key(key)
         parsed = None
         if projection is not None or names:
             placeholders = Placeholders(names, None)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any, Literal
 
 from storage.errors import ValidationError
 from storage.keys import encode_key_value
-from storage.values import Item, Value, type_of
+from storage.values import Item, normalize_number, type_of
 
 __all__ = [
     "IndexProjection",
@@ -88,7 +90,7 @@ class TableSpec:
         """The primary key attributes of an item."""
         return {name: item[name] for name in self.key_names()}
 
-    def encode_key(self, item: Item) -> tuple[bytes, bytes]:
+    def encode_key(self, item: Mapping[str, object]) -> tuple[bytes, bytes]:
         """The encoded (partition, sort) key of an item or key; sort is b"" without one.
 
         Raises DynamoDB's ValidationError for a missing, mistyped, empty or oversized key.
@@ -98,8 +100,11 @@ class TableSpec:
             return pk, b""
         return pk, _encode_key_part(item, self.sort_key, _MAX_SORT_KEY_BYTES, "range keys")
 
-    def validate_key(self, key: Item) -> tuple[bytes, bytes]:
-        """Check that ``key`` holds exactly the key attributes; return it encoded."""
+    def validate_key(self, key: Mapping[str, object]) -> tuple[bytes, bytes]:
+        """Check that ``key`` holds exactly the key attributes; return it encoded.
+
+        ``key`` need not be normalised first (ints are accepted for N).
+        """
         if set(key) != set(self.key_names()):
             raise ValidationError("The provided key element does not match the schema")
         return self.encode_key(key)
@@ -166,25 +171,32 @@ def project_for_index(spec: TableSpec, index: IndexSpec, item: Item) -> Item:
 _MISSING: Any = object()
 
 
-def _encode_key_part(item: Item, attribute: KeyAttribute, limit: int, label: str) -> bytes:
-    value: Value = item.get(attribute.name, _MISSING)
-    if value is _MISSING:
+def _encode_key_part(
+    item: Mapping[str, object], attribute: KeyAttribute, limit: int, label: str
+) -> bytes:
+    # On the path of every request: the common, valid case is checked first and cheaply.
+    value = item.get(attribute.name, _MISSING)
+    kind = attribute.type
+    if kind == "S" and isinstance(value, str):
+        encoded = value.encode()
+    elif kind == "B" and isinstance(value, bytes | bytearray):
+        encoded = bytes(value)
+    elif kind == "N" and isinstance(value, Decimal | int) and not isinstance(value, bool):
+        encoded = encode_key_value(normalize_number(value), "N")
+    elif value is _MISSING:
         raise ValidationError(_INVALID + f"Missing the key {attribute.name} in the item")
-    actual = type_of(value)
-    if actual != attribute.type:
+    else:
         raise ValidationError(
             _INVALID
-            + f"Type mismatch for key {attribute.name} expected: {attribute.type} actual: {actual}"
+            + f"Type mismatch for key {attribute.name} expected: {kind} actual: {type_of(value)}"
         )
-    if value in ("", b""):
+    if not encoded:
         raise ValidationError(
             "One or more parameter values are not valid. The AttributeValue for a key "
-            f"attribute cannot contain an empty {'string' if actual == 'S' else 'binary'} "
+            f"attribute cannot contain an empty {'string' if kind == 'S' else 'binary'} "
             f"value. Key: {attribute.name}"
         )
-    encoded = encode_key_value(value, attribute.type)
-    size = len(value.encode()) if isinstance(value, str) else len(encoded)
-    if size > limit:
+    if len(encoded) > limit:
         raise ValidationError(
             _INVALID + f"Size of {label} has exceeded the maximum size limit of {limit} bytes"
         )

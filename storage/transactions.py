@@ -37,11 +37,14 @@ from storage.requests import (
     TransactWriteItem,
 )
 from storage.tables import TableSpec
-from storage.values import Item, to_wire, validate_item
+from storage.values import MAX_ITEM_BYTES, Item, item_size, to_wire, validate_item
 
 __all__ = ["MAX_TRANSACTION_ITEMS", "transact_get", "transact_write"]
 
 MAX_TRANSACTION_ITEMS = 100
+# TransactWriteItems: "The aggregate size of the items in the transaction cannot exceed 4 MB."
+MAX_AGGREGATE_BYTES = 4 * 1024 * 1024
+MAX_ITEMS_UNDER_AGGREGATE = MAX_AGGREGATE_BYTES // MAX_ITEM_BYTES
 SpecLookup = Callable[[str], Awaitable[TableSpec]]
 
 
@@ -76,6 +79,10 @@ async def _prepare(spec: TableSpec, request: TransactWriteItem) -> PreparedWrite
             request.return_values_on_condition_check_failure,
         )  # fmt: skip
     raise ValidationError("Unknown transaction item type")
+
+
+def _aggregate_size(items: list[Any]) -> int:
+    return sum(item_size(item) for item in items if isinstance(item, dict))
 
 
 def _fingerprint(requests: Sequence[TransactWriteItem]) -> str:
@@ -134,6 +141,9 @@ async def transact_write(
                 reasons.append(CancellationReason("ValidationError", exc.message))
         if any(reason.code != "None" for reason in reasons):
             raise TransactionCanceledError(reasons)
+        # Items are at most 400 KB, so only a transaction of more than ten can exceed 4 MB.
+        if len(news) > MAX_ITEMS_UNDER_AGGREGATE and _aggregate_size(news) > MAX_AGGREGATE_BYTES:
+            raise ValidationError("The aggregate size of the items in the transaction exceeds 4 MB")
         return news
 
     token = None

@@ -56,6 +56,8 @@ class TtlSweeper:
             except StorageError:
                 # A busy or failing database must not kill the sweeper; retry next time.
                 _log.warning("TTL sweep failed; retrying at the next interval", exc_info=True)
+            except Exception:  # noqa: BLE001 - a background task must outlive one bad sweep
+                _log.exception("TTL sweep crashed; retrying at the next interval")
 
     async def sweep(self, now: float | None = None) -> int:
         """Delete every expired item now; returns how many were deleted."""

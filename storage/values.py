@@ -39,6 +39,8 @@ __all__ = [
     "type_of",
     "validate_item",
     "validate_value",
+    "value_from_wire",
+    "value_to_wire",
 ]
 
 Value: TypeAlias = (

@@ -30,7 +30,11 @@ def port_accepts(port: int) -> bool:
 def serve_in_thread(app: ASGIApp, port: int | None = None) -> Iterator[str]:
     """Run ``app`` under a real uvicorn server in a thread; yields its base URL."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    # As `baas serve` runs it: forwarded headers are baas's to judge (BAAS_TRUSTED_PROXIES),
+    # not uvicorn's, which would otherwise trust X-Forwarded-For from 127.0.0.1.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, lifespan="on", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

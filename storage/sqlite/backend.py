@@ -102,10 +102,15 @@ class SqliteBackend:
     # --- items -------------------------------------------------------------------
 
     async def get_item(self, spec: TableSpec, key: tuple[bytes, bytes]) -> Item | None:
-        rows = self._read(
-            "SELECT data FROM items WHERE tbl = ? AND pk = ? AND sk = ?", (spec.name, *key)
-        )
-        return decode_item(rows[0][0]) if rows else None
+        try:
+            row = self._reader.execute(
+                "SELECT data FROM items WHERE tbl = ? AND pk = ? AND sk = ?", (spec.name, *key)
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise StorageUnavailableError(
+                "The storage backend is unavailable, retry later"
+            ) from exc
+        return None if row is None else decode_item(row[0])
 
     async def get_items(
         self, keys: Sequence[tuple[TableSpec, tuple[bytes, bytes]]]

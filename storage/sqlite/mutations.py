@@ -7,6 +7,7 @@ rows, their GSI entries and the change records.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from storage.errors import (
     IdempotentParameterMismatchError,
     ResourceInUseError,
     ResourceNotFoundError,
+    ValidationError,
 )
 from storage.keys import partition_hash
 from storage.tables import TableSpec, index_key, project_for_index, spec_from_json, spec_to_json
@@ -33,6 +35,7 @@ __all__ = [
 
 # ClientRequestToken validity (DynamoDB TransactWriteItems: 10 minutes).
 TOKEN_TTL_SECONDS = 600.0
+_SPEC_CACHE_SIZE = 1024
 _spec_cache: dict[str, TableSpec] = {}
 
 
@@ -44,6 +47,8 @@ def load_spec(connection: sqlite3.Connection, name: str) -> TableSpec | None:
     text: str = row[0]
     spec = _spec_cache.get(text)
     if spec is None:
+        if len(_spec_cache) > _SPEC_CACHE_SIZE:
+            _spec_cache.clear()  # specs rarely change: a crude bound is enough
         spec = _spec_cache[text] = spec_from_json(text)
     return spec
 
@@ -221,17 +226,18 @@ def replace_table(connection: sqlite3.Connection, spec: TableSpec) -> None:
         rows = connection.execute(
             "SELECT pk, sk, data FROM items WHERE tbl = ?", (spec.name,)
         ).fetchall()
-        backfill = spec.with_changes(indexes=tuple(added))
+        backfills = [spec.with_changes(indexes=(index,)) for index in added]
         for pk, sk, data in rows:
             item = decode_item(data)
             connection.execute(
                 "UPDATE items SET ttl = ? WHERE tbl = ? AND pk = ? AND sk = ?",
                 (_ttl_of(spec, item), spec.name, pk, sk),
             )
-            try:
-                _update_index_entries(connection, backfill, (pk, sk), None, item)
-            except Exception:  # noqa: BLE001, S112 - DynamoDB skips items violating the new key
-                continue
+            for backfill in backfills:
+                # DynamoDB's back-fill skips (and reports) items whose attribute has the
+                # wrong type for the new index key; later writes of them are refused.
+                with contextlib.suppress(ValidationError):
+                    _update_index_entries(connection, backfill, (pk, sk), None, item)
     connection.execute("UPDATE tables SET spec = ? WHERE name = ?", (spec_to_json(spec), spec.name))
 
 

@@ -79,6 +79,8 @@ def connect(config: SqliteConfig) -> sqlite3.Connection:
     # power loss; NORMAL only survives a process crash. Chosen per store (SqliteConfig).
     synchronous = "FULL" if config.synchronous == "FULL" else "NORMAL"
     connection.execute(f"PRAGMA synchronous = {synchronous}")
+    # After a burst the WAL is truncated back to this size at the next checkpoint.
+    connection.execute("PRAGMA journal_size_limit = 67108864")
     return connection
 
 

@@ -11,6 +11,8 @@ import pytest
 from storage import DocumentStore, KeyAttribute, SqliteConfig, TableSpec, open_store
 from storage.errors import ConditionalCheckFailedError, ValidationError
 
+from .conftest import open_backend_store
+
 EVERY_TYPE: dict[str, Any] = {
     "pk": "p",
     "sk": 1,
@@ -231,3 +233,15 @@ async def test_open_store_works_awaited_and_as_a_context_manager(tmp_path: Path)
     await store.close()
     async with open_store(SqliteConfig(tmp_path / "a.db")) as reopened:
         assert await reopened.get_item("tbl", {"id": "x"}) == {"id": "x"}
+
+
+async def test_a_consistent_read_sees_every_acknowledged_write_of_another_store(
+    backend: str, tmp_path: Path, store: DocumentStore, simple: str
+) -> None:
+    async with await open_backend_store(backend, tmp_path) as other:
+        for number in range(50):
+            await other.put_item(simple, {"id": "x", "n": number})
+            assert await store.get_item(simple, {"id": "x"}, consistent=True) == {
+                "id": "x",
+                "n": number,
+            }

@@ -83,6 +83,19 @@ async def read_groups(store: DocumentStore) -> dict[str, int]:
             return counts
 
 
+def read_for(process: subprocess.Popen[str], seconds: float) -> list[str]:
+    """Lines printed by ``process`` until ``seconds`` after its first line."""
+    assert process.stdout is not None
+    lines = [process.stdout.readline().strip()]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line.strip())
+    return [line for line in lines if line]
+
+
 @pytest.mark.slow
 async def test_acknowledged_writes_survive_kill_9_and_no_transaction_is_half_applied(
     shared: Path,
@@ -91,28 +104,12 @@ async def test_acknowledged_writes_survive_kill_9_and_no_transaction_is_half_app
     acknowledged: list[str] = []
     for round_number in range(3):
         process = spawn("groups", str(shared), f"r{round_number}")
-        deadline = time.monotonic() + 0.6 + rng.random() * 0.6
-        assert process.stdout is not None
-        lines: list[str] = []
-
-        def read_until(
-            deadline: float = deadline,
-            lines: list[str] = lines,
-            process: subprocess.Popen[str] = process,
-        ) -> None:
-            assert process.stdout is not None
-            while time.monotonic() < deadline:
-                line = process.stdout.readline()
-                if not line:
-                    return
-                lines.append(line.strip())
-
-        await asyncio.to_thread(read_until)
+        # Kill at a random moment while the child is writing (after its first ack).
+        lines = await asyncio.to_thread(read_for, process, 0.05 + rng.random() * 0.4)
         process.send_signal(signal.SIGKILL)
         # Whatever the child printed before dying was acknowledged.
         remaining, _ = await asyncio.to_thread(process.communicate)
-        lines += [line for line in remaining.splitlines() if line]
-        acknowledged += lines
+        acknowledged += lines + [line for line in remaining.splitlines() if line]
     assert len(acknowledged) > 10, "the child did not get to write"
     async with open_store(SqliteConfig(shared)) as store:
         counts = await read_groups(store)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from storage import DocumentStore, IndexProjection, IndexSpec, KeyAttribute, Page, TableSpec
 from storage.errors import ValidationError
+from storage.values import normalize_number
+from tests.unit.storage.strategies import numbers as numbers_strategy
 
 
 @pytest.fixture
@@ -275,7 +280,7 @@ async def test_scan_of_an_index_and_index_maintenance(store: DocumentStore) -> N
         "tasks", {"id": "t2"}, "SET #o = :o", names={"#o": "owner"}, values={":o": "o1"}
     )
     page = await store.scan("tasks", index="byOwner")
-    assert sorted((item["owner"], item["id"]) for item in page.items) == [  # type: ignore[type-var]
+    assert sorted((item["owner"], item["id"]) for item in page.items) == [
         ("o0", "t4"),
         ("o1", "t2"),
         ("o1", "t3"),
@@ -284,3 +289,43 @@ async def test_scan_of_an_index_and_index_maintenance(store: DocumentStore) -> N
     first = await store.scan("tasks", index="byOwner", limit=2)
     rest = await store.scan("tasks", index="byOwner", exclusive_start_key=first.last_evaluated_key)
     assert first.items + rest.items == page.items
+
+
+async def test_a_start_key_from_another_partition_is_refused(
+    store: DocumentStore, numbers: str
+) -> None:
+    with pytest.raises(ValidationError, match="outside query boundaries"):
+        await store.query(
+            numbers, "pk = :p", values={":p": "p"}, exclusive_start_key={"pk": "q", "sk": 1}
+        )
+    with pytest.raises(ValidationError, match="starting key is invalid"):
+        await store.query(numbers, "pk = :p", values={":p": "p"}, exclusive_start_key={"pk": "p"})
+
+
+_partitions = itertools.count()
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(numbers_strategy, min_size=1, max_size=15, unique_by=normalize_number))
+async def test_number_sort_keys_come_back_in_numeric_order(
+    store: DocumentStore, table: str, sort_keys_in: list[Decimal]
+) -> None:
+    partition = f"h{next(_partitions)}"  # the store fixture is shared by all examples
+    for sort_key in sort_keys_in:
+        await store.put_item(table, {"pk": partition, "sk": sort_key})
+    page = await store.query(table, "pk = :p", values={":p": partition})
+    assert [item["sk"] for item in page.items] == sorted(normalize_number(n) for n in sort_keys_in)
+
+
+async def test_a_query_filter_cannot_use_key_attributes(store: DocumentStore, numbers: str) -> None:
+    with pytest.raises(ValidationError, match="Primary key attribute: sk"):
+        await store.query(
+            numbers,
+            "pk = :p",
+            filter="sk > :a OR even = :t",
+            values={":p": "p", ":a": 1, ":t": True},
+        )
+    page = await store.scan(numbers, filter="sk > :a", values={":a": 8})  # fine in a scan
+    assert sort_keys(page) == [9]

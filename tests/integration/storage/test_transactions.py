@@ -138,3 +138,12 @@ async def test_batch_misuse(store: DocumentStore, simple: str) -> None:
         await store.batch_get({simple: BatchGet([{"id": "a"}, {"id": "a"}])})
     with pytest.raises(ValidationError, match="Missing the key"):
         await store.batch_write({simple: [PutRequest({"other": "a"})]})
+
+
+async def test_a_transaction_over_4_mb_is_refused(store: DocumentStore, simple: str) -> None:
+    big = "x" * 390_000
+    with pytest.raises(ValidationError, match="4 MB"):
+        await store.transact_write(
+            [TransactPut(simple, {"id": f"i{n}", "b": big}) for n in range(11)]
+        )
+    assert (await store.scan(simple, select="COUNT")).count == 0

@@ -7,14 +7,21 @@ import pytest
 from auth import errors
 from auth.errors import (
     AccessDeniedError,
+    AccountExistsError,
+    AuthenticationRequiredError,
     AuthError,
+    AuthUnavailableError,
+    EmailNotVerifiedError,
+    InvalidCodeError,
     InvalidCredentialsError,
     InvalidGrantError,
     InvalidRequestError,
     InvalidTokenError,
     ItemNotFoundError,
     RefreshTokenReuseError,
+    SocialLoginError,
     ThrottledError,
+    UnsupportedGrantTypeError,
     WeakPasswordError,
 )
 from auth.refresh_tokens import RefreshTokenPolicy, start_family
@@ -30,6 +37,13 @@ CODES = {
     AccessDeniedError: "access_denied",
     ItemNotFoundError: "not_found",
     ThrottledError: "too_many_requests",
+    EmailNotVerifiedError: "email_not_verified",
+    InvalidCodeError: "invalid_code",
+    AccountExistsError: "account_exists",
+    SocialLoginError: "social_login_failed",
+    UnsupportedGrantTypeError: "unsupported_grant_type",
+    AuthenticationRequiredError: "unauthorized",
+    AuthUnavailableError: "temporarily_unavailable",
 }
 
 

@@ -1,0 +1,266 @@
+"""Accounts with email and password: sign-up, verification, sign-in, password changes.
+
+No answer here tells whether an email has an account (OWASP Authentication Cheat
+Sheet): sign-up, resend and forgot-password always answer the same, mail the owner
+in the background, and spend a password hash either way; sign-in spends a dummy
+verification for unknown emails. The only account-specific answer,
+``email_not_verified``, comes after a correct password.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from auth.errors import (
+    EmailNotVerifiedError,
+    InvalidCodeError,
+    InvalidCredentialsError,
+    InvalidGrantError,
+    InvalidRequestError,
+)
+from auth.mail import (
+    BackgroundMailer,
+    Mail,
+    account_exists_mail,
+    reset_code_mail,
+    verification_code_mail,
+)
+from auth.one_time_codes import CodePurpose, OneTimeCodes
+from auth.password_work import PasswordWork
+from auth.passwords import PasswordPolicy
+from auth.rate_limits import RateLimiter, mail_key, signup_address_key
+from auth.throttle import SignInThrottle, ThrottlePolicy
+from auth.token_grants import IssuedTokens, TokenGrants
+from auth.users import EmailTakenError, User, UserRepository, normalize_email
+
+__all__ = ["AccountConfig", "AccountService"]
+
+RevocationListener = Callable[[str, float], None]
+MAIL_POLICY = ThrottlePolicy(max_failures=5, window=3600)
+REQUEST_POLICY = ThrottlePolicy(max_failures=20, window=3600)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfig:
+    """Tunables of account flows; times in seconds."""
+
+    code_lifetime: float = 600.0
+    require_verified_email: bool = True
+    # Mails to one address: 5 per hour, whoever asks (threat: mail bombing).
+    mail_policy: ThrottlePolicy = MAIL_POLICY
+    # Sign-ups, resends, resets and anonymous users from one address: 20 per hour.
+    request_policy: ThrottlePolicy = REQUEST_POLICY
+
+
+class AccountService:
+    """The account flows; every dependency is passed in (see ``baas.auth_wiring``)."""
+
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        passwords: PasswordWork,
+        policy: PasswordPolicy,
+        grants: TokenGrants,
+        codes: OneTimeCodes,
+        mailer: BackgroundMailer,
+        throttle: SignInThrottle,
+        limiter: RateLimiter,
+        on_revoked: RevocationListener,
+        config: AccountConfig | None = None,
+    ) -> None:
+        self.users = users
+        self.passwords = passwords
+        self._policy = policy
+        self.grants = grants
+        self._codes = codes
+        self._mailer = mailer
+        self._throttle = throttle
+        self._limiter = limiter
+        self.on_revoked = on_revoked
+        self.config = config or AccountConfig()
+
+    # --- sign-up and verification -----------------------------------------------------
+
+    async def sign_up(self, email: object, password: object, *, address: str) -> None:
+        """Register (or re-register an unverified) account and mail a code; same answer
+        whether or not the email already has an account."""
+        email = normalize_email(email)
+        password = self.check_new_password(password, email)
+        await self._limiter.hit(signup_address_key(address), self.config.request_policy)
+        password_hash = await self.passwords.hash(password)  # spent in every branch
+        existing = await self.users.get_by_email(email)
+        if existing is not None and not existing.email_verified and existing.anonymous:
+            await self.users.release_email(existing)
+            existing = None
+        if existing is None:
+            user = User.new(email=email, password_hash=password_hash)
+            try:
+                await self.users.create(user)
+            except EmailTakenError:
+                return  # a concurrent sign-up won; its owner gets that one's code
+        elif not existing.email_verified:
+            # Nobody proved this email yet, so nobody can sign in to it: the latest
+            # sign-up sets the password, and a new code replaces the old one.
+            user = replace(existing, password_hash=password_hash)
+            await self.users.save(user)
+        else:
+            await self._mail(email, account_exists_mail(email))
+            return
+        await self._send_code("verify_email", user, email)
+
+    async def resend_verification(self, email: object, *, address: str) -> None:
+        email = normalize_email(email)
+        await self._limiter.hit(signup_address_key(address), self.config.request_policy)
+        user = await self.users.get_by_email(email)
+        if user is not None and not user.email_verified:
+            await self._send_code("verify_email", user, email)
+
+    async def verify_email(self, email: object, code: object) -> User:
+        email = normalize_email(email)
+        user = await self.users.get_by_email(email)
+        if user is None or not await self._codes.consume("verify_email", user.user_id, code):
+            raise InvalidCodeError()
+        verified = replace(user, email_verified=True, anonymous=False)
+        await self.users.save(verified)
+        return verified
+
+    # --- sign-in, sign-out ------------------------------------------------------------
+
+    async def sign_in(
+        self, email: object, password: object, *, address: str, user_agent: str = ""
+    ) -> IssuedTokens:
+        email = normalize_email(email)
+        if not isinstance(password, str):
+            raise InvalidRequestError("Give a password.")
+        # Before the hasher: a throttled attempt must not learn whether it was right.
+        await self._throttle.check(email, address)
+        user = await self.users.get_by_email(email)
+        if user is None or user.password_hash is None:
+            await self.passwords.verify_dummy(password)
+            await self._throttle.record_failure(email, address)
+            raise InvalidCredentialsError()
+        result = await self.passwords.verify(user.password_hash, password)
+        if not result.valid or not user.enabled:
+            await self._throttle.record_failure(email, address)
+            raise InvalidCredentialsError()
+        await self._throttle.record_success(email)
+        if self.config.require_verified_email and not user.email_verified:
+            raise EmailNotVerifiedError()
+        if result.needs_rehash:  # the configured argon2 parameters changed
+            user = replace(user, password_hash=await self.passwords.hash(password))
+            await self.users.save(user)
+        return await self.grants.new_session(user, user_agent=user_agent)
+
+    async def refresh(self, refresh_token: object) -> IssuedTokens:
+        """RFC 6749 §6: rotate the refresh token and sign a new access token."""
+        family, token = await self.grants.sessions.refresh(refresh_token)
+        user = await self.users.get(family.subject)
+        if user is None or not user.enabled:
+            await self.grants.sessions.end(token.text)
+            raise InvalidGrantError()
+        return IssuedTokens(self.grants.access_token(user), token, user)
+
+    async def sign_out_everywhere(self, user: User) -> User:
+        """End every session and refuse every access token issued so far."""
+        await self.grants.sessions.end_all(user.user_id, "sign_out")
+        return await self.revoke_access_tokens(user)
+
+    async def revoke_access_tokens(self, user: User) -> User:
+        revoked = await self.users.revoke_tokens(user)
+        if revoked.not_before is not None:
+            self.on_revoked(user.user_id, revoked.not_before)
+        return revoked
+
+    # --- passwords --------------------------------------------------------------------
+
+    async def change_password(
+        self, user: User, current: object, new: object, *, address: str, user_agent: str = ""
+    ) -> IssuedTokens:
+        """Needs the current password; ends every other session; returns a new one."""
+        if not isinstance(current, str):
+            raise InvalidRequestError("Give the current password.")
+        new_password = self.check_new_password(new, user.email or "")
+        account = f"user:{user.user_id}"  # threat: guessing it with a stolen access token
+        await self._throttle.check(account, address)
+        if user.password_hash is None:
+            raise InvalidRequestError("This account has no password; use password reset.")
+        if not (await self.passwords.verify(user.password_hash, current)).valid:
+            await self._throttle.record_failure(account, address)
+            raise InvalidCredentialsError("The current password is incorrect.")
+        await self._throttle.record_success(account)
+        user = replace(user, password_hash=await self.passwords.hash(new_password))
+        await self.users.save(user)
+        await self.grants.sessions.end_all(user.user_id, "password_change")
+        user = await self.revoke_access_tokens(user)
+        return await self.grants.new_session(user, user_agent=user_agent)
+
+    async def forgot_password(self, email: object, *, address: str) -> None:
+        email = normalize_email(email)
+        await self._limiter.hit(signup_address_key(address), self.config.request_policy)
+        user = await self.users.get_by_email(email)
+        if user is not None and user.enabled and not user.anonymous:
+            await self._send_code("reset_password", user, email)
+
+    async def reset_password(self, email: object, code: object, new: object) -> None:
+        """Set a new password with an emailed code; ends every session of the account."""
+        email = normalize_email(email)
+        new_password = self.check_new_password(new, email)
+        user = await self.users.get_by_email(email)
+        if user is None or not await self._codes.consume("reset_password", user.user_id, code):
+            raise InvalidCodeError()
+        password_hash = await self.passwords.hash(new_password)
+        # The code proves the mailbox, so the email is verified too.
+        user = replace(user, password_hash=password_hash, email_verified=True)
+        await self.users.save(user)
+        await self.grants.sessions.end_all(user.user_id, "password_change")
+        await self.revoke_access_tokens(user)
+
+    # --- anonymous users ----------------------------------------------------------------
+
+    async def create_anonymous(self, *, address: str, user_agent: str = "") -> IssuedTokens:
+        await self._limiter.hit(signup_address_key(address), self.config.request_policy)
+        user = User.new(anonymous=True)
+        await self.users.create(user)
+        return await self.grants.new_session(user, user_agent=user_agent)
+
+    async def upgrade(self, user: User, email: object, password: object, *, address: str) -> None:
+        """Give an anonymous user an email and password; it becomes a full account (same
+        id, same data, same sessions) once the emailed code is verified."""
+        if not user.anonymous:
+            raise InvalidRequestError("Only an anonymous user can be upgraded.")
+        email = normalize_email(email)
+        password = self.check_new_password(password, email)
+        await self._limiter.hit(signup_address_key(address), self.config.request_policy)
+        password_hash = await self.passwords.hash(password)
+        if user.email is not None:
+            user = await self.users.release_email(user)
+        try:
+            user = await self.users.claim_email(user, email)
+        except EmailTakenError:
+            await self._mail(email, account_exists_mail(email))
+            return  # same answer as a successful claim (no user enumeration)
+        user = replace(user, password_hash=password_hash)
+        await self.users.save(user)
+        await self._send_code("verify_email", user, email)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def check_new_password(self, password: object, email: str) -> str:
+        if not isinstance(password, str):
+            raise InvalidRequestError("Give a password.")
+        self._policy.check(password, user_inputs=[email] if email else [])
+        return password
+
+    async def _send_code(self, purpose: CodePurpose, user: User, email: str) -> None:
+        if not await self._limiter.try_hit(mail_key(email), self.config.mail_policy):
+            return  # over the mail budget: silently skip (the answer must not change)
+        code = await self._codes.issue(purpose, user.user_id)
+        minutes = max(1, round(self.config.code_lifetime / 60))
+        builder = verification_code_mail if purpose == "verify_email" else reset_code_mail
+        self._mailer.submit(builder(email, code, minutes))
+
+    async def _mail(self, email: str, mail: Mail) -> None:
+        if await self._limiter.try_hit(mail_key(email), self.config.mail_policy):
+            self._mailer.submit(mail)

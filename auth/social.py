@@ -1,0 +1,181 @@
+"""Social login: start a round trip, finish it, and map the identity to an account.
+
+Rules (threat: account takeover through a provider's email claim):
+
+- an identity is found by (issuer, subject) only;
+- a new identity whose email matches an existing account does NOT enter it: the
+  answer is :class:`AccountExistsError` ("sign in and link");
+- linking a provider to an account is an explicit step taken while signed in
+  (``begin(..., link_user_id=...)``), and an identity linked to one account cannot be
+  linked to another.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import httpx2
+
+from auth.accounts import AccountService
+from auth.errors import (
+    AccountExistsError,
+    InvalidCredentialsError,
+    InvalidRequestError,
+    SocialLoginError,
+)
+from auth.identities import Identity, IdentityRepository, IdentityTakenError
+from auth.social_providers import (
+    OAuthProvider,
+    ProviderConfig,
+    ProviderErrors,
+    ProviderIdentity,
+    build_provider,
+)
+from auth.social_state import FlowState, open_state, seal_state
+from auth.token_grants import IssuedTokens
+from auth.users import EmailTakenError, User
+
+__all__ = ["SocialLogin", "SocialOutcome"]
+
+_log = logging.getLogger("auth.social")
+_MAX_CODE = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class SocialOutcome:
+    """Tokens for a sign-in, or the identity a link attached (then ``tokens`` is None)."""
+
+    tokens: IssuedTokens | None = None
+    linked: Identity | None = None
+
+
+class SocialLogin:
+    """The configured providers and the flows through them."""
+
+    def __init__(
+        self,
+        providers: Sequence[ProviderConfig],
+        *,
+        accounts: AccountService,
+        identities: IdentityRepository,
+        redirect_base: str,
+        cookie_key: bytes,
+    ) -> None:
+        self._http = httpx2.AsyncClient(timeout=10.0, follow_redirects=False)
+        self._providers = {config.name: build_provider(config, self._http) for config in providers}
+        self._accounts = accounts
+        self._identities = identities
+        self._redirect_base = redirect_base
+        self._cookie_key = cookie_key
+
+    @property
+    def provider_names(self) -> list[str]:
+        return sorted(self._providers)
+
+    def redirect_uri(self, provider: str) -> str:
+        """The exact callback URL to register with the provider."""
+        return f"{self._redirect_base}/{provider}/callback"
+
+    async def begin(self, provider: str, *, link_user_id: str | None = None) -> tuple[str, str]:
+        """The provider's authorization URL and the signed state cookie to set."""
+        chosen = self._provider(provider)
+        flow = FlowState.new(provider, link_user_id=link_user_id)
+        try:
+            url = await chosen.authorization_url(flow, self.redirect_uri(provider))
+        except ProviderErrors:
+            _log.warning("provider %s: discovery failed", provider, exc_info=True)
+            raise SocialLoginError("The provider is not reachable. Try again later.") from None
+        return url, seal_state(flow, self._cookie_key)
+
+    async def complete(
+        self,
+        provider: str,
+        *,
+        cookie: str | None,
+        params: dict[str, str],
+        user_agent: str = "",
+    ) -> SocialOutcome:
+        """Finish the round trip from the callback's query ``params`` and state cookie."""
+        chosen = self._provider(provider)
+        flow = open_state(cookie, self._cookie_key, provider=provider, state=params.get("state"))
+        if "error" in params:
+            raise SocialLoginError("The provider did not sign you in.")
+        code = params.get("code")
+        if not code or len(code) > _MAX_CODE:
+            raise SocialLoginError()
+        try:
+            found = await chosen.identity(
+                flow, code, self.redirect_uri(provider), params.get("iss")
+            )
+        except SocialLoginError:
+            raise
+        except ProviderErrors:
+            _log.warning("provider %s: code exchange or ID token refused", provider)
+            raise SocialLoginError() from None
+        if flow.link_user_id is not None:
+            return SocialOutcome(linked=await self._link(provider, found, flow.link_user_id))
+        user = await self._account_for(provider, found)
+        if not user.enabled:
+            raise InvalidCredentialsError("This account is disabled.")
+        tokens = await self._accounts.grants.new_session(user, user_agent=user_agent)
+        return SocialOutcome(tokens=tokens)
+
+    async def identities_of(self, user_id: str) -> list[Identity]:
+        return await self._identities.of_user(user_id)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def _provider(self, name: str) -> OAuthProvider:
+        provider = self._providers.get(name)
+        if provider is None:
+            raise InvalidRequestError("Unknown provider.")
+        return provider
+
+    async def _link(self, provider: str, found: ProviderIdentity, user_id: str) -> Identity:
+        existing = await self._identities.find(found.issuer, found.subject)
+        if existing is not None:
+            if existing.user_id == user_id:
+                return existing
+            raise SocialLoginError("This provider account is already linked to another account.")
+        if await self._accounts.users.get(user_id) is None:
+            raise SocialLoginError()
+        try:
+            return await self._identities.link(
+                found.issuer, found.subject, user_id, provider=provider, email=found.email
+            )
+        except IdentityTakenError:
+            raise SocialLoginError(
+                "This provider account is already linked to another account."
+            ) from None
+
+    async def _account_for(self, provider: str, found: ProviderIdentity) -> User:
+        existing = await self._identities.find(found.issuer, found.subject)
+        if existing is not None:
+            user = await self._accounts.users.get(existing.user_id)
+            if user is not None:
+                return user
+        users = self._accounts.users
+        email = found.email if found.email_verified else None
+        if found.email is not None and await users.get_by_email(found.email) is not None:
+            raise AccountExistsError()
+        user = User.new(email=email, email_verified=email is not None)
+        try:
+            await users.create(user)
+        except EmailTakenError:
+            raise AccountExistsError() from None
+        try:
+            await self._identities.link(
+                found.issuer, found.subject, user.user_id, provider=provider, email=found.email
+            )
+        except IdentityTakenError:
+            # A concurrent first sign-in with the same identity won; use its account.
+            await users.delete(user)
+            winner = await self._identities.find(found.issuer, found.subject)
+            account = await users.get(winner.user_id) if winner else None
+            if account is None:
+                raise SocialLoginError() from None
+            return account
+        return user

@@ -1,0 +1,61 @@
+"""What a successful sign-in, refresh or upgrade hands back: tokens for a user.
+
+:class:`TokenGrants` signs the access token and (for a new sign-in) starts a session.
+Access tokens are issued no earlier than the user's ``not_before``: that time is
+rounded up to the next second when tokens are revoked, so a token issued in the same
+second for the *new* session (after a password change, say) must carry an ``iat`` that
+is not before it, or the revocation would kill it too.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from auth.refresh_tokens import RefreshToken
+from auth.sessions import SessionService
+from auth.signing_keys import KeyRing
+from auth.tokens import IssuedAccessToken, TokenConfig, TokenIssuer
+from auth.users import User
+
+__all__ = ["IssuedTokens", "TokenGrants"]
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    """An access token, maybe a refresh token, and the user they are for."""
+
+    access: IssuedAccessToken = field(repr=False)  # threat: tokens in logs
+    refresh: RefreshToken | None = field(repr=False)
+    user: User
+
+    def token_response(self, *, include_refresh: bool = True) -> dict[str, object]:
+        """The body of a successful token response (RFC 6749 §5.1)."""
+        body: dict[str, object] = {
+            "access_token": self.access.token,
+            "token_type": "Bearer",
+            "expires_in": self.access.expires_in,
+            "user": self.user.public_view(),
+        }
+        if include_refresh and self.refresh is not None:
+            body["refresh_token"] = self.refresh.text
+        return body
+
+
+class TokenGrants:
+    """Signs access tokens and starts sessions."""
+
+    def __init__(self, keyring: KeyRing, config: TokenConfig, sessions: SessionService) -> None:
+        self._keyring = keyring
+        self._config = config
+        self.sessions = sessions
+
+    def access_token(self, user: User) -> IssuedAccessToken:
+        floor = user.not_before or 0.0
+        issuer = TokenIssuer(self._keyring, self._config, clock=lambda: max(time.time(), floor))
+        return issuer.issue_access_token(user.user_id, user.groups)
+
+    async def new_session(self, user: User, *, user_agent: str = "") -> IssuedTokens:
+        """Tokens for a fresh sign-in: a new refresh-token family and an access token."""
+        refresh = await self.sessions.start(user.user_id, user_agent=user_agent)
+        return IssuedTokens(self.access_token(user), refresh, user)

@@ -1,0 +1,84 @@
+"""``baas users``: account administration from the command line.
+
+    baas users create-admin --email EMAIL      the first admin (there are no default accounts)
+
+(The parser is declared in ``baas.cli``, which imports this module only to run it.)
+The password is read from a prompt (twice) on a terminal, or as one line of standard
+input otherwise — never from the command line, where ``ps`` and shell history would
+show it. The command opens the embedded store (``BAAS_DATA_DIR``) directly, so it
+works whether or not the API is running.
+
+:func:`rotate_signing_key` backs ``baas keys rotate-signing`` (and the admin endpoint
+does the same over HTTP).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import sys
+from collections.abc import AsyncIterator
+from typing import TextIO
+
+from auth.errors import AuthError
+from baas.auth_wiring import AuthServices
+from baas.config import Settings
+from storage import SqliteConfig, open_store
+
+__all__ = ["rotate_signing_key", "run_users_command"]
+
+
+async def run_users_command(
+    args: argparse.Namespace,
+    settings: Settings,
+    *,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Run ``baas users <action>``; returns the exit code."""
+    stdin, out = stdin or sys.stdin, out or sys.stdout
+    password = _read_password(stdin)
+    if not password:
+        print("baas users: no password given", file=sys.stderr)  # noqa: T201 (CLI output)
+        return 1
+    async with _started_auth(settings) as auth:
+        try:
+            user = await auth.admin.create_admin(args.email, password)
+        except AuthError as exc:
+            print(f"baas users: {exc.message}", file=sys.stderr)  # noqa: T201 (CLI output)
+            return 1
+    out.write(f"created admin {user.email} (id {user.user_id})\n")
+    return 0
+
+
+async def rotate_signing_key(settings: Settings, *, out: TextIO | None = None) -> int:
+    """Make a new signing key; running API processes pick it up within seconds."""
+    async with _started_auth(settings) as auth:
+        key = await auth.keyring.rotate()
+    (out or sys.stdout).write(f"new signing key {key.kid} ({key.alg}); the old one is retired\n")
+    return 0
+
+
+@contextlib.asynccontextmanager
+async def _started_auth(settings: Settings) -> AsyncIterator[AuthServices]:
+    """Open the store and start auth on it for one command, then close both."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = await open_store(SqliteConfig(settings.database_path))
+    auth = AuthServices(settings, lambda: store)
+    try:
+        await auth.start()
+        yield auth
+    finally:
+        await auth.stop()
+        await store.close()
+
+
+def _read_password(stdin: TextIO) -> str:
+    if stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat the password: ") != first:
+            print("baas users: the passwords differ", file=sys.stderr)  # noqa: T201
+            return ""
+        return first
+    return stdin.readline().rstrip("\r\n")

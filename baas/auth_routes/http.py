@@ -1,0 +1,150 @@
+"""Request and response helpers shared by the ``/auth`` routes.
+
+Bodies are JSON objects (the token endpoint also takes the form encoding of RFC 6749
+§4.1.3), at most 16 KiB (threat: memory exhaustion by large bodies). Token responses
+are never cached (RFC 6749 §5.1). The refresh token can travel in a cookie for browser
+apps: ``HttpOnly`` (out of reach of injected scripts), ``Secure``, ``SameSite=Strict``
+(never sent on cross-site requests, threat: CSRF), scoped to ``/auth``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from auth.errors import (
+    AccessDeniedError,
+    AuthenticationRequiredError,
+    InvalidRequestError,
+    InvalidTokenError,
+)
+from auth.rules import Caller, CallerKind
+from auth.throttle import client_address
+from auth.users import User
+from baas.authn import caller_of
+
+if TYPE_CHECKING:
+    from auth.token_grants import IssuedTokens
+    from baas.auth_wiring import AuthServices
+
+__all__ = [
+    "REFRESH_COOKIE",
+    "address_of",
+    "bool_field",
+    "clear_refresh_cookie",
+    "current_user",
+    "read_body",
+    "require_admin",
+    "token_response",
+    "user_agent_of",
+]
+
+REFRESH_COOKIE = "baas_refresh"
+_MAX_BODY = 16 * 1024
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+async def read_body(request: Request, *, allow_form: bool = False) -> dict[str, object]:
+    """The request's JSON object (or form fields when ``allow_form``)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > _MAX_BODY):
+        raise InvalidRequestError("The request body is too large.")
+    raw = await request.body()
+    if len(raw) > _MAX_BODY:
+        raise InvalidRequestError("The request body is too large.")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if allow_form and content_type == "application/x-www-form-urlencoded":
+        try:
+            pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True)
+        except (UnicodeDecodeError, ValueError):
+            raise InvalidRequestError("The form body is malformed.") from None
+        fields: dict[str, object] = dict(pairs)
+        if len(fields) != len(pairs):  # RFC 6749 §3.2: no parameter more than once
+            raise InvalidRequestError("A parameter is repeated.")
+        return fields
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequestError("The body must be a JSON object.") from None
+    if not isinstance(body, dict):
+        raise InvalidRequestError("The body must be a JSON object.")
+    return body
+
+
+def bool_field(body: dict[str, object], name: str) -> bool:
+    value = body.get(name, False)
+    if not isinstance(value, bool):
+        raise InvalidRequestError(f"'{name}' must be true or false.")
+    return value
+
+
+def address_of(request: Request, auth: AuthServices) -> str:
+    """The client's address; ``X-Forwarded-For`` counts only from trusted proxies."""
+    peer = request.client.host if request.client else None
+    forwarded = ",".join(request.headers.getlist("x-forwarded-for")) or None
+    return client_address(peer, forwarded, auth.trusted_proxies)
+
+
+def user_agent_of(request: Request) -> str:
+    return request.headers.get("user-agent", "")[:200]
+
+
+def signed_in(request: Request) -> Caller:
+    caller = caller_of(request.scope)
+    if caller.kind != CallerKind.USER or caller.user_id is None:
+        raise AuthenticationRequiredError()
+    return caller
+
+
+async def current_user(request: Request, auth: AuthServices) -> User:
+    """The signed-in user, read fresh from the store (401 without a token)."""
+    caller = signed_in(request)
+    user = await auth.accounts.users.get(str(caller.user_id))
+    if user is None or not user.enabled:
+        raise InvalidTokenError()  # deleted or disabled since the token was issued
+    return user
+
+
+def require_admin(request: Request) -> Caller:
+    caller = signed_in(request)
+    if "admin" not in caller.groups:
+        raise AccessDeniedError("Only members of the admin group may do this.")
+    return caller
+
+
+def token_response(
+    tokens: IssuedTokens, auth: AuthServices, *, use_cookie: bool, status: int = 200
+) -> JSONResponse:
+    """A token response; with ``use_cookie`` the refresh token goes in the cookie only."""
+    response = JSONResponse(
+        tokens.token_response(include_refresh=not use_cookie), status_code=status, headers=_NO_STORE
+    )
+    if use_cookie and tokens.refresh is not None:
+        response.set_cookie(
+            REFRESH_COOKIE,
+            tokens.refresh.text,
+            max_age=auth.config.refresh_absolute_ttl,
+            path="/auth",
+            secure=True,
+            httponly=True,
+            samesite="strict",
+        )
+    return response
+
+
+def clear_refresh_cookie(response: Response) -> Response:
+    response.delete_cookie(
+        REFRESH_COOKIE, path="/auth", secure=True, httponly=True, samesite="strict"
+    )
+    return response
+
+
+def accepted(message: str) -> JSONResponse:
+    """The one answer of requests that must not reveal whether an account exists."""
+    return JSONResponse({"status": "accepted", "message": message}, status_code=202)

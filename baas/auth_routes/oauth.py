@@ -1,0 +1,95 @@
+"""Social login over HTTP: start, callback, and linking a provider to an account.
+
+The round trip's state lives in the ``baas_oauth`` cookie (signed, ``HttpOnly``,
+``Secure``, 10 minutes, scoped to ``/auth/oauth``). It is ``SameSite=Lax``, not
+``Strict``: the callback is a top-level navigation *from the provider's site*, on
+which a Strict cookie would not be sent; Lax still keeps it off cross-site
+sub-requests and POSTs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from auth.errors import InvalidRequestError
+from auth.social_state import STATE_LIFETIME
+from baas.auth_routes.http import current_user, token_response, user_agent_of
+
+if TYPE_CHECKING:
+    from baas.auth_wiring import AuthServices
+
+__all__ = ["oauth_routes"]
+
+STATE_COOKIE = "baas_oauth"
+_STATE_COOKIE_PATH = "/auth/oauth"
+
+
+def _set_state(response: Response, value: str) -> Response:
+    response.set_cookie(
+        STATE_COOKIE,
+        value,
+        max_age=STATE_LIFETIME,
+        path=_STATE_COOKIE_PATH,
+        secure=True,
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
+def oauth_routes(auth: AuthServices) -> list[BaseRoute]:
+    async def providers(_request: Request) -> Response:
+        return JSONResponse({"providers": auth.social.provider_names})
+
+    async def start(request: Request) -> Response:
+        url, cookie = await auth.social.begin(request.path_params["provider"])
+        return _set_state(RedirectResponse(url, status_code=302), cookie)
+
+    async def link(request: Request) -> Response:
+        """Begin linking a provider to the signed-in account; the client then opens
+        ``authorization_url`` in the browser (same cookie jar as this request)."""
+        user = await current_user(request, auth)
+        url, cookie = await auth.social.begin(
+            request.path_params["provider"], link_user_id=user.user_id
+        )
+        return _set_state(JSONResponse({"authorization_url": url}), cookie)
+
+    async def callback(request: Request) -> Response:
+        items = request.query_params.multi_items()
+        params = dict(items)
+        if len(params) != len(items):  # RFC 6749 §3.1: no parameter more than once
+            raise InvalidRequestError("A query parameter is repeated.")
+        outcome = await auth.social.complete(
+            request.path_params["provider"],
+            cookie=request.cookies.get(STATE_COOKIE),
+            params=params,
+            user_agent=user_agent_of(request),
+        )
+        response: Response
+        if outcome.tokens is None:
+            linked = outcome.linked.public_view() if outcome.linked else None
+            response = JSONResponse({"linked": linked})
+        elif auth.config.oauth_redirect is not None:
+            # Browser apps: the refresh token in its cookie, no token in any URL.
+            response = token_response(outcome.tokens, auth, use_cookie=True)
+            redirect = RedirectResponse(auth.config.oauth_redirect, status_code=303)
+            for name, value in response.headers.items():
+                if name == "set-cookie":
+                    redirect.headers.append(name, value)
+            response = redirect
+        else:
+            response = token_response(outcome.tokens, auth, use_cookie=False)
+        # Single use: the state cookie is spent either way.
+        response.delete_cookie(STATE_COOKIE, path=_STATE_COOKIE_PATH, secure=True, httponly=True)
+        return response
+
+    return [
+        Route("/auth/oauth/providers", providers, methods=["GET"]),
+        Route("/auth/oauth/{provider}/start", start, methods=["GET"]),
+        Route("/auth/oauth/{provider}/callback", callback, methods=["GET"]),
+        Route("/auth/link/{provider}", link, methods=["POST"]),
+    ]

@@ -1,0 +1,105 @@
+"""A real baas API server for the auth integration tests, and a small HTTP client.
+
+Argon2 runs with cheap parameters here (8 MiB, t=1, p=1) so the suite stays fast; the
+default parameters are measured by ``bench/auth.py`` instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import re
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from baas.app import create_app
+from baas.config import Settings
+from tests.support import free_port, serve_in_thread
+
+FAST_ARGON2 = {
+    "BAAS_ARGON2_TIME_COST": "1",
+    "BAAS_ARGON2_MEMORY_KIB": "8192",
+    "BAAS_ARGON2_PARALLELISM": "1",
+}
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class AuthServer:
+    base: str
+    data_dir: Path
+    client: httpx.Client
+
+    @property
+    def outbox(self) -> Path:
+        return self.data_dir / "outbox"
+
+    def code_for(self, address: str, subject_word: str, *, timeout: float = 5.0) -> str:
+        """The code in the newest dev mail to ``address`` whose subject has the word."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for path in sorted(self.outbox.glob("*.eml"), reverse=True):
+                message = email.message_from_bytes(path.read_bytes())
+                if message["To"] == address and subject_word in str(message["Subject"]):
+                    match = re.search(r"\b(\d{8})\b", message.get_payload(decode=True).decode())
+                    if match:
+                        return match.group(1)
+            time.sleep(0.02)
+        raise AssertionError(f"no {subject_word!r} mail to {address} in the outbox")
+
+    def mails_to(self, address: str) -> list[str]:
+        subjects = []
+        for path in sorted(self.outbox.glob("*.eml")) if self.outbox.exists() else []:
+            message = email.message_from_bytes(path.read_bytes())
+            if message["To"] == address:
+                subjects.append(str(message["Subject"]))
+        return subjects
+
+    def post(
+        self, path: str, body: object = None, *, token: str | None = None, **kwargs: object
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        extra = kwargs.pop("headers", None)
+        if isinstance(extra, Mapping):
+            headers.update(extra)
+        return self.client.post(path, json=body, headers=headers, **kwargs)  # type: ignore[arg-type]
+
+    def get(self, path: str, *, token: str | None = None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return self.client.get(path, headers=headers)
+
+    def signup_verified(self, address: str, password: str = PASSWORD) -> None:
+        """Sign up and verify through the HTTP API, reading the code from the outbox."""
+        assert (
+            self.post("/auth/signup", {"email": address, "password": password}).status_code == 202
+        )
+        code = self.code_for(address, "verification")
+        response = self.post("/auth/verify-email", {"email": address, "code": code})
+        assert response.status_code == 200, response.text
+
+    def signin(self, address: str, password: str = PASSWORD) -> dict[str, object]:
+        response = self.post("/auth/signin", {"email": address, "password": password})
+        assert response.status_code == 200, response.text
+        body: dict[str, object] = response.json()
+        return body
+
+
+@contextlib.contextmanager
+def auth_server(data_dir: Path, port: int | None = None, **env: str) -> Iterator[AuthServer]:
+    settings = Settings.from_env(
+        {
+            "BAAS_DATA_DIR": str(data_dir),
+            "BAAS_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
+            **FAST_ARGON2,
+            **env,
+        }
+    )
+    with (
+        serve_in_thread(create_app(settings), port) as base,
+        httpx.Client(base_url=base, timeout=10) as client,
+    ):
+        yield AuthServer(base, data_dir, client)
