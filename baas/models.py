@@ -62,6 +62,7 @@ PartitionKey: TypeAlias = Annotated[_T, KeyRole.PARTITION]
 SortKey: TypeAlias = Annotated[_T, KeyRole.SORT]
 
 SERVER_TIMESTAMPS = ("created_at", "updated_at")
+RESERVED_TABLE_PREFIX = "_baas"
 VERSION_FIELD = "version"
 
 # Python type -> (field kind, DynamoDB type). The kind decides the GraphQL scalar.
@@ -215,6 +216,9 @@ def declare_model(
     if ttl is not None and (ttl not in by_name or by_name[ttl].kind not in ("int", "decimal")):
         fail(ttl, "the ttl field must be declared as int or Decimal (epoch seconds)")
     table_name = table or name
+    if table_name.startswith(RESERVED_TABLE_PREFIX):
+        # Threat: an app model placing its own rules on baas's system tables (users, keys).
+        fail(None, f"table names starting with {RESERVED_TABLE_PREFIX!r} are reserved for baas")
     try:
         validate_name(table_name)
     except ValidationError:

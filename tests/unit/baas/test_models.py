@@ -144,6 +144,11 @@ def _bad(annotations: dict[str, Any], **attrs: Any) -> type:
             "model Bad, field expires: the ttl field must be declared as int or Decimal",
         ),
         (_bad({"a": PartitionKey[str]}), {"table": "x"}, "model Bad: invalid table name 'x'"),
+        (
+            _bad({"a": PartitionKey[str]}),
+            {"table": "_baas_users"},
+            "model Bad: table names starting with '_baas' are reserved",
+        ),
     ],
 )
 def test_an_ill_formed_declaration_names_model_and_field(
