@@ -17,11 +17,15 @@ from typing import Any, TypeVar
 from auth.rules import Rule
 from baas.errors import AppLoadError
 from baas.models import ModelDeclarationError, ModelSpec, declare_model
+from functions import Function
+from workflows import ScheduleBinding
+from workflows.client import Target
 
 __all__ = ["App", "load_app"]
 
 _W = TypeVar("_W", bound=type)
 _F = TypeVar("_F", bound=Callable[..., Any])
+_Fn = TypeVar("_Fn", bound=Function[Any, Any])
 
 
 class App:
@@ -34,6 +38,8 @@ class App:
         self.models: dict[str, ModelSpec] = {}
         self.workflows: list[type] = []
         self.activities: list[Callable[..., Any]] = []
+        self.functions: list[Function[Any, Any]] = []
+        self.schedules: list[ScheduleBinding] = []
 
     def model(
         self, *, rules: Sequence[Rule], table: str | None = None, ttl: str | None = None
@@ -63,6 +69,31 @@ class App:
         """Register a Temporal activity (decorated with ``@activity.defn``)."""
         self.activities.append(fn)
         return fn
+
+    def function(self, fn: _Fn) -> _Fn:
+        """Register a function (declared with ``@functions.function``) to run on the worker."""
+        if not isinstance(fn, Function):
+            raise AppLoadError(f"app.function expects a @function, got {fn!r}")
+        if fn not in self.functions:
+            self.functions.append(fn)
+        return fn
+
+    def schedule(
+        self,
+        name: str,
+        *,
+        cron: str | list[str],
+        target: Target,
+        inp: Any,
+        timezone: str | None = None,
+    ) -> ScheduleBinding:
+        """Run ``target`` (a workflow class or a function) on ``inp`` on a cron schedule.
+
+        The worker keeps Temporal Schedules in sync with these at start-up.
+        """
+        binding = ScheduleBinding(name, cron, target, inp, timezone)
+        self.schedules.append(binding)
+        return binding
 
     def __repr__(self) -> str:
         return f"App({self.name!r})"

@@ -4,6 +4,7 @@
     baas serve    the API only, against BAAS_TEMPORAL_ADDRESS
     baas worker   the Temporal worker only
     baas users    account administration (``users create-admin --email ...``)
+    baas check    the static function-isolation check (``check [module-or-path ...]``)
 
 All configuration comes from ``BAAS_*`` environment variables (see ``baas.config``).
 Expected failures (a bad setting, a port in use) print one line and exit 1.
@@ -68,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
         else:
             commands.add_parser(name, help=help_text, description=help_text)
     _add_users(commands)
+    check = commands.add_parser(
+        "check", help="check that no function imports or calls another (reads code, never runs it)"
+    )
+    check.add_argument(
+        "targets", nargs="*", help="modules or paths to check (default: the BAAS_APP package)"
+    )
     return parser
 
 
@@ -95,6 +102,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         configure_logging(json_lines=not settings.is_dev, level=settings.log_level)
         if args.command == "users":
             return asyncio.run(_users(args, settings))
+        if args.command == "check":
+            from baas.check import main as check_main
+
+            return check_main(args.targets, settings.app)
         return asyncio.run(_COMMANDS[args.command][1](settings))
     except BaasError as exc:
         print(f"baas: {exc.message}", file=sys.stderr)  # noqa: T201 (the CLI's own output)

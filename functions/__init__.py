@@ -1,1 +1,53 @@
-"""functions package."""
+"""functions: single-purpose units of business logic, run as Temporal activities.
+
+Declare one with :func:`function`; it reaches the world only through its
+:class:`Context`. A function never invokes another function — composition is the
+job of ``workflows``. See ``functions/definition.py`` for the rules of a signature.
+"""
+
+from functions.activity import as_activity
+from functions.context import Context
+from functions.definition import Function, FunctionPolicy, function
+from functions.errors import (
+    ForbiddenDestinationError,
+    FunctionDefinitionError,
+    FunctionError,
+    FunctionIsolationError,
+    InvalidInputError,
+    InvalidOutputError,
+    NotConfiguredError,
+    PayloadTooLargeError,
+    UnknownFunctionError,
+)
+from functions.identity import Caller, CallerKind, current_caller
+from functions.payloads import DEFAULT_MAX_PAYLOAD_BYTES
+from functions.registry import FunctionRegistry, registry
+from functions.services import ActsAs, FunctionRuntime, MailSender, OutgoingEmail, StoreFactory
+
+__all__ = [
+    "DEFAULT_MAX_PAYLOAD_BYTES",
+    "ActsAs",
+    "Caller",
+    "CallerKind",
+    "Context",
+    "ForbiddenDestinationError",
+    "Function",
+    "FunctionDefinitionError",
+    "FunctionError",
+    "FunctionIsolationError",
+    "FunctionPolicy",
+    "FunctionRegistry",
+    "FunctionRuntime",
+    "InvalidInputError",
+    "InvalidOutputError",
+    "MailSender",
+    "NotConfiguredError",
+    "OutgoingEmail",
+    "PayloadTooLargeError",
+    "StoreFactory",
+    "UnknownFunctionError",
+    "as_activity",
+    "current_caller",
+    "function",
+    "registry",
+]

@@ -1,1 +1,86 @@
-"""workflows package."""
+"""workflows: composing functions on Temporal.
+
+Inside a workflow (``@workflow.run``): :func:`call`, :func:`parallel`, :class:`Saga`,
+:func:`wait_for_signal`, :func:`wait_for_approval`, :func:`sleep`.
+
+From a client: :func:`start_call`, :func:`result`, :func:`status`, :func:`signal`,
+:func:`approve`, :func:`cancel`. Around them: :class:`CallerInterceptor` (the caller
+travels in headers), :func:`create_worker`, :func:`sync_schedules`, and
+:class:`InvokeFunctionWorkflow` (one function as a one-step workflow).
+"""
+
+from workflows.calls import call, parallel, sleep
+from workflows.client import (
+    CallStatus,
+    approve,
+    call_id_for,
+    cancel,
+    result,
+    signal,
+    start_call,
+    status,
+)
+from workflows.clients import baas_data_converter, configure_client
+from workflows.errors import (
+    ApprovalRejectedError,
+    CallCancelledError,
+    CallFailedError,
+    CallNotFoundError,
+    ScheduleError,
+    SignalTimeoutError,
+    WorkflowFailure,
+    WorkflowsError,
+)
+from workflows.identity import CallerInterceptor
+from workflows.invoke import INVOKE_WORKFLOW, InvokeFunctionWorkflow
+from workflows.saga import Saga
+from workflows.schedules import ScheduleBinding, SyncReport, schedule_prefix, sync_schedules
+from workflows.signals import (
+    APPROVAL_SIGNAL,
+    Approval,
+    ApprovalDecision,
+    Received,
+    wait_for_approval,
+    wait_for_signal,
+)
+from workflows.worker import create_worker, workflow_runner
+
+__all__ = [
+    "APPROVAL_SIGNAL",
+    "INVOKE_WORKFLOW",
+    "Approval",
+    "ApprovalDecision",
+    "ApprovalRejectedError",
+    "CallCancelledError",
+    "CallFailedError",
+    "CallNotFoundError",
+    "CallStatus",
+    "CallerInterceptor",
+    "InvokeFunctionWorkflow",
+    "Received",
+    "Saga",
+    "ScheduleBinding",
+    "ScheduleError",
+    "SignalTimeoutError",
+    "SyncReport",
+    "WorkflowFailure",
+    "WorkflowsError",
+    "approve",
+    "baas_data_converter",
+    "call",
+    "call_id_for",
+    "cancel",
+    "configure_client",
+    "create_worker",
+    "parallel",
+    "result",
+    "schedule_prefix",
+    "signal",
+    "sleep",
+    "start_call",
+    "status",
+    "sync_schedules",
+    "wait_for_approval",
+    "wait_for_signal",
+    "workflow_runner",
+]

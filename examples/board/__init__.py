@@ -7,3 +7,19 @@ everything attaches to.
 from baas.application import App
 
 app = App("board")
+
+# Models (issue 5): Board and Todo, served by GraphQL at /graphql.
+from examples.board import models  # noqa: E402, F401 - registers the models on the App
+
+# Functions and workflows (issue 6): archive a board with an approval.
+from examples.board.functions import (  # noqa: E402 - registered after the App exists
+    archive_board,
+    notify_member,
+    release_board,
+    reserve_board,
+)
+from examples.board.workflows import ArchiveBoardWorkflow  # noqa: E402
+
+for _fn in (reserve_board, notify_member, archive_board, release_board):
+    app.function(_fn)
+app.workflow(ArchiveBoardWorkflow)

@@ -1,0 +1,123 @@
+"""Errors of the function runtime, and the base class for errors a function raises.
+
+A function that fails *on purpose* (the board does not exist, the card was declined)
+raises a subclass of :class:`FunctionError` with its own stable ``code``. Such errors
+are final: retrying cannot change the answer, so the runtime reports them to Temporal
+as non-retryable. Any other exception is treated as transient and retried according
+to the function's declared policy.
+
+The tree::
+
+    FunctionError                    function_error      base of deliberate failures
+    ├── FunctionDefinitionError      invalid_function    @function used on a bad signature
+    ├── FunctionIsolationError       function_isolation  a function invoked another one
+    ├── InvalidInputError            invalid_input       the input does not fit the declared type
+    ├── InvalidOutputError           invalid_output      a function returned another type
+    ├── PayloadTooLargeError         payload_too_large   an input or output above the size limit
+    ├── UnknownFunctionError         unknown_function    no function of that name is registered
+    ├── NotConfiguredError           not_configured      a Context service the worker lacks
+    ├── StoreRefusedError            <the store's code>  the store refused a request for good
+    └── ForbiddenDestinationError    forbidden_destination  HTTP to a private address
+
+Messages are safe to show to the caller of a function: they name functions and types,
+never secrets or other users' data.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ForbiddenDestinationError",
+    "FunctionDefinitionError",
+    "FunctionError",
+    "FunctionIsolationError",
+    "InvalidInputError",
+    "InvalidOutputError",
+    "NotConfiguredError",
+    "PayloadTooLargeError",
+    "StoreRefusedError",
+    "UnknownFunctionError",
+]
+
+
+class FunctionError(Exception):
+    """Root of every error raised on purpose, by the runtime or by a function.
+
+    Subclass it in your own functions with a stable ``code``::
+
+        class BoardNotFoundError(FunctionError):
+            code = "board_not_found"
+    """
+
+    # Not a ClassVar: errors that relay another layer's code set it per instance.
+    code: str = "function_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class FunctionDefinitionError(FunctionError, TypeError):
+    """``@function`` was applied to something that is not a valid function."""
+
+    code = "invalid_function"
+
+
+class FunctionIsolationError(FunctionError):
+    """A function invoked another function; composition belongs in a workflow."""
+
+    code = "function_isolation"
+
+    def __init__(self, caller: str, callee: str) -> None:
+        super().__init__(
+            f"function {caller!r} invoked function {callee!r}: functions never call each "
+            "other; compose them in a workflow (workflows.call)"
+        )
+        self.caller = caller
+        self.callee = callee
+
+
+class InvalidInputError(FunctionError):
+    """The input (or a decoded payload) does not fit the function's declared type."""
+
+    code = "invalid_input"
+
+
+class InvalidOutputError(FunctionError):
+    """A function returned something other than its declared output type (a bug)."""
+
+    code = "invalid_output"
+
+
+class PayloadTooLargeError(FunctionError):
+    """An input or result exceeds the payload size limit and was refused."""
+
+    code = "payload_too_large"
+
+
+class UnknownFunctionError(FunctionError):
+    """No function with this name is registered."""
+
+    code = "unknown_function"
+
+
+class NotConfiguredError(FunctionError):
+    """A function used a service (store, mail) that this worker was not given."""
+
+    code = "not_configured"
+
+
+class StoreRefusedError(FunctionError):
+    """The store refused a request (a failed condition, access denied…): final, not retried.
+
+    ``code`` is the store's own (``ConditionalCheckFailedException``, ``access_denied``).
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ForbiddenDestinationError(FunctionError):
+    """An outgoing HTTP request targets a private, loopback or link-local address."""
+
+    code = "forbidden_destination"

@@ -1,0 +1,107 @@
+"""The example's ArchiveBoardWorkflow: parallel notifications, an approval, a saga."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from examples.board.workflows import ArchiveBoardInput, ArchiveBoardResult, ArchiveBoardWorkflow
+from functions import Caller
+from tests.integration.workflows.memory import Journal
+from workflows import CallCancelledError, CallFailedError, approve, cancel, result, start_call
+
+OWNER = Caller.user("olga", ["members"])
+ADMIN = Caller.user("adam", ["admin"])
+MEMBERS = ["a@example.com", "b@example.com", "c@example.com"]
+
+
+async def _start(
+    client: Client, task_queue: str, journal: Journal, approval_timeout: float = 60
+) -> str:
+    journal.tables["boards"] = {"b1": {"id": "b1", "status": "active", "title": "Q3"}}
+    return await start_call(
+        client,
+        ArchiveBoardWorkflow,
+        ArchiveBoardInput("b1", MEMBERS, approval_timeout_seconds=approval_timeout),
+        OWNER,
+        task_queue=task_queue,
+    )
+
+
+async def _progress(client: Client, call_id: str, wanted: str) -> None:
+    """Wait until the workflow reports ``wanted`` (it queries; no timing assumption)."""
+    handle = client.get_workflow_handle(call_id)
+    while await handle.query(ArchiveBoardWorkflow.progress) != wanted:  # noqa: ASYNC110 - polls the server
+        await asyncio.sleep(0.05)
+
+
+async def test_an_approved_archive_notifies_every_member_and_archives(
+    temporal_client: Client, task_queue: str, worker: Worker, journal: Journal
+) -> None:
+    call_id = await _start(temporal_client, task_queue, journal)
+    await _progress(temporal_client, call_id, "awaiting_approval")
+    assert journal.tables["boards"]["b1"]["status"] == "archiving"
+
+    await approve(temporal_client, call_id, ADMIN)
+    out = await result(temporal_client, call_id, ArchiveBoardResult)
+
+    assert out == ArchiveBoardResult("b1", notified=3, approved_by="adam")
+    assert sorted(email.to for email, _key in journal.sent) == MEMBERS
+    assert len({key for _email, key in journal.sent}) == 3, "one idempotency key per call"
+    board = journal.tables["boards"]["b1"]
+    assert (board["status"], board["approved_by"], board["title"]) == ("archived", "adam", "Q3")
+    assert {caller for caller, _acts_as in journal.store_requests} == {OWNER}
+
+
+async def test_a_rejected_archive_releases_the_board(
+    temporal_client: Client, task_queue: str, worker: Worker, journal: Journal
+) -> None:
+    call_id = await _start(temporal_client, task_queue, journal)
+    await _progress(temporal_client, call_id, "awaiting_approval")
+    await approve(temporal_client, call_id, ADMIN, approved=False, comment="not yet")
+
+    with pytest.raises(CallFailedError) as failure:
+        await result(temporal_client, call_id)
+    assert failure.value.code == "approval_rejected"
+    assert journal.tables["boards"]["b1"] == {"id": "b1", "status": "active", "title": "Q3"}
+
+
+async def test_an_unanswered_approval_times_out_and_releases_the_board(
+    temporal_client: Client, task_queue: str, worker: Worker, journal: Journal
+) -> None:
+    call_id = await _start(temporal_client, task_queue, journal, approval_timeout=0.5)
+    with pytest.raises(CallFailedError) as failure:
+        await result(temporal_client, call_id)
+    assert failure.value.code == "signal_timeout"
+    assert journal.tables["boards"]["b1"]["status"] == "active"
+
+
+async def test_cancelling_while_waiting_for_approval_releases_the_board(
+    temporal_client: Client, task_queue: str, worker: Worker, journal: Journal
+) -> None:
+    call_id = await _start(temporal_client, task_queue, journal)
+    await _progress(temporal_client, call_id, "awaiting_approval")
+    await cancel(temporal_client, call_id)
+
+    with pytest.raises(CallCancelledError):
+        await result(temporal_client, call_id)
+    assert journal.tables["boards"]["b1"]["status"] == "active"
+
+
+async def test_archiving_a_missing_board_fails_with_its_code(
+    temporal_client: Client, task_queue: str, worker: Worker, journal: Journal
+) -> None:
+    call_id = await start_call(
+        temporal_client,
+        ArchiveBoardWorkflow,
+        ArchiveBoardInput("nope", MEMBERS),
+        OWNER,
+        task_queue=task_queue,
+    )
+    with pytest.raises(CallFailedError) as failure:
+        await result(temporal_client, call_id)
+    assert failure.value.code == "board_not_found"
+    assert journal.sent == []

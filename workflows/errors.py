@@ -1,0 +1,96 @@
+"""Errors of the workflows package.
+
+Two kinds, under one root:
+
+* raised *inside* a workflow, they must fail the workflow (an exception that is not a
+  Temporal failure would only fail the workflow task, which Temporal retries forever).
+  They are therefore also non-retryable ``ApplicationError``\\ s whose ``type`` is
+  their ``code``;
+* raised by the client API to whoever started or awaits a call.
+
+::
+
+    WorkflowsError                     workflows_error
+    ├── WorkflowFailure                (raised inside a workflow; fails it)
+    │   ├── SignalTimeoutError         signal_timeout     no signal within the timeout
+    │   └── ApprovalRejectedError      approval_rejected  an approver said no
+    ├── CallFailedError                <the failure's code>  a call ended in failure
+    ├── CallCancelledError             call_cancelled
+    ├── CallNotFoundError              call_not_found
+    └── ScheduleError                  invalid_schedule   a bad schedule declaration
+
+A ``CallFailedError``'s code is the one the failure carried: a function's own
+``FunctionError.code``, ``timeout`` when an attempt or the call ran out of time, or
+``internal`` for anything unexpected (whose detail stays in the worker's log).
+"""
+
+from __future__ import annotations
+
+from temporalio.exceptions import ApplicationError
+
+__all__ = [
+    "ApprovalRejectedError",
+    "CallCancelledError",
+    "CallFailedError",
+    "CallNotFoundError",
+    "ScheduleError",
+    "SignalTimeoutError",
+    "WorkflowFailure",
+    "WorkflowsError",
+]
+
+
+class WorkflowsError(Exception):
+    """Root of every error raised on purpose by ``workflows``."""
+
+    code: str = "workflows_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class WorkflowFailure(WorkflowsError, ApplicationError):  # noqa: N818 - it is an error; the name says where
+    """Raised inside a workflow to fail it with this error's ``code``."""
+
+    def __init__(self, message: str) -> None:
+        # ApplicationError already exposes ``message`` (read-only).
+        ApplicationError.__init__(self, message, type=self.code, non_retryable=True)
+
+
+class SignalTimeoutError(WorkflowFailure):
+    """The awaited signal (or approval) did not arrive in time."""
+
+    code = "signal_timeout"
+
+
+class ApprovalRejectedError(WorkflowFailure):
+    """An approver rejected the request."""
+
+    code = "approval_rejected"
+
+
+class CallFailedError(WorkflowsError):
+    """A call ended in failure; ``code`` is the failure's stable code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class CallCancelledError(WorkflowsError):
+    """The call was cancelled before it finished."""
+
+    code = "call_cancelled"
+
+
+class CallNotFoundError(WorkflowsError):
+    """No call with this id exists (or it is past the retention period)."""
+
+    code = "call_not_found"
+
+
+class ScheduleError(WorkflowsError):
+    """A schedule declaration cannot be turned into a Temporal Schedule."""
+
+    code = "invalid_schedule"

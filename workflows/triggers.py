@@ -1,0 +1,206 @@
+"""Data-change triggers: a change in a table starts a workflow, exactly once.
+
+::
+
+    app.trigger("archive-on-close", table="boards", events={"MODIFY"},
+                target=ArchiveBoardWorkflow, to_input=lambda change: ArchiveBoardInput(...),
+                where=lambda change: change.new_image.get("status") == "closed")
+
+A :class:`TriggerRunner` follows the store's change feed from a persisted checkpoint.
+For each record and each matching binding it starts the target with a workflow id
+derived from the record (``trigger.<app>.<binding>.<table>.<seq>``) under Temporal's
+reject-duplicate policy, and only then advances the checkpoint. So:
+
+* a crash after the start but before the checkpoint re-reads the record on restart;
+  the start is refused as a duplicate and skipped — never started twice (as long as
+  Temporal retains the first run);
+* a crash before the start leaves the checkpoint behind the record — never lost
+  (as long as the store retains its feed: ``feed_retention_seconds``).
+
+Triggered workflows act as the system caller: a change has no user attached.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from functions.identity import Caller, acting_as
+from storage import ChangeRecord, DocumentStore, KeyAttribute, TableSpec, to_wire
+from storage.errors import ResourceInUseError
+from workflows.client import Target, resolve_target
+from workflows.clients import configure_client
+
+__all__ = [
+    "ChangeEvent",
+    "CheckpointStore",
+    "StoreCheckpoints",
+    "TriggerBinding",
+    "TriggerRunner",
+    "change_event",
+]
+
+_log = logging.getLogger("baas.workflows")
+Event = Literal["INSERT", "MODIFY", "REMOVE"]
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """The default input of a triggered workflow; images in DynamoDB's JSON wire format."""
+
+    table: str
+    event: str
+    seq: int
+    keys: dict[str, Any]
+    new_image: dict[str, Any] | None = None
+    old_image: dict[str, Any] | None = None
+
+
+def change_event(record: ChangeRecord) -> ChangeEvent:
+    """A JSON-safe :class:`ChangeEvent` from a store change record."""
+    return ChangeEvent(
+        table=record.table,
+        event=record.event,
+        seq=record.seq,
+        keys=to_wire(record.keys),
+        new_image=to_wire(record.new_image) if record.new_image is not None else None,
+        old_image=to_wire(record.old_image) if record.old_image is not None else None,
+    )
+
+
+@dataclass(frozen=True)
+class TriggerBinding:
+    """Start ``target`` for every change of ``table`` whose event is in ``events``.
+
+    ``where`` (optional) filters records; ``to_input`` builds the target's input
+    (default: a :class:`ChangeEvent`).
+    """
+
+    name: str
+    table: str
+    target: Target
+    events: Collection[Event] = ("INSERT", "MODIFY", "REMOVE")
+    where: Callable[[ChangeRecord], bool] | None = None
+    to_input: Callable[[ChangeRecord], Any] = change_event
+
+    def matches(self, record: ChangeRecord) -> bool:
+        if record.table != self.table or record.event not in self.events:
+            return False
+        return self.where is None or self.where(record)
+
+
+class CheckpointStore(Protocol):
+    """Where a runner keeps the sequence number of the last record it fully handled."""
+
+    async def load(self, name: str) -> int: ...
+
+    async def save(self, name: str, seq: int) -> None: ...
+
+
+@dataclass
+class StoreCheckpoints:
+    """Checkpoints kept in a table of the document store itself."""
+
+    store: DocumentStore
+    table: str = "baas_trigger_checkpoints"
+    _ready: bool = field(default=False, repr=False)
+
+    async def _ensure_table(self) -> None:
+        if not self._ready:
+            with contextlib.suppress(ResourceInUseError):  # made by an earlier start
+                await self.store.create_table(TableSpec(self.table, KeyAttribute("name", "S")))
+            self._ready = True
+
+    async def load(self, name: str) -> int:
+        await self._ensure_table()
+        item = await self.store.get_item(self.table, {"name": name}, consistent=True)
+        return int(item["seq"]) if item else 0  # type: ignore[arg-type]
+
+    async def save(self, name: str, seq: int) -> None:
+        await self._ensure_table()
+        await self.store.put_item(self.table, {"name": name, "seq": seq})
+
+
+class TriggerRunner:
+    """Follows the change feed and starts the bound workflows (see the module docstring)."""
+
+    def __init__(
+        self,
+        client: Client,
+        store: DocumentStore,
+        bindings: Sequence[TriggerBinding],
+        checkpoints: CheckpointStore,
+        *,
+        app_name: str,
+        task_queue: str,
+        batch: int = 100,
+    ) -> None:
+        self._client = configure_client(client)
+        self._store = store
+        self._bindings = list(bindings)
+        self._checkpoints = checkpoints
+        self._name = f"triggers.{app_name}"
+        self._prefix = f"trigger.{app_name}."
+        self._task_queue = task_queue
+        self._batch = batch
+        self._position: int | None = None  # last record read by this runner
+        checkpoint_table = getattr(checkpoints, "table", None)
+        self._ignored = {checkpoint_table} if isinstance(checkpoint_table, str) else set()
+
+    async def run_once(self) -> int:
+        """Handle one batch of records after the checkpoint; return how many matched a table.
+
+        The checkpoint is saved once per batch, after every start in it. Writing it
+        appends to the feed too (it is a table of the same store), so records of the
+        checkpoint table are skipped and never cause a save on their own — otherwise
+        each save would be a new record to read, and the runner would never rest.
+        """
+        after = (
+            self._position
+            if self._position is not None
+            else await self._checkpoints.load(self._name)
+        )
+        records = await self._store.changes.read(after, self._batch)
+        relevant = [r for r in records if r.table not in self._ignored]
+        for record in relevant:
+            for binding in self._bindings:
+                if binding.matches(record):
+                    await self._start(binding, record)
+        if relevant:
+            await self._checkpoints.save(self._name, records[-1].seq)
+        if records:
+            self._position = records[-1].seq
+        return len(relevant)
+
+    async def run(self, idle_wait: float = 1.0) -> None:
+        """Follow the feed forever (cancel the task to stop)."""
+        while True:
+            if await self.run_once() == 0:
+                await self._store.changes.wait(self._position or 0, idle_wait)
+
+    def workflow_id(self, binding: TriggerBinding, record: ChangeRecord) -> str:
+        """The id of the run ``record`` starts for ``binding``: the same on every retry."""
+        return f"{self._prefix}{binding.name}.{record.table}.{record.seq}"
+
+    async def _start(self, binding: TriggerBinding, record: ChangeRecord) -> None:
+        workflow_name, args, _input_type, _function = resolve_target(binding.target)
+        workflow_id = self.workflow_id(binding, record)
+        with acting_as(Caller.system()):
+            try:
+                await self._client.start_workflow(
+                    workflow_name,
+                    args=[*args, binding.to_input(record)],
+                    id=workflow_id,
+                    task_queue=self._task_queue,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                )
+            except WorkflowAlreadyStartedError:
+                _log.info("trigger %s already started %s; skipped", binding.name, workflow_id)

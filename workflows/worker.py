@@ -1,0 +1,118 @@
+"""A Temporal worker for functions and workflows, configured the baas way.
+
+:func:`create_worker` is what ``baas worker`` (through ``baas/worker.py``) and the
+test fixtures use, so both run with the same settings:
+
+* each function becomes an activity named after it (``functions.as_activity``);
+* ``InvokeFunctionWorkflow`` is always registered, so any function can be called alone;
+* the caller interceptor and baas's data converter are on the client;
+* the baas packages are passed through the workflow sandbox: they are free of side
+  effects, the function registry must be the one the worker filled, and re-importing
+  them on every workflow run is slow;
+* a non-deterministic call in a workflow fails the workflow instead of retrying its
+  task forever (see FACTS.md);
+* with ``schedules``, the app's Temporal Schedules are synced when the worker starts
+  running (every worker start-up, so a deploy brings them in line).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import (
+    RestrictedWorkflowAccessError,
+    SandboxedWorkflowRunner,
+    SandboxRestrictions,
+)
+
+from functions.activity import as_activity
+from functions.definition import Function
+from functions.registry import registry
+from functions.services import FunctionRuntime
+from workflows.clients import configure_client
+from workflows.invoke import InvokeFunctionWorkflow
+from workflows.schedules import ScheduleBinding, sync_schedules
+
+__all__ = ["PASSTHROUGH_MODULES", "BaasWorker", "create_worker", "workflow_runner"]
+
+PASSTHROUGH_MODULES = ("baas", "functions", "workflows", "auth", "storage", "pydantic", "httpx")
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """The sandbox with baas's packages passed through (also used by the Replayer)."""
+    restrictions = SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
+    return SandboxedWorkflowRunner(restrictions=restrictions)
+
+
+class BaasWorker(Worker):
+    """A Temporal worker that syncs its app's schedules before it starts polling."""
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        task_queue: str,
+        schedules: Sequence[ScheduleBinding] | None,
+        app_name: str,
+        **options: Any,
+    ) -> None:
+        super().__init__(client, task_queue=task_queue, **options)
+        self._schedule_client = client
+        self._schedules = schedules
+        self._app_name = app_name
+        self._schedule_task_queue = task_queue
+
+    async def run(self) -> None:
+        if self._schedules is not None:
+            await sync_schedules(
+                self._schedule_client,
+                self._schedules,
+                app_name=self._app_name,
+                task_queue=self._schedule_task_queue,
+            )
+        await super().run()
+
+
+def create_worker(
+    client: Client,
+    *,
+    task_queue: str,
+    workflows: Sequence[type] = (),
+    functions: Iterable[Function[Any, Any]] = (),
+    runtime: FunctionRuntime | None = None,
+    activities: Sequence[Callable[..., Any]] = (),
+    schedules: Sequence[ScheduleBinding] | None = None,
+    app_name: str = "app",
+    **worker_options: Any,
+) -> BaasWorker:
+    """A worker on ``task_queue`` running ``workflows`` and ``functions``.
+
+    ``runtime`` supplies what functions get through their Context (store factory,
+    secrets, mail); ``activities`` are plain Temporal activities, for code that is not
+    a baas function. ``schedules`` (None: leave schedules alone) are synced for
+    ``app_name`` when the worker starts. Other keyword arguments go to
+    ``temporalio.worker.Worker``.
+    """
+    runtime = runtime or FunctionRuntime()
+    by_name = {fn.name: fn for fn in functions}
+    for fn in by_name.values():
+        registry.serve(fn)
+    all_workflows = [
+        InvokeFunctionWorkflow,
+        *(w for w in workflows if w is not InvokeFunctionWorkflow),
+    ]
+    client = configure_client(client)
+    return BaasWorker(
+        client,
+        task_queue=task_queue,
+        schedules=schedules,
+        app_name=app_name,
+        workflows=all_workflows,
+        activities=[*(as_activity(fn, runtime) for fn in by_name.values()), *activities],
+        workflow_runner=workflow_runner(),
+        workflow_failure_exception_types=[RestrictedWorkflowAccessError],
+        **worker_options,
+    )
