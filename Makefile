@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node_modules/.installed
 
-.PHONY: run test setup lint typecheck check-imports unit integration bench clean
+.PHONY: run test setup lint typecheck check-imports check-functions unit integration bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,9 @@ setup: $(STAMP) $(NODE_DEPS)
 run: setup
 	BAAS_APP=$${BAAS_APP:-examples.board:app} $(BIN)/baas dev
 
-## test: format check, lint, types, import contracts, then unit and integration tests
-test: setup lint typecheck check-imports
+## test: format check, lint, types, import contracts, function isolation of the example,
+## then unit and integration tests
+test: setup lint typecheck check-imports check-functions
 	$(BIN)/pytest
 
 lint: setup
@@ -45,6 +46,9 @@ typecheck: setup
 
 check-imports: setup
 	$(BIN)/lint-imports
+
+check-functions: setup
+	$(BIN)/baas check examples.board
 
 unit: setup
 	$(BIN)/pytest tests/unit

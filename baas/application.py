@@ -18,8 +18,10 @@ from auth.rules import Rule
 from baas.errors import AppLoadError
 from baas.models import ModelDeclarationError, ModelSpec, declare_model
 from functions import Function
+from storage import ChangeRecord
 from workflows import ScheduleBinding
 from workflows.client import Target
+from workflows.triggers import Event, TriggerBinding, change_event
 
 __all__ = ["App", "load_app"]
 
@@ -40,6 +42,7 @@ class App:
         self.activities: list[Callable[..., Any]] = []
         self.functions: list[Function[Any, Any]] = []
         self.schedules: list[ScheduleBinding] = []
+        self.triggers: list[TriggerBinding] = []
 
     def model(
         self, *, rules: Sequence[Rule], table: str | None = None, ttl: str | None = None
@@ -93,6 +96,31 @@ class App:
         """
         binding = ScheduleBinding(name, cron, target, inp, timezone)
         self.schedules.append(binding)
+        return binding
+
+    def trigger(
+        self,
+        name: str,
+        *,
+        model: type | str,
+        target: Target,
+        events: Sequence[Event] = ("INSERT", "MODIFY", "REMOVE"),
+        where: Callable[[ChangeRecord], bool] | None = None,
+        to_input: Callable[[ChangeRecord], Any] = change_event,
+    ) -> TriggerBinding:
+        """Start ``target`` once for every change of ``model``'s table (see workflows.triggers).
+
+        ``model`` is a declared model class (or its name); ``where`` filters changes and
+        ``to_input`` turns a change record into the target's input.
+        """
+        model_name = model if isinstance(model, str) else model.__name__
+        spec = self.models.get(model_name)
+        if spec is None:
+            raise AppLoadError(f"trigger {name}: {model_name} is not a model of this app")
+        if any(existing.name == name for existing in self.triggers):
+            raise AppLoadError(f"trigger {name}: declared twice")
+        binding = TriggerBinding(name, spec.table, target, tuple(events), where, to_input)
+        self.triggers.append(binding)
         return binding
 
     def __repr__(self) -> str:

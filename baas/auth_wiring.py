@@ -83,7 +83,8 @@ class AuthServices:
         self.authenticator = Authenticator(self.verifier)
         self.issuer = TokenIssuer(self.keyring, self.token_config)
         self.trusted_proxies = self.config.trusted_proxies
-        self.mailer = BackgroundMailer(self._mail_sender())
+        self.mail_sender = self._mail_sender()
+        self.mailer = BackgroundMailer(self.mail_sender)
         self._accounts: AccountService | None = None
         self._admin: AdminService | None = None
         self._social: SocialLogin | None = None

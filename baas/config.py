@@ -26,6 +26,7 @@ _T = TypeVar("_T")
 _APP_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _HOST_PORT = re.compile(r"^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_SECRET_PREFIX = "BAAS_SECRET_"  # noqa: S105 - a variable-name prefix, not a secret
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ class Settings:
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     auth: AuthSettings = field(default_factory=AuthSettings)
     reload: bool = True
+    # Functions: ctx.secrets (from BAAS_SECRET_<NAME>, keys lower-cased) and whether the
+    # built-in HTTP function may reach private addresses (off: SSRF).
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    functions_allow_private_network: bool = False
 
     @property
     def is_dev(self) -> bool:
@@ -96,6 +101,14 @@ class Settings:
             cors_origins=reader.get("BAAS_CORS_ORIGINS", _csv, ()),
             auth=read_auth_settings(reader),
             reload=reader.get("BAAS_RELOAD", _boolean, True),
+            secrets={
+                name.removeprefix(_SECRET_PREFIX).lower(): value
+                for name, value in env.items()
+                if name.startswith(_SECRET_PREFIX) and len(name) > len(_SECRET_PREFIX) and value
+            },
+            functions_allow_private_network=reader.get(
+                "BAAS_FUNCTIONS_ALLOW_PRIVATE_NETWORK", _boolean, False
+            ),
         )
 
 

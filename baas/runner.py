@@ -14,19 +14,22 @@ import logging
 from collections.abc import Iterator
 
 import uvicorn
+from temporalio.client import Client
 from temporalio.worker import Worker
 
 from baas.app import create_app
 from baas.application import App, load_app
 from baas.config import Settings
 from baas.errors import StartupError
+from baas.function_runtime import function_runtime
 from baas.ports import require_free_ports
 from baas.services import Services
 from baas.signals import StopRequested
 from baas.temporal_client import TemporalConnection
 from baas.worker import build_worker
+from workflows.triggers import StoreCheckpoints, TriggerRunner
 
-__all__ = ["run_serve", "run_stack", "run_worker"]
+__all__ = ["run_serve", "run_stack", "run_worker", "start_triggers"]
 
 _log = logging.getLogger("baas")
 
@@ -90,10 +93,13 @@ async def run_stack(settings: Settings) -> int:
                 raise StartupError(f"the API could not start on {settings.host}:{settings.port}")
             await asyncio.sleep(0.01)
 
-        worker = build_worker(await connection.connect(), settings, app)
+        client = await connection.connect()
+        worker = build_worker(client, settings, app, function_runtime(services))
         worker_task = asyncio.create_task(worker.run(), name="worker")
         stack.push_async_callback(_stop_worker, worker, worker_task)
-        await _serve_until_stopped(stop, worker_task, server_task)
+        triggers = start_triggers(client, services, settings, app)
+        stack.push_async_callback(_cancel, triggers)
+        await _serve_until_stopped(stop, worker_task, server_task, *triggers)
         _log.info("stopping")
     return 0
 
@@ -122,14 +128,49 @@ async def run_worker(settings: Settings) -> int:
     stop = StopRequested()
     stop.install()
     connection = TemporalConnection(settings.temporal_target, settings.temporal_namespace)
-    worker = build_worker(await connection.connect(), settings, app)
+    # Functions read and write the store, so a worker opens it like an API process does.
+    services = Services(settings, app=app, temporal=connection)
+    await services.start()
+    client = await connection.connect()
+    worker = build_worker(client, settings, app, function_runtime(services))
     worker_task = asyncio.create_task(worker.run(), name="worker")
+    triggers = start_triggers(client, services, settings, app)
     _log.info("worker polling task queue %r on %s", settings.task_queue, settings.temporal_target)
     try:
-        await _serve_until_stopped(stop, worker_task)
+        await _serve_until_stopped(stop, worker_task, *triggers)
     finally:
+        await _cancel(triggers)
         await _stop_worker(worker, worker_task)
+        await services.stop()
     return 0
+
+
+def start_triggers(
+    client: Client, services: Services, settings: Settings, app: App | None
+) -> list[asyncio.Task[None]]:
+    """Follow the change feed for the app's triggers (none declared: nothing runs).
+
+    Every worker process runs a follower; the workflow id derived from each change
+    record makes the extra starts no-ops (see workflows.triggers).
+    """
+    if app is None or not app.triggers:
+        return []
+    runner = TriggerRunner(
+        client,
+        services.store,
+        app.triggers,
+        StoreCheckpoints(services.store),
+        app_name=app.name,
+        task_queue=settings.task_queue,
+    )
+    return [asyncio.create_task(runner.run(), name="triggers")]
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 async def _stop_server(server: _ApiServer, task: asyncio.Task[None], stop: StopRequested) -> None:

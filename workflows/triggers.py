@@ -109,7 +109,7 @@ class StoreCheckpoints:
     """Checkpoints kept in a table of the document store itself."""
 
     store: DocumentStore
-    table: str = "baas_trigger_checkpoints"
+    table: str = "_baas_trigger_checkpoints"
     _ready: bool = field(default=False, repr=False)
 
     async def _ensure_table(self) -> None:

@@ -23,3 +23,16 @@ from examples.board.workflows import ArchiveBoardWorkflow  # noqa: E402
 for _fn in (reserve_board, notify_member, archive_board, release_board):
     app.function(_fn)
 app.workflow(ArchiveBoardWorkflow)
+
+# A data trigger: requesting the archive of a board (archiveRequested: true through
+# GraphQL's updateBoard) starts ArchiveBoardWorkflow once for that change.
+from examples.board.triggers import archive_requested, archive_requested_input  # noqa: E402
+
+app.trigger(
+    "archive-requested",
+    model="Board",
+    events=("MODIFY",),
+    target=ArchiveBoardWorkflow,
+    where=archive_requested,
+    to_input=archive_requested_input,
+)

@@ -8,9 +8,12 @@ running one twice — Temporal runs functions at least once — changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
+from auth.errors import ItemNotFoundError
 from functions import Context, FunctionError, OutgoingEmail, function
+from storage.errors import ConditionalCheckFailedError
 
 __all__ = [
     "ArchiveStepInput",
@@ -30,6 +33,7 @@ __all__ = [
 ]
 
 BOARDS = "boards"
+_STATUS = {"#status": "status"}  # a DynamoDB reserved word, so always through a placeholder
 
 
 class BoardNotFoundError(FunctionError):
@@ -86,16 +90,24 @@ class ReleaseBoardOutput:
 @function(timeout=10, retries=3)
 async def reserve_board(ctx: Context, inp: ReserveBoardInput) -> ReserveBoardOutput:
     """Mark the board as being archived, so nobody archives it twice at once."""
-    board = await ctx.store.get_item(BOARDS, {"id": inp.board_id})
-    if board is None:
-        raise BoardNotFoundError(f"board {inp.board_id!r} does not exist")
-    status = str(board.get("status", "active"))
-    if status == "archived":
-        raise BoardAlreadyArchivedError(f"board {inp.board_id!r} is already archived")
-    if status == "archiving":  # a retry of this very call: the first attempt got here
-        return ReserveBoardOutput(previous_status=str(board.get("previous_status", "active")))
-    await ctx.store.put_item(BOARDS, {**board, "status": "archiving", "previous_status": status})
-    return ReserveBoardOutput(previous_status=status)
+    try:
+        board = await ctx.store.update_item(
+            BOARDS,
+            {"id": inp.board_id},
+            # A retry of this very call finds "archiving" and keeps the first previous status.
+            "SET previous_status = if_not_exists(previous_status, #status), #status = :archiving",
+            condition="attribute_exists(id) AND #status <> :archived",
+            names=_STATUS,
+            values={":archiving": "archiving", ":archived": "archived"},
+            return_values="ALL_NEW",
+        )
+    except ItemNotFoundError:
+        raise BoardNotFoundError(f"board {inp.board_id!r} does not exist") from None
+    except ConditionalCheckFailedError:
+        if await ctx.store.get_item(BOARDS, {"id": inp.board_id}) is None:
+            raise BoardNotFoundError(f"board {inp.board_id!r} does not exist") from None
+        raise BoardAlreadyArchivedError(f"board {inp.board_id!r} is already archived") from None
+    return ReserveBoardOutput(previous_status=str(board["previous_status"]))
 
 
 @function(timeout=10, retries=5, backoff=2)
@@ -116,20 +128,31 @@ async def notify_member(ctx: Context, inp: NotifyMemberInput) -> NotifyMemberOut
 @function(timeout=10, retries=3)
 async def archive_board(ctx: Context, inp: ArchiveStepInput) -> ArchiveStepOutput:
     """Mark the board archived, recording who approved it."""
-    board = await ctx.store.get_item(BOARDS, {"id": inp.board_id})
-    if board is None:
-        raise BoardNotFoundError(f"board {inp.board_id!r} does not exist")
-    await ctx.store.put_item(
-        BOARDS, {**board, "status": "archived", "approved_by": inp.approved_by}
-    )
+    try:
+        await ctx.store.update_item(
+            BOARDS,
+            {"id": inp.board_id},
+            "SET #status = :archived, approved_by = :by REMOVE previous_status",
+            condition="attribute_exists(id)",
+            names=_STATUS,
+            values={":archived": "archived", ":by": inp.approved_by},
+        )
+    except (ItemNotFoundError, ConditionalCheckFailedError):
+        raise BoardNotFoundError(f"board {inp.board_id!r} does not exist") from None
     return ArchiveStepOutput(board_id=inp.board_id)
 
 
 @function(timeout=10, retries=10)
 async def release_board(ctx: Context, inp: ReleaseBoardInput) -> ReleaseBoardOutput:
     """Compensation of reserve_board: put the board back as it was."""
-    board = await ctx.store.get_item(BOARDS, {"id": inp.board_id})
-    if board is not None and board.get("status") == "archiving":
-        restored = {k: v for k, v in board.items() if k != "previous_status"}
-        await ctx.store.put_item(BOARDS, {**restored, "status": inp.previous_status})
+    with contextlib.suppress(ItemNotFoundError, ConditionalCheckFailedError):
+        # Only a board still being archived is released: running this twice is harmless.
+        await ctx.store.update_item(
+            BOARDS,
+            {"id": inp.board_id},
+            "SET #status = :previous, archive_requested = :no REMOVE previous_status",
+            condition="attribute_exists(id) AND #status = :archiving",
+            names=_STATUS,
+            values={":previous": inp.previous_status, ":archiving": "archiving", ":no": False},
+        )
     return ReleaseBoardOutput(board_id=inp.board_id)

@@ -32,6 +32,9 @@ class Board:
     description: str | None = None
     status: str = "active"
     previous_status: str | None = None
+    approved_by: str | None = None
+    # Setting this to true starts ArchiveBoardWorkflow (a data trigger, see __init__.py).
+    archive_requested: bool = False
 
 
 @app.model(

@@ -1,15 +1,22 @@
-"""Simple in-memory stand-ins for what a worker injects: a store that records, a mailbox.
+"""What a worker injects, for tests: a store view per call that records, a mailbox.
 
-The real caller-scoped store comes from ``auth``; these let tests see what functions
-did and on whose behalf (each store view remembers the caller it was made for).
+With a real :class:`~storage.DocumentStore` (``Journal.open_board_store``) functions get
+the real caller-scoped :class:`~auth.acting_store.ActingStore` under the example app's
+access rules, as under ``baas dev``; without one they get a tiny in-memory table store.
+Either way the journal records on whose behalf each store view was made.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from auth.acting_store import ActingStore, TablePolicy
+from examples.board import app as board_app
 from functions import ActsAs, Caller, FunctionRuntime, OutgoingEmail
+from storage import DocumentStore, SqliteConfig, open_store
 
 
 @dataclass
@@ -20,9 +27,24 @@ class Journal:
     store_requests: list[tuple[Caller, ActsAs]] = field(default_factory=list)
     tables: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     sent: list[tuple[OutgoingEmail, str]] = field(default_factory=list)
+    store: DocumentStore | None = None
+    policies: Mapping[str, TablePolicy] = field(default_factory=dict)
 
-    def store_for(self, caller: Caller, acts_as: ActsAs) -> MemoryStore:
+    @classmethod
+    async def open_board_store(cls, path: Path) -> Journal:
+        """A journal whose functions use a real SQLite store under the board app's rules."""
+        store = await open_store(SqliteConfig(path))
+        policies = {}
+        for spec in board_app.models.values():
+            await store.create_table(spec.table_spec())
+            policies[spec.table] = TablePolicy(spec.table_spec(), spec.rules)
+        return cls(store=store, policies=policies)
+
+    def store_for(self, caller: Caller, acts_as: ActsAs) -> MemoryStore | ActingStore:
         self.store_requests.append((caller, acts_as))
+        if self.store is not None:
+            actor = Caller.system() if acts_as == "system" else caller
+            return ActingStore(self.store, actor, self.policies)
         return MemoryStore(self, caller, acts_as)
 
     async def send(self, email: OutgoingEmail, *, idempotency_key: str) -> None:

@@ -82,3 +82,15 @@ def test_settings_are_frozen() -> None:
     settings = Settings()
     with pytest.raises(AttributeError):
         settings.port = 1  # type: ignore[misc]
+
+
+def test_function_secrets_come_from_baas_secret_variables_and_stay_out_of_repr() -> None:
+    settings = Settings.from_env(
+        {"BAAS_SECRET_STRIPE_KEY": "sk_live_123", "BAAS_SECRET_": "ignored", "BAAS_PORT": "9000"}
+    )
+    assert dict(settings.secrets) == {"stripe_key": "sk_live_123"}
+    assert "sk_live_123" not in repr(settings)
+    assert not settings.functions_allow_private_network
+    assert Settings.from_env(
+        {"BAAS_FUNCTIONS_ALLOW_PRIVATE_NETWORK": "true"}
+    ).functions_allow_private_network

@@ -1,0 +1,46 @@
+"""What the worker gives functions, built from the same services as the API.
+
+A function acting as its caller gets the store through :class:`~auth.acting_store.ActingStore`
+for that caller — the same access rules GraphQL enforces; one declared ``acts_as="system"``
+gets it as the platform. Mail goes through auth's sender (the dev outbox or SMTP), and
+``ctx.secrets`` are the ``BAAS_SECRET_*`` settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auth.mail import Mail
+from auth.mail import MailSender as AuthMailSender
+from auth.rules import Caller
+from baas.services import Services
+from functions import FunctionRuntime
+from functions.services import ActsAs, OutgoingEmail
+
+__all__ = ["function_runtime"]
+
+
+class _FunctionMail:
+    """Adapts auth's mail sender to the functions' ``MailSender`` protocol."""
+
+    def __init__(self, sender: AuthMailSender) -> None:
+        self._sender = sender
+
+    async def send(self, email: OutgoingEmail, *, idempotency_key: str) -> None:
+        # Plain text only: auth's sender writes text mails; the HTML part is dropped.
+        del idempotency_key  # neither the outbox nor SMTP can deduplicate by key
+        await self._sender.send(Mail(to=email.to, subject=email.subject, body=email.text))
+
+
+def function_runtime(services: Services) -> FunctionRuntime:
+    """The runtime for a worker sharing ``services`` (started) with this process."""
+
+    def store_for(caller: Caller, acts_as: ActsAs) -> Any:
+        return services.acting_as(Caller.system() if acts_as == "system" else caller)
+
+    return FunctionRuntime(
+        store_for=store_for,
+        secrets=services.settings.secrets,
+        mail=_FunctionMail(services.auth.mail_sender),
+        allow_private_network=services.settings.functions_allow_private_network,
+    )
