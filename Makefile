@@ -56,8 +56,12 @@ unit: setup
 integration: setup
 	$(BIN)/pytest tests/integration
 
-## bench: every benchmark in bench/, each beside its baseline
+## bench: every benchmark in bench/, each beside its baseline (installs the peers it
+## compares with: moto from PyPI, dynalite from npm, wrk from Debian when missing)
 bench: setup
+	$(BIN)/python -m pip install -qq -e '.[dev,bench]'
+	npm ci --prefix bench --no-audit --no-fund --loglevel=error
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) || echo "wrk missing: the GraphQL benchmark needs it (apt-get install wrk)"
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:

@@ -15,6 +15,7 @@ from baas.application import App
 from baas.auth_routes import auth_routes
 from baas.authn import BearerAuthMiddleware
 from baas.config import Settings
+from baas.dynamodb import Account, dynamodb_routes
 from baas.health import health_endpoint
 from baas.http_errors import exception_handlers
 from baas.request_ids import RequestIdMiddleware
@@ -57,6 +58,7 @@ def create_app(
     return Starlette(
         debug=False,  # tracebacks never reach a client, not even in dev
         routes=[
+            # GraphQL first: routes are matched in order, and it is the hot path.
             Route("/", index, methods=["GET"]),
             Route(
                 "/healthz",
@@ -64,6 +66,7 @@ def create_app(
                 methods=["GET"],
             ),
             *auth_routes(parts.auth),
+            *dynamodb_routes(lambda: parts.store, account=Account(settings.dynamodb_region)),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),

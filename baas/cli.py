@@ -4,6 +4,7 @@
     baas serve    the API only, against BAAS_TEMPORAL_ADDRESS
     baas worker   the Temporal worker only
     baas users    account administration (``users create-admin --email ...``)
+    baas keys     access keys for the DynamoDB API; ``keys rotate-signing`` for tokens
     baas check    the static function-isolation check (``check [module-or-path ...]``)
 
 All configuration comes from ``BAAS_*`` environment variables (see ``baas.config``).
@@ -22,6 +23,7 @@ from typing import Any
 from baas.config import Settings
 from baas.dev import run_dev_fast
 from baas.errors import BaasError
+from baas.keys_cli import add_keys_command, run_keys_command
 from baas.logs import configure_logging
 
 __all__ = ["main"]
@@ -69,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         else:
             commands.add_parser(name, help=help_text, description=help_text)
     _add_users(commands)
+    add_keys_command(commands)
     check = commands.add_parser(
         "check", help="check that no function imports or calls another (reads code, never runs it)"
     )
@@ -102,6 +105,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         configure_logging(json_lines=not settings.is_dev, level=settings.log_level)
         if args.command == "users":
             return asyncio.run(_users(args, settings))
+        if args.command == "keys":
+            return asyncio.run(run_keys_command(args, settings))
         if args.command == "check":
             from baas.check import main as check_main
 

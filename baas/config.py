@@ -55,6 +55,10 @@ class Settings:
     # built-in HTTP function may reach private addresses (off: SSRF).
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     functions_allow_private_network: bool = False
+    # The DynamoDB-compatible endpoint is always at /dynamodb on the API's port; with a
+    # port set it is also served alone there (SDKs then use endpoint_url=http://host:port).
+    dynamodb_port: int | None = None
+    dynamodb_region: str = "us-east-1"
 
     @property
     def is_dev(self) -> bool:
@@ -109,6 +113,8 @@ class Settings:
             functions_allow_private_network=reader.get(
                 "BAAS_FUNCTIONS_ALLOW_PRIVATE_NETWORK", _boolean, False
             ),
+            dynamodb_port=reader.get("BAAS_DYNAMODB_PORT", _port, None),
+            dynamodb_region=reader.get("BAAS_DYNAMODB_REGION", _region, "us-east-1"),
         )
 
 
@@ -167,6 +173,12 @@ def _log_level(raw: str) -> str:
     if level not in _LOG_LEVELS:
         raise ValueError(f"expected one of {', '.join(_LOG_LEVELS)}, got {raw!r}")
     return level
+
+
+def _region(raw: str) -> str:
+    if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", raw):
+        raise ValueError(f"expected an AWS region name such as us-east-1, got {raw!r}")
+    return raw
 
 
 def _boolean(raw: str) -> bool:

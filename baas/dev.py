@@ -39,6 +39,8 @@ _HEALTHY_WITHIN_SECONDS = 60.0
 async def run_dev_fast(settings: Settings) -> int:
     """Check ports, start Temporal (unless configured) and the stack, supervise both."""
     ports = [(settings.host, settings.port, "BAAS_PORT")]
+    if settings.dynamodb_port is not None:
+        ports.append((settings.host, settings.dynamodb_port, "BAAS_DYNAMODB_PORT"))
     temporal: EmbeddedTemporal | None = None
     if settings.temporal_address is None:
         ports += [
@@ -212,6 +214,7 @@ def _print_banner(settings: Settings, *, embedded: bool) -> None:
         f"  API          {base}/",
         f"  GraphQL      {base}/graphql",
         f"  Health       {base}/healthz",
+        f"  DynamoDB     {base}/dynamodb (SigV4; keys from `baas keys create`)",
         f"  Temporal     {settings.temporal_target}",
     ]
     if embedded:

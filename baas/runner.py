@@ -14,12 +14,14 @@ import logging
 from collections.abc import Iterator
 
 import uvicorn
+from starlette.types import ASGIApp
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from baas.app import create_app
 from baas.application import App, load_app
 from baas.config import Settings
+from baas.dynamodb import Account, dynamodb_app
 from baas.errors import StartupError
 from baas.function_runtime import function_runtime
 from baas.ports import require_free_ports
@@ -47,10 +49,22 @@ def _load(settings: Settings) -> App | None:
 
 
 def _api_server(settings: Settings, services: Services) -> _ApiServer:
+    return _uvicorn(create_app(settings, services=services), settings.host, settings.port)
+
+
+def _dynamodb_servers(settings: Settings, services: Services) -> list[_ApiServer]:
+    """The DynamoDB endpoint on its own port, when BAAS_DYNAMODB_PORT asks for it."""
+    if settings.dynamodb_port is None:
+        return []
+    endpoint = dynamodb_app(lambda: services.store, account=Account(settings.dynamodb_region))
+    return [_uvicorn(endpoint, settings.host, settings.dynamodb_port)]
+
+
+def _uvicorn(asgi: ASGIApp, host: str, port: int) -> _ApiServer:
     config = uvicorn.Config(
-        create_app(settings, services=services),
-        host=settings.host,
-        port=settings.port,
+        asgi,
+        host=host,
+        port=port,
         log_config=None,
         access_log=False,
         # Forwarded headers are trusted only where auth's throttling says so.
@@ -92,6 +106,11 @@ async def run_stack(settings: Settings) -> int:
             if server_task.done():
                 raise StartupError(f"the API could not start on {settings.host}:{settings.port}")
             await asyncio.sleep(0.01)
+        extra_tasks = []
+        for extra in _dynamodb_servers(settings, services):
+            extra_task = asyncio.create_task(extra.serve(), name="dynamodb")
+            stack.push_async_callback(_stop_server, extra, extra_task, stop)
+            extra_tasks.append(extra_task)
 
         client = await connection.connect()
         worker = build_worker(client, settings, app, function_runtime(services))
@@ -99,25 +118,29 @@ async def run_stack(settings: Settings) -> int:
         stack.push_async_callback(_stop_worker, worker, worker_task)
         triggers = start_triggers(client, services, settings, app)
         stack.push_async_callback(_cancel, triggers)
-        await _serve_until_stopped(stop, worker_task, server_task, *triggers)
+        await _serve_until_stopped(stop, worker_task, server_task, *extra_tasks, *triggers)
         _log.info("stopping")
     return 0
 
 
 async def run_serve(settings: Settings) -> int:
     """The API alone, against a configured Temporal (scale out: run many behind a balancer)."""
-    require_free_ports([(settings.host, settings.port, "BAAS_PORT")])
+    ports = [(settings.host, settings.port, "BAAS_PORT")]
+    if settings.dynamodb_port is not None:
+        ports.append((settings.host, settings.dynamodb_port, "BAAS_DYNAMODB_PORT"))
+    require_free_ports(ports)
     app = _load(settings)
     stop = StopRequested()
     stop.install()
     services = Services(settings, app=app)
     await services.start()
-    server = _api_server(settings, services)
-    server_task = asyncio.create_task(server.serve(), name="api")
+    servers = [_api_server(settings, services), *_dynamodb_servers(settings, services)]
+    tasks = [asyncio.create_task(server.serve(), name="api") for server in servers]
     try:
-        await _serve_until_stopped(stop, server_task)
+        await _serve_until_stopped(stop, *tasks)
     finally:
-        await _stop_server(server, server_task, stop)
+        for server, task in zip(servers, tasks, strict=True):
+            await _stop_server(server, task, stop)
         await services.stop()
     return 0
 

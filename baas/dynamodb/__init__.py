@@ -1,0 +1,74 @@
+"""A DynamoDB-compatible HTTP endpoint over the document store.
+
+boto3 and the other AWS SDKs work against it unchanged::
+
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url="http://127.0.0.1:8000/dynamodb",
+        region_name="us-east-1",
+        aws_access_key_id="AKIA...",          # from `baas keys create`
+        aws_secret_access_key="...",
+    )
+
+It speaks DynamoDB's JSON protocol (tables, items, queries, batches, transactions,
+TTL, legacy parameters) and DynamoDB Streams over the store's change feed; requests
+are authenticated by SigV4 with access keys that act as the system caller.
+
+    protocol.py      the endpoint: authentication, routing by X-Amz-Target, errors
+    sigv4.py         SigV4 signature verification (pure)
+    authentication.py  SigV4 against the stored access keys
+    operations.py    the operation table
+    tables.py, items.py, reads.py, batches.py, streams.py   one handler per operation
+    wire.py, legacy.py, descriptions.py, capacity.py, errors.py   wire formats
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Route
+
+from auth.access_keys import AccessKeyRepository
+from baas.dynamodb.context import StoreSource
+from baas.dynamodb.descriptions import Account
+from baas.dynamodb.protocol import DynamoDBEndpoint, StandaloneEndpoint
+
+__all__ = [
+    "Account",
+    "DynamoDBEndpoint",
+    "StandaloneEndpoint",
+    "StoreSource",
+    "dynamodb_app",
+    "dynamodb_routes",
+]
+
+_METHODS = ["GET", "HEAD", "POST"]
+
+
+def dynamodb_routes(
+    store: StoreSource,
+    keys: AccessKeyRepository | None = None,
+    *,
+    path: str = "/dynamodb",
+    account: Account | None = None,
+) -> list[BaseRoute]:
+    """The routes serving the endpoint at ``path`` (``/dynamodb`` on the API's port).
+
+    ``store`` may be a function returning the store, for apps that build their routes
+    before their lifespan opens it; ``keys`` defaults to the access keys in that store.
+    """
+    endpoint = DynamoDBEndpoint(store, keys or AccessKeyRepository(store), account)
+    routes: list[BaseRoute] = [Route(path, endpoint, methods=_METHODS)]
+    if path != "/":
+        # Some SDKs add a trailing slash to an endpoint URL with a path.
+        routes.append(Route(path.rstrip("/") + "/", endpoint, methods=_METHODS))
+    return routes
+
+
+def dynamodb_app(
+    store: StoreSource, keys: AccessKeyRepository | None = None, *, account: Account | None = None
+) -> StandaloneEndpoint:
+    """The endpoint as a whole ASGI application, for serving on a port of its own.
+
+    It answers every path (SDKs post to ``/``) without a framework around it.
+    """
+    endpoint = DynamoDBEndpoint(store, keys or AccessKeyRepository(store), account)
+    return StandaloneEndpoint(endpoint)

@@ -1,0 +1,353 @@
+"""Verification of AWS Signature Version 4 ``Authorization`` headers.
+
+The client signs each request with its secret access key; we rebuild the same
+signature from the request we received and the secret we hold, and compare. The steps
+follow the AWS General Reference, "Create a signed AWS API request" (SigV4):
+
+1. the canonical request (method, URI, query, signed headers, payload hash);
+2. the string to sign (algorithm, timestamp, credential scope, hash of step 1);
+3. the signing key, an HMAC-SHA256 chain over date, region, service, "aws4_request";
+4. the signature, HMAC-SHA256 of step 2 under the key of step 3, in hex.
+
+This module is pure (no I/O, no framework): :func:`verify` takes a
+:class:`SignedRequest` and a function that finds a secret by access key id.
+Each failure raises :class:`SignatureError` with DynamoDB's error code, so the endpoint
+can answer it as the SDKs expect.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote, unquote
+
+__all__ = [
+    "ALGORITHM",
+    "MAX_CLOCK_SKEW",
+    "Authorization",
+    "Credential",
+    "SignatureError",
+    "SignedRequest",
+    "authorization_header",
+    "canonical_request",
+    "parse_authorization",
+    "signing_key",
+    "string_to_sign",
+    "verify",
+    "verify_authorization",
+]
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+# "Signature expired" past 15 minutes either way (SigV4: "Time stamp for the request").
+MAX_CLOCK_SKEW = timedelta(minutes=15)
+_AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
+_AUTHORIZATION = re.compile(
+    r"^AWS4-HMAC-SHA256\s+"
+    r"Credential=(?P<credential>[^,\s]+),\s*"
+    r"SignedHeaders=(?P<signed>[^,\s]+),\s*"
+    r"Signature=(?P<signature>[0-9a-fA-F]{64})\s*$"
+)
+_AMZ_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
+_SIGNED_HEADER_NAME = re.compile(r"^[a-z0-9!#$%&'*+.^_`|~-]+$")
+
+
+class SignatureError(Exception):
+    """The request is not (correctly) signed; ``code`` is DynamoDB's error type.
+
+    Messages name what is wrong in the request the client sent, never the secret or
+    the signature we expected (threat: a signature oracle).
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class SignedRequest:
+    """What verification needs of an HTTP request.
+
+    ``raw_path`` is the path as sent on the wire (still percent-encoded); ``headers``
+    keep repeats and their order, names in any case.
+    """
+
+    method: str
+    raw_path: str
+    query_string: str
+    headers: Sequence[tuple[str, str]]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """The parsed ``Credential=`` field: access key id and credential scope."""
+
+    access_key_id: str
+    date: str
+    region: str
+    service: str
+
+    @property
+    def scope(self) -> str:
+        """``date/region/service/aws4_request`` (SigV4: "credential scope")."""
+        return f"{self.date}/{self.region}/{self.service}/aws4_request"
+
+
+@dataclass(frozen=True, slots=True)
+class Authorization:
+    """A parsed ``Authorization`` header."""
+
+    credential: Credential
+    signed_headers: tuple[str, ...]
+    signature: str
+
+
+def parse_authorization(header: str) -> Authorization:
+    """Parse ``AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...``."""
+    match = _AUTHORIZATION.match(header)
+    if match is None:
+        if not header.startswith(ALGORITHM):
+            raise SignatureError(
+                "IncompleteSignatureException",
+                f"Authorization header requires the {ALGORITHM} algorithm.",
+            )
+        raise SignatureError(
+            "IncompleteSignatureException",
+            "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' "
+            "parameters, separated by commas.",
+        )
+    parts = match["credential"].split("/")
+    if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts):
+        raise SignatureError(
+            "IncompleteSignatureException",
+            "Credential should be scoped to a valid region, service and date: "
+            "<key id>/<yyyymmdd>/<region>/<service>/aws4_request.",
+        )
+    signed = tuple(match["signed"].split(";"))
+    if any(not _SIGNED_HEADER_NAME.match(name) for name in signed) or list(signed) != sorted(
+        set(signed)
+    ):
+        raise SignatureError(
+            "IncompleteSignatureException",
+            "SignedHeaders must list lower-case header names, sorted, separated by ';'.",
+        )
+    credential = Credential(parts[0], parts[1], parts[2], parts[3])
+    return Authorization(credential, signed, match["signature"].lower())
+
+
+def canonical_request(request: SignedRequest, signed_headers: Sequence[str]) -> str:
+    """The canonical request of SigV4 step 1, over ``signed_headers`` only."""
+    by_name: dict[str, list[str]] = {}
+    for name, value in request.headers:
+        by_name.setdefault(name.lower(), []).append(value)
+    lines = []
+    for name in signed_headers:
+        values = by_name.get(name)
+        if values is None:
+            raise SignatureError(
+                "InvalidSignatureException",
+                f"The request lists '{name}' in SignedHeaders but does not send it.",
+            )
+        # Trimall: strip and collapse inner runs of spaces; repeats joined by commas.
+        lines.append(f"{name}:{','.join(' '.join(value.split()) for value in values)}")
+    return "\n".join(
+        (
+            request.method.upper(),
+            _canonical_uri(request.raw_path),
+            _canonical_query(request.query_string),
+            "\n".join(lines) + "\n",
+            ";".join(signed_headers),
+            _payload_hash(request, by_name),
+        )
+    )
+
+
+def string_to_sign(amz_date: str, credential: Credential, canonical: str) -> str:
+    """SigV4 step 2."""
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    return f"{ALGORITHM}\n{amz_date}\n{credential.scope}\n{digest}"
+
+
+def signing_key(secret: str, credential: Credential) -> bytes:
+    """SigV4 step 3: the derived key, specific to one day, region and service."""
+    key = _hmac(f"AWS4{secret}".encode(), credential.date)
+    key = _hmac(key, credential.region)
+    key = _hmac(key, credential.service)
+    return _hmac(key, "aws4_request")
+
+
+def verify(
+    request: SignedRequest,
+    find_secret: Callable[[str], str | None],
+    *,
+    now: datetime,
+    services: frozenset[str] = frozenset({"dynamodb"}),
+) -> Credential:
+    """Check the request's SigV4 signature; return its credential (who signed it).
+
+    ``find_secret`` maps an access key id to its secret, or None for an unknown or
+    revoked key. Raises :class:`SignatureError` for any failure.
+    """
+    authorization = parse_authorization(authorization_header(request))
+    secret = find_secret(authorization.credential.access_key_id)
+    return verify_authorization(request, authorization, secret, now=now, services=services)
+
+
+def authorization_header(request: SignedRequest) -> str:
+    """The request's ``Authorization`` header; MissingAuthenticationToken without one."""
+    header = _single_header(request, "authorization")
+    if header is None:
+        raise SignatureError(
+            "MissingAuthenticationTokenException", "Request is missing Authentication Token"
+        )
+    return header
+
+
+def verify_authorization(
+    request: SignedRequest,
+    authorization: Authorization,
+    secret: str | None,
+    *,
+    now: datetime,
+    services: frozenset[str],
+) -> Credential:
+    """:func:`verify` once the header is parsed and the key's secret looked up.
+
+    ``secret`` is None when the access key is unknown or revoked.
+    """
+    credential = authorization.credential
+    if credential.service not in services:
+        raise SignatureError(
+            "InvalidSignatureException",
+            f"Credential should be scoped to correct service: '{sorted(services)[0]}'.",
+        )
+    amz_date = _request_time(request, authorization.signed_headers)
+    stamp = amz_date.strftime(_AMZ_DATE_FORMAT)
+    _check_time(amz_date, stamp, credential, now)
+    if secret is None:
+        raise SignatureError(
+            "UnrecognizedClientException", "The security token included in the request is invalid."
+        )
+    canonical = canonical_request(request, authorization.signed_headers)
+    to_sign = string_to_sign(stamp, credential, canonical)
+    key = _cached_signing_key(secret, credential.date, credential.region, credential.service)
+    expected = hmac.new(key, to_sign.encode(), "sha256").hexdigest()
+    # Constant-time comparison (threat: recovering a valid signature byte by byte by timing).
+    if not hmac.compare_digest(expected, authorization.signature):
+        raise SignatureError(
+            "InvalidSignatureException",
+            "The request signature we calculated does not match the signature you provided. "
+            "Check your AWS Secret Access Key and signing method. "
+            "Consult the service documentation for details.",
+        )
+    return credential
+
+
+def _check_time(amz_date: datetime, stamp: str, credential: Credential, now: datetime) -> None:
+    if stamp[:8] != credential.date:
+        raise SignatureError(
+            "InvalidSignatureException",
+            f"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of "
+            f"date from HTTP: '{credential.date}' != '{stamp[:8]}', from '{stamp}'.",
+        )
+    if now - amz_date > MAX_CLOCK_SKEW:
+        raise SignatureError(
+            "InvalidSignatureException",
+            f"Signature expired: {stamp} is now earlier than "
+            f"{(now - MAX_CLOCK_SKEW).strftime(_AMZ_DATE_FORMAT)} "
+            f"({now.strftime(_AMZ_DATE_FORMAT)} - 15 min.)",
+        )
+    if amz_date - now > MAX_CLOCK_SKEW:
+        raise SignatureError(
+            "InvalidSignatureException",
+            f"Signature not yet current: {stamp} is still later than "
+            f"{(now + MAX_CLOCK_SKEW).strftime(_AMZ_DATE_FORMAT)} "
+            f"({now.strftime(_AMZ_DATE_FORMAT)} + 15 min.)",
+        )
+
+
+# A signing key is valid for a day; deriving it costs four HMACs per request otherwise.
+@functools.lru_cache(maxsize=1024)
+def _cached_signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    return signing_key(secret, Credential("", date, region, service))
+
+
+def _hmac(key: bytes, message: str) -> bytes:
+    return hmac.new(key, message.encode(), "sha256").digest()
+
+
+def _single_header(request: SignedRequest, name: str) -> str | None:
+    for header, value in request.headers:
+        if header.lower() == name:
+            return value
+    return None
+
+
+def _request_time(request: SignedRequest, signed_headers: Sequence[str]) -> datetime:
+    """The signed request time: ``X-Amz-Date``, else ``Date`` (SigV4: "Time stamp")."""
+    name = "x-amz-date" if "x-amz-date" in signed_headers else "date"
+    if name not in signed_headers:
+        raise SignatureError(
+            "IncompleteSignatureException",
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' "
+            "header, signed.",
+        )
+    raw = (_single_header(request, name) or "").strip()
+    try:
+        if name == "x-amz-date":
+            # Parsed by hand: strptime costs more than the rest of the check.
+            match = _AMZ_DATE.fullmatch(raw)
+            if match is None:
+                raise ValueError(raw)
+            year, month, day, hour, minute, second = map(int, match.groups())
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+        return datetime.strptime(raw, "%a, %d %b %Y %H:%M:%S GMT").replace(tzinfo=UTC)
+    except ValueError:
+        raise SignatureError(
+            "IncompleteSignatureException", f"Date must be in ISO-8601 'basic format'. Got '{raw}'."
+        ) from None
+
+
+def _canonical_uri(raw_path: str) -> str:
+    # Non-S3 services encode the (already encoded) path once more, keeping '/' and '~'
+    # (SigV4: "CanonicalURI"), after removing dot segments as the SDKs do.
+    segments: list[str] = []
+    for segment in raw_path.split("/")[1:]:
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment != ".":
+            segments.append(segment)
+    path = "/" + "/".join(segments)
+    return quote(path, safe="/~")
+
+
+def _canonical_query(query_string: str) -> str:
+    # Each name and value URI-encoded (unreserved kept), sorted by name then value.
+    if not query_string:
+        return ""
+    pairs = []
+    for pair in query_string.split("&"):
+        name, _, value = pair.partition("=")
+        pairs.append((quote(unquote(name), safe="-_.~"), quote(unquote(value), safe="-_.~")))
+    return "&".join(f"{name}={value}" for name, value in sorted(pairs))
+
+
+def _payload_hash(request: SignedRequest, by_name: dict[str, list[str]]) -> str:
+    actual = hashlib.sha256(request.body).hexdigest()
+    declared = by_name.get("x-amz-content-sha256")
+    # The signature must cover the body actually received (threat: a replayed signature
+    # with a swapped body), so a declared hash that differs is refused, and so is
+    # UNSIGNED-PAYLOAD.
+    if declared is not None and declared[0].strip().lower() != actual:
+        raise SignatureError(
+            "InvalidSignatureException",
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        )
+    return actual

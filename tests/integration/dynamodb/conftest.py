@@ -1,0 +1,133 @@
+"""One real uvicorn server with the DynamoDB endpoint, shared by this package's tests.
+
+The store is opened on a SQLite file in the server's own event loop (in the app's
+lifespan); the tests drive it with boto3, as a user would. Tests use table names of
+their own, so they can share the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from starlette.applications import Starlette
+
+from auth.access_keys import AccessKeyRepository
+from baas.dynamodb import dynamodb_routes
+from storage import DocumentStore, SqliteConfig, open_store
+from tests.support import serve_in_thread
+
+KEY_ID = "AKIATESTKEY000000001"
+SECRET = "test-secret-key-0123456789abcdefghijklmn"
+REVOKED_KEY_ID = "AKIATESTREVOKED00001"
+
+
+def make_app(database: Path, path: str = "/dynamodb") -> Starlette:
+    """A Starlette app serving the endpoint at ``path``.
+
+    As in the real app, the routes are built before the lifespan opens the store, so
+    they are given a function that returns it.
+    """
+    opened: dict[str, DocumentStore] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store = await open_store(
+            SqliteConfig(database, synchronous="NORMAL", ttl_sweep_interval_seconds=3600)
+        )
+        opened["store"] = store
+        keys = AccessKeyRepository(store)
+        await keys.create(key_id=KEY_ID, secret=SECRET)
+        await keys.create(key_id=REVOKED_KEY_ID, secret=SECRET)
+        await keys.revoke(REVOKED_KEY_ID)
+        app.state.store = store
+        app.state.loop = asyncio.get_running_loop()
+        yield
+        await store.close()
+
+    return Starlette(routes=dynamodb_routes(lambda: opened["store"], path=path), lifespan=lifespan)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Starlette]]:
+    app = make_app(tmp_path_factory.mktemp("dynamodb") / "baas.sqlite3")
+    with serve_in_thread(app) as base_url:
+        yield base_url, app
+
+
+RunInServer = Callable[[Callable[[DocumentStore], Coroutine[Any, Any, Any]]], Any]
+
+
+@pytest.fixture(scope="session")
+def run_in_server(server: tuple[str, Starlette]) -> RunInServer:
+    """Run ``work(store)`` in the server's event loop, where its store lives."""
+    app = server[1]
+
+    def run(work: Callable[[DocumentStore], Coroutine[Any, Any, Any]]) -> Any:
+        future = asyncio.run_coroutine_threadsafe(work(app.state.store), app.state.loop)
+        return future.result(timeout=10)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def sweep_expired(run_in_server: RunInServer) -> Callable[[], int]:
+    """Run one TTL sweep now (the server's sweeper is slow on purpose)."""
+    return lambda: int(run_in_server(lambda store: store.sweep_expired()))
+
+
+@pytest.fixture(scope="session")
+def endpoint(server: tuple[str, Starlette]) -> str:
+    return f"{server[0]}/dynamodb"
+
+
+ClientFactory = Callable[..., Any]
+
+
+@pytest.fixture(scope="session")
+def make_client(endpoint: str) -> ClientFactory:
+    def make(service: str = "dynamodb", **overrides: Any) -> Any:
+        options: dict[str, Any] = {
+            "endpoint_url": endpoint,
+            "region_name": "us-east-1",
+            "aws_access_key_id": KEY_ID,
+            "aws_secret_access_key": SECRET,
+            "config": Config(retries={"max_attempts": 1}),
+        }
+        options.update(overrides)
+        return boto3.client(service, **options)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def client(make_client: ClientFactory) -> Any:
+    return make_client()
+
+
+@pytest.fixture
+def table(client: Any) -> Iterator[str]:
+    """A fresh table with a string partition key ``pk`` and a number sort key ``sk``."""
+    name = f"t-{uuid.uuid4().hex[:12]}"
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+        ],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    yield name
+    with contextlib.suppress(client.exceptions.ResourceNotFoundException):
+        client.delete_table(TableName=name)
