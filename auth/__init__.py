@@ -7,56 +7,8 @@ The core modules are pure or talk to persistence through small Protocols
 the document store (``system_tables``, ``users``, ``refresh_store``, ``stored_*``,
 ``revocation``); ``baas.auth_wiring`` assembles them and ``baas.auth_routes`` serves
 them over HTTP. This package never imports a web framework or temporalio.
+
+Import from the modules (``from auth.rules import allow``): the package itself stays
+empty so that light users (settings parsing in ``baas dev``'s first second) do not pay
+for the JOSE and HTTP-client imports of the token and social-login modules.
 """
-
-from auth.errors import (
-    AccessDeniedError,
-    AuthError,
-    InvalidCredentialsError,
-    InvalidGrantError,
-    InvalidRequestError,
-    InvalidTokenError,
-    RefreshTokenReuseError,
-    ThrottledError,
-    WeakPasswordError,
-)
-from auth.passwords import PasswordHasher, PasswordHashingConfig, PasswordPolicy
-from auth.refresh_tokens import RefreshToken, RefreshTokenFamily, RefreshTokenPolicy
-from auth.rules import Caller, Decision, Rule, allow, decide
-from auth.signing_keys import KeyRing, SigningKey, SigningKeyRepository
-from auth.throttle import SignInThrottle, ThrottlePolicy, ThrottleRepository, client_address
-from auth.tokens import AccessTokenClaims, TokenConfig, TokenIssuer, TokenVerifier
-
-__all__ = [
-    "AccessDeniedError",
-    "AccessTokenClaims",
-    "AuthError",
-    "Caller",
-    "Decision",
-    "InvalidCredentialsError",
-    "InvalidGrantError",
-    "InvalidRequestError",
-    "InvalidTokenError",
-    "KeyRing",
-    "PasswordHasher",
-    "PasswordHashingConfig",
-    "PasswordPolicy",
-    "RefreshToken",
-    "RefreshTokenFamily",
-    "RefreshTokenPolicy",
-    "RefreshTokenReuseError",
-    "Rule",
-    "SignInThrottle",
-    "SigningKey",
-    "SigningKeyRepository",
-    "ThrottlePolicy",
-    "ThrottleRepository",
-    "ThrottledError",
-    "TokenConfig",
-    "TokenIssuer",
-    "TokenVerifier",
-    "WeakPasswordError",
-    "allow",
-    "client_address",
-    "decide",
-]

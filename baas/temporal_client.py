@@ -41,23 +41,21 @@ class TemporalConnection:
     async def connect(self, within: float = 30.0) -> Client:
         """A connected client, retrying until ``within`` seconds have passed.
 
-        Workers need this: the SDK refuses lazy clients for them.
+        Workers need this: the SDK refuses lazy clients for them. It is a client of its
+        own, so the API's lazy one (and ``/healthz``) never waits behind these retries.
         """
         deadline = time.monotonic() + within
-        async with self._lock:
-            while True:
-                try:
-                    self._client = await Client.connect(self.target, namespace=self.namespace)
-                except RuntimeError as exc:
-                    if time.monotonic() > deadline:
-                        raise StartupError(
-                            f"cannot connect to Temporal at {self.target} "
-                            "(set BAAS_TEMPORAL_ADDRESS, or unset it to start the embedded server)"
-                        ) from exc
-                    _log.info("waiting for Temporal at %s", self.target)
-                    await asyncio.sleep(0.5)
-                else:
-                    return self._client
+        while True:
+            try:
+                return await Client.connect(self.target, namespace=self.namespace)
+            except RuntimeError as exc:
+                if time.monotonic() > deadline:
+                    raise StartupError(
+                        f"cannot connect to Temporal at {self.target} "
+                        "(set BAAS_TEMPORAL_ADDRESS, or unset it to start the embedded server)"
+                    ) from exc
+                _log.info("waiting for Temporal at %s", self.target)
+                await asyncio.sleep(0.2)
 
     async def check(self, within: float = 2.0) -> str | None:
         """None when Temporal answers its health check, else a short reason."""
