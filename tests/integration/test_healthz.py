@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
 
 from baas.app import create_app
 from baas.config import Settings
+from baas.temporal_client import TemporalConnection
 from tests.support import free_port, serve_in_thread
 
 
@@ -42,3 +44,16 @@ def test_unknown_route_gets_the_error_shape_with_request_id(tmp_path: Path) -> N
     assert response.json() == {
         "error": {"code": "not_found", "message": "Not Found", "request_id": "client-chosen-id"}
     }
+
+
+async def test_health_check_does_not_wait_behind_a_worker_still_connecting() -> None:
+    connection = TemporalConnection(f"127.0.0.1:{free_port()}", "default")
+    connecting = asyncio.create_task(connection.connect(within=60))
+    await asyncio.sleep(0.3)  # the worker's connect is now retrying
+    try:
+        # Bounded only to turn a hang into a failure; the answer comes at once.
+        reason = await asyncio.wait_for(connection.check(), 20)
+    finally:
+        connecting.cancel()
+    assert reason is not None
+    assert reason.endswith("is unreachable")
