@@ -16,6 +16,7 @@ from baas.auth_routes import auth_routes
 from baas.authn import BearerAuthMiddleware
 from baas.config import Settings
 from baas.dynamodb import Account, dynamodb_routes
+from baas.graphql import graphql_routes
 from baas.health import health_endpoint
 from baas.http_errors import exception_handlers
 from baas.request_ids import RequestIdMiddleware
@@ -59,6 +60,7 @@ def create_app(
         debug=False,  # tracebacks never reach a client, not even in dev
         routes=[
             # GraphQL first: routes are matched in order, and it is the hot path.
+            *graphql_routes(parts),
             Route("/", index, methods=["GET"]),
             Route(
                 "/healthz",

@@ -1,0 +1,76 @@
+"""The GraphQL API generated from the application's models (``/graphql``).
+
+``graphql_routes(services)`` returns the HTTP and WebSocket routes; ``create_app``
+mounts them. What the schema looks like: :mod:`baas.graphql.schema`; how requests are
+taken: :mod:`baas.graphql.http` and :mod:`baas.graphql.websocket`; the user guide:
+``docs/graphql.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+
+from auth.system_tables import shared_secret
+from baas.graphql.change_hub import ChangeHub
+from baas.graphql.http import GraphQLEndpoint
+from baas.graphql.limits import GraphQLLimits
+from baas.graphql.page_tokens import PageTokenKeeper
+from baas.graphql.root_fields import RootField
+from baas.graphql.schema import BaasSchema, build_schema
+from baas.graphql.websocket import GraphQLWebSocket, UserActiveCheck
+from baas.services import Services
+
+__all__ = [
+    "GRAPHQL_PATH",
+    "BaasSchema",
+    "GraphQLLimits",
+    "RootField",
+    "UserActiveCheck",
+    "graphql_routes",
+]
+
+GRAPHQL_PATH = "/graphql"
+
+
+def graphql_routes(
+    services: Services,
+    *,
+    limits: GraphQLLimits | None = None,
+    is_user_active: UserActiveCheck | None = None,
+    extra_fields: Sequence[RootField] = (),
+) -> list[BaseRoute]:
+    """``/graphql`` over HTTP and WebSocket for the models of ``services.app``.
+
+    Builds the schema now, so an ill-formed model (two generated fields with one name,
+    a key field named like a generated argument) fails at start-up. ``is_user_active``
+    (default: ``services.is_user_active`` when the services have one) lets open
+    WebSocket connections of a disabled user be closed. ``extra_fields`` are more root
+    fields (Strawberry fields with their own resolvers), e.g. workflow operations.
+    """
+    limits = limits or GraphQLLimits()
+    settings = services.settings
+    hub = ChangeHub(lambda: services.store)
+    # The page token key lives in the store, so every API process opens every token.
+    tokens = PageTokenKeeper(lambda: shared_secret(services.store, "graphql_page_tokens"))
+    schema = build_schema(
+        services.models,
+        tokens,
+        hub,
+        limits,
+        is_dev=settings.is_dev,
+        extra_fields=extra_fields,
+    )
+    http = GraphQLEndpoint(schema, services, limits, graphiql=settings.is_dev)
+    websocket = GraphQLWebSocket(
+        schema,
+        services,
+        limits,
+        allowed_origins=settings.cors_origins,
+        is_user_active=is_user_active or getattr(services, "is_user_active", None),
+    )
+    return [
+        Route(GRAPHQL_PATH, http.handle, methods=["GET", "POST"]),
+        WebSocketRoute(GRAPHQL_PATH, websocket),
+    ]

@@ -1,0 +1,111 @@
+"""Every GraphQL error leaves with a stable ``extensions.code`` and nothing unsafe.
+
+- A domain error (``storage``/``auth``) gets its code from the one table in
+  :mod:`baas.http_errors` and keeps its safe message; a cancelled transaction adds
+  ``extensions.reasons`` (one per item: ``NONE``, ``NOT_FOUND``,
+  ``CONDITIONAL_CHECK_FAILED`` ...) and never the items themselves.
+- A :class:`~baas.graphql.errors.GraphQLApiError` keeps its code and message.
+- A document that does not parse or validate is ``GRAPHQL_PARSE_FAILED`` or
+  ``GRAPHQL_VALIDATION_FAILED`` (the names Apollo clients know); a bad variable value is
+  ``BAD_USER_INPUT``.
+- Anything else is a bug: the client gets ``INTERNAL_SERVER_ERROR``, a fixed message and
+  the request id; the log gets the traceback. No stack trace, SQL or expression text
+  ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from graphql import GraphQLError, GraphQLSyntaxError
+
+from baas.graphql.errors import GraphQLApiError
+from baas.http_errors import graphql_code_for
+from storage.errors import TransactionCanceledError, ValidationError
+
+__all__ = ["shape_error", "shape_in_place"]
+
+_log = logging.getLogger("baas.graphql")
+_EXPRESSION_TEXT = re.compile(r"[#:]\w|token:", re.IGNORECASE)
+_INTERNAL = "Internal server error; quote the request id to the operator."
+_REASON_CODES = {
+    "None": "NONE",
+    "NotFound": "NOT_FOUND",
+    "ConditionalCheckFailed": "CONDITIONAL_CHECK_FAILED",
+    "ValidationError": "VALIDATION",
+    "TransactionConflict": "TRANSACTION_CONFLICT",
+}
+
+
+def shape_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    """``error`` as the client may see it (see the module docstring)."""
+    original = error.original_error
+    if original is None:
+        if isinstance(error, GraphQLSyntaxError):
+            return _with(error, error.message, {"code": "GRAPHQL_PARSE_FAILED"})
+        if error.path:  # a field error without cause, e.g. a null in a non-null field
+            return _with(error, error.message, {"code": "INTERNAL_SERVER_ERROR"})
+        return _with(error, error.message, {"code": "GRAPHQL_VALIDATION_FAILED"})
+    if isinstance(original, GraphQLError):
+        return shape_error(original, request_id)
+    if isinstance(original, GraphQLApiError):
+        return _with(error, original.message, {"code": original.code})
+    code = graphql_code_for(original)
+    if code is not None:
+        extensions: dict[str, Any] = {"code": code}
+        if isinstance(original, TransactionCanceledError):
+            extensions["reasons"] = [
+                {"index": i, "code": _REASON_CODES.get(reason.code, "VALIDATION")}
+                for i, reason in enumerate(original.reasons)
+            ]
+            return _with(
+                error, "The transaction was cancelled; see extensions.reasons.", extensions
+            )
+        return _with(error, _safe_message(original), extensions)
+    if isinstance(original, ValueError) and not error.path:
+        # Scalars report bad variable values with ValueError (messages are ours).
+        return _with(error, error.message, {"code": "BAD_USER_INPUT"})
+    _log.error("unexpected error in a GraphQL operation", exc_info=original)
+    return _with(error, _INTERNAL, {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id})
+
+
+def _safe_message(error: Exception) -> str:
+    message = str(getattr(error, "message", "") or "")
+    # Expression texts are ours (placeholders only), yet not the client's business: a
+    # message quoting a placeholder or a syntax error's token is replaced.
+    if isinstance(error, ValidationError) and _EXPRESSION_TEXT.search(message):
+        return "The request is invalid."
+    return message or "The request failed."
+
+
+def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )
+
+
+def shape_in_place(errors: list[GraphQLError], request_id: str | None) -> None:
+    """Shape each error object itself (idempotent).
+
+    The objects are changed rather than replaced because Strawberry keeps some (a parse
+    error) in more than one list; and transports call this once more on what they send,
+    since an error raised while entering an extension hook bypasses the hooks' exits.
+    """
+    for error in errors:
+        if not _is_shaped(error):
+            shaped = shape_error(error, request_id)
+            error.message = shaped.message
+            error.extensions = shaped.extensions
+            error.original_error = None
+
+
+def _is_shaped(error: GraphQLError) -> bool:
+    return error.original_error is None and bool(error.extensions and "code" in error.extensions)

@@ -1,0 +1,228 @@
+"""GraphQL over HTTP at ``/graphql``, as the GraphQL-over-HTTP spec describes it.
+
+Requests:
+
+- ``POST`` with ``Content-Type: application/json`` and a body
+  ``{"query", "operationName"?, "variables"?, "extensions"?}`` runs a query or mutation;
+- ``GET`` with the same parameters in the query string runs a query only: a mutation
+  is answered ``405`` with ``Allow: POST`` (a GET must not change anything);
+- any other content type is ``415``. Threat: cross-site request forgery through
+  "simple" requests (``text/plain``, form posts) that browsers send without a CORS
+  preflight; JSON cannot be sent cross-site without one;
+- a JSON array (a batch of operations) is ``400``: batching multiplies the cost of one
+  request past every per-request limit.
+
+Responses: ``application/graphql-response+json`` when the ``Accept`` header asks for it,
+with ``400`` for a document that does not parse or validate (or bad variables);
+otherwise ``application/json`` with ``200`` for every well-formed request. In dev, a
+browser's GET without a query gets GraphiQL.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from graphql.language import OperationType
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from strawberry.http.ides import get_graphql_ide_html
+
+from baas.authn import caller_of
+from baas.graphql.context import RequestContext
+from baas.graphql.execution import (
+    OperationNotAllowedError,
+    Outcome,
+    UnknownOperationError,
+    run_operation,
+)
+from baas.graphql.limits import GraphQLLimits
+from baas.graphql.schema import BaasSchema
+from baas.services import Services
+
+__all__ = ["GraphQLEndpoint"]
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+_GET_ONLY = frozenset({OperationType.QUERY})
+_POST = frozenset({OperationType.QUERY, OperationType.MUTATION})
+
+
+class _RequestError(Exception):
+    """The HTTP request itself is unusable; answered before any GraphQL runs."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
+class GraphQLEndpoint:
+    """The Starlette endpoint for HTTP requests to ``/graphql``."""
+
+    def __init__(
+        self, schema: BaasSchema, services: Services, limits: GraphQLLimits, *, graphiql: bool
+    ) -> None:
+        self.schema = schema
+        self.services = services
+        self.limits = limits
+        self.graphiql = graphiql
+
+    async def handle(self, request: Request) -> Response:
+        """Answer one request (the Starlette endpoint)."""
+        media_type = JSON
+        try:
+            if self.graphiql and _wants_ide(request):
+                return HTMLResponse(get_graphql_ide_html("graphiql"))
+            media_type = _negotiate(request.headers.get("accept"))
+            params = await self._params(request)
+            return await self._execute(request, params, media_type)
+        except _RequestError as error:
+            return _error_response(request, error, media_type)
+
+    async def _params(self, request: Request) -> dict[str, Any]:
+        if request.method == "GET":
+            return _from_query_string(request)
+        if request.method != "POST":
+            raise _RequestError(
+                405, "METHOD_NOT_ALLOWED", "Use GET or POST.", {"Allow": "GET, POST"}
+            )
+        content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if content_type != JSON:
+            raise _RequestError(
+                415, "UNSUPPORTED_MEDIA_TYPE", "Send the request as application/json."
+            )
+        body = await _read_body(request, self.limits.max_body_bytes)
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise _RequestError(400, "BAD_REQUEST", "The body is not valid JSON.") from None
+        if isinstance(data, list):
+            raise _RequestError(400, "BATCHING_NOT_SUPPORTED", "Send one operation per request.")
+        if not isinstance(data, dict):
+            raise _RequestError(400, "BAD_REQUEST", "The body must be a JSON object.")
+        return _checked(data)
+
+    async def _execute(self, request: Request, params: dict[str, Any], media_type: str) -> Response:
+        context = RequestContext(
+            self.services,
+            caller_of(request.scope),
+            request_id=getattr(request.state, "request_id", None) or uuid.uuid4().hex,
+        )
+        allowed = _GET_ONLY if request.method == "GET" else _POST
+        try:
+            outcome = await run_operation(
+                self.schema,
+                params["query"],
+                params.get("variables"),
+                params.get("operationName"),
+                context,
+                allowed,
+            )
+        except OperationNotAllowedError as exc:
+            if request.method == "GET" and exc.operation == OperationType.MUTATION:
+                raise _RequestError(
+                    405,
+                    "METHOD_NOT_ALLOWED",
+                    "Mutations must be sent with POST.",
+                    {"Allow": "POST"},
+                ) from None
+            raise _RequestError(
+                400,
+                "OPERATION_NOT_SUPPORTED",
+                "Subscriptions are served over WebSocket at this URL.",
+            ) from None
+        except UnknownOperationError:
+            raise _RequestError(
+                400, "BAD_REQUEST", "operationName does not name one operation of the document."
+            ) from None
+        return _result_response(outcome, media_type)
+
+
+def _wants_ide(request: Request) -> bool:
+    return (
+        request.method == "GET"
+        and "query" not in request.query_params
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
+def _negotiate(accept: str | None) -> str:
+    """The response media type for ``accept`` (GraphQL-over-HTTP "Accept" section)."""
+    if not accept:
+        return JSON
+    offered = [part.split(";", 1)[0].strip().lower() for part in accept.split(",")]
+    if GRAPHQL_RESPONSE in offered:
+        return GRAPHQL_RESPONSE
+    if any(kind in (JSON, "*/*", "application/*") for kind in offered):
+        return JSON
+    raise _RequestError(
+        406, "NOT_ACCEPTABLE", f"This endpoint answers {GRAPHQL_RESPONSE} or {JSON}."
+    )
+
+
+def _from_query_string(request: Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query_params)
+    for name in ("variables", "extensions"):
+        if name in params:
+            try:
+                params[name] = json.loads(params[name])
+            except ValueError:
+                raise _RequestError(400, "BAD_REQUEST", f"'{name}' must be JSON.") from None
+    return _checked(params)
+
+
+def _checked(params: dict[str, Any]) -> dict[str, Any]:
+    """The request parameters, type-checked (GraphQL-over-HTTP "Request Parameters")."""
+    query = params.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise _RequestError(400, "BAD_REQUEST", "'query' must be a non-empty string.")
+    for name, kind in (("operationName", str), ("variables", dict), ("extensions", dict)):
+        value = params.get(name)
+        if value is not None and not isinstance(value, kind):
+            raise _RequestError(400, "BAD_REQUEST", f"'{name}' has the wrong type.")
+    return params
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _RequestError(413, "PAYLOAD_TOO_LARGE", f"The body may hold at most {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:  # threat: a chunked body that never declared its length
+            raise _RequestError(
+                413, "PAYLOAD_TOO_LARGE", f"The body may hold at most {limit} bytes."
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _result_response(outcome: Outcome, media_type: str) -> Response:
+    result = outcome.result
+    errors = [error.formatted for error in result.errors or ()]
+    # GraphQL-over-HTTP: a request error has no "data" entry at all.
+    body: dict[str, Any] = {"errors": errors} if outcome.request_error else {"data": result.data}
+    if errors and not outcome.request_error:
+        body["errors"] = errors
+    status = 400 if outcome.request_error and media_type == GRAPHQL_RESPONSE else 200
+    return JSONResponse(body, status_code=status, media_type=media_type)
+
+
+def _error_response(request: Request, error: _RequestError, media_type: str) -> Response:
+    request_id = getattr(request.state, "request_id", None)
+    body = {
+        "errors": [
+            {"message": error.message, "extensions": {"code": error.code, "requestId": request_id}}
+        ]
+    }
+    return JSONResponse(
+        body, status_code=error.status, media_type=media_type, headers=error.headers
+    )

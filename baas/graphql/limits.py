@@ -1,0 +1,34 @@
+"""The limits that keep one request from costing the server too much.
+
+Each is checked before execution (depth, aliases, tokens, batching) or before the store
+is asked (page size, transaction size), and answered with a GraphQL error, not a 500.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from baas.graphql.operations import PageLimits
+
+__all__ = ["GraphQLLimits"]
+
+
+@dataclass(frozen=True)
+class GraphQLLimits:
+    """Defaults suit a public API; every value is per request (or per connection)."""
+
+    max_depth: int = 10
+    """Nesting of selections, fragments expanded (a cycle of fragments is invalid anyway)."""
+    max_aliases: int = 30
+    """Aliased fields, counted after fragment expansion (threat: one request, N reads)."""
+    max_tokens: int = 2000
+    """Lexical tokens in the document (threat: parser CPU)."""
+    max_body_bytes: int = 256 * 1024
+    """HTTP request body."""
+    page: PageLimits = field(default_factory=PageLimits)
+    max_transaction_items: int = 25
+    max_subscriptions_per_connection: int = 20
+    connection_init_timeout_seconds: float = 10.0
+    """graphql-transport-ws: close 4408 when no ``connection_init`` came in time."""
+    liveness_check_seconds: float = 30.0
+    """How often a WebSocket connection re-checks that its user is still active."""

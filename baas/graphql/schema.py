@@ -1,0 +1,181 @@
+"""The Strawberry schema generated from the application's models.
+
+Per model (``Todo`` here), see :mod:`baas.graphql.names` for the naming rules::
+
+    type Query {
+      getTodo(boardId: String!, id: String!): Todo
+      listTodos(filter: TodoFilterInput, limit: Int, nextToken: String): TodoPage!
+      todosByBoardId(boardId: String!, id: StringKeyConditionInput,
+                     sortDirection: SortDirection, filter: TodoFilterInput,
+                     limit: Int, nextToken: String): TodoPage!
+      todosByOwner(owner: String!, createdAt: DateTimeKeyConditionInput, ...): TodoPage!
+      viewer: Viewer!
+    }
+    type Mutation {
+      createTodo(input: CreateTodoInput!, condition: TodoFilterInput): Todo!
+      updateTodo(input: UpdateTodoInput!, condition: TodoFilterInput, expectedVersion: Int): Todo!
+      deleteTodo(key: TodoKeyInput!, condition: TodoFilterInput, expectedVersion: Int): Todo!
+      transact(items: [TransactItemInput!]!): [ModelItem]!
+    }
+    type Subscription {
+      onTodoCreated(filter: TodoFilterInput): Todo!      # also onTodoUpdated, onTodoDeleted
+    }
+
+The fields are declared in :mod:`baas.graphql.root_fields`; their logic is
+:class:`~baas.graphql.operations.ModelOperations`, run as the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import ParserCache
+from strawberry.extensions.max_aliases import create_validator as alias_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext, Info
+
+from baas.graphql.change_hub import ChangeHub
+from baas.graphql.guard import OperationGuard, ValidationResults
+from baas.graphql.limits import GraphQLLimits
+from baas.graphql.model_types import ModelTypes, TypeFactory
+from baas.graphql.names import camel
+from baas.graphql.native import install_native_resolvers
+from baas.graphql.operations import ModelOperations
+from baas.graphql.page_tokens import PageTokens
+from baas.graphql.root_fields import RootField, model_fields, transact_field
+from baas.graphql.scalars import SCALAR_MAP
+from baas.graphql.subscriptions import ModelEvents
+from baas.models import ModelDeclarationError, ModelSpec
+
+__all__ = ["BaasSchema", "build_schema"]
+
+
+@strawberry.type(description="Who the request acts as.")
+class Viewer:
+    user_id: str | None
+    groups: list[str]
+    authenticated: bool
+
+
+class BaasSchema(strawberry.Schema):
+    """The generated schema, with what the transports need beside it.
+
+    ``validation_rules`` are the limits as graphql-core validation rules (beside the
+    spec's own), and
+    ``validated`` caches validation results by document text (see
+    :mod:`baas.graphql.execution`). Error logging is left to the error shaping
+    (:mod:`baas.graphql.error_shaping`): Strawberry logs every error with its traceback,
+    but expected ones (not found, a failed condition) are not incidents, and unexpected
+    ones are logged once, with the request id, where they are masked.
+    """
+
+    validation_rules: tuple[Any, ...] = ()
+    validated: ValidationResults
+    max_tokens: int = 0
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None
+
+
+def _default_resolver(root: Any, name: str) -> Any:
+    # Pages and their items travel as dicts; Viewer is an object.
+    if type(root) is dict:
+        return root.get(name)
+    return getattr(root, name, None)
+
+
+def build_schema(
+    models: Sequence[ModelSpec],
+    tokens: Callable[[], Awaitable[PageTokens]],
+    hub: ChangeHub,
+    limits: GraphQLLimits,
+    *,
+    is_dev: bool,
+    extra_fields: Sequence[RootField] = (),
+) -> BaasSchema:
+    """The schema of ``models``; :class:`ModelDeclarationError` on a name clash.
+
+    ``extra_fields`` are root fields generated elsewhere (the call fields of
+    :mod:`baas.graphql.invocations`).
+    """
+    factory = TypeFactory()
+    fields: list[RootField] = []
+    transactable: list[tuple[ModelTypes, ModelOperations]] = []
+    for model in models:
+        types = factory.model_types(model)
+        ops = ModelOperations(model, tokens, limits.page)
+        fields += model_fields(factory, types, ops, ModelEvents(model, hub))
+        transactable.append((types, ops))
+    if transactable:
+        fields.append(transact_field(transactable, limits.max_transaction_items))
+    fields += extra_fields
+    roots = _roots(fields)
+    rules = _validation_rules(limits, is_dev=is_dev)
+    validated = ValidationResults()
+    schema = BaasSchema(
+        query=_root("Query", roots["query"]),
+        mutation=_root("Mutation", roots["mutation"]) if roots["mutation"] else None,
+        subscription=_root("Subscription", roots["subscription"])
+        if roots["subscription"]
+        else None,
+        extensions=[lambda: OperationGuard(limits.max_tokens, rules, validated), ParserCache],
+        config=StrawberryConfig(
+            default_resolver=_default_resolver,
+            disable_field_suggestions=not is_dev,  # suggestions leak field names
+            scalar_map=SCALAR_MAP,
+        ),
+    )
+    schema.validation_rules = rules
+    schema.validated = validated
+    schema.max_tokens = limits.max_tokens
+    install_native_resolvers(schema._schema, fields, list(models))
+    return schema
+
+
+def _validation_rules(limits: GraphQLLimits, *, is_dev: bool) -> tuple[Any, ...]:
+    """The limits as validation rules, built once (not per request)."""
+    rules: list[Any] = [
+        depth_validator(limits.max_depth, None),
+        alias_validator(limits.max_aliases),
+    ]
+    if not is_dev:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return tuple(rules)
+
+
+async def _viewer(info: Info) -> Viewer:
+    caller = info.context.caller
+    return Viewer(
+        user_id=caller.user_id,
+        groups=sorted(caller.groups),
+        authenticated=caller.user_id is not None,
+    )
+
+
+def _roots(fields: list[RootField]) -> dict[str, dict[str, Any]]:
+    """Fields by root type, refusing a name generated twice."""
+    roots: dict[str, dict[str, Any]] = {
+        "query": {"viewer": strawberry.field(resolver=_viewer, description="Who you are.")},
+        "mutation": {},
+        "subscription": {},
+    }
+    for root_field in fields:
+        existing = roots[root_field.root]
+        if root_field.name in existing:
+            where = f"model {root_field.model.name}" if root_field.model else "the schema"
+            raise ModelDeclarationError(
+                f"{where}: the GraphQL field {camel(root_field.name)!r} is generated twice"
+            )
+        existing[root_field.name] = root_field.field
+    return roots
+
+
+def _root(name: str, fields: dict[str, Any]) -> Any:
+    return strawberry.type(type(name, (), dict(fields)), name=name)

@@ -1,0 +1,221 @@
+"""GraphQL over WebSocket at ``/graphql``: the ``graphql-transport-ws`` protocol.
+
+Strawberry implements the protocol (enisdenjo/graphql-ws PROTOCOL.md); this module adds
+what baas needs around it:
+
+- **Origin**: a browser handshake from another origin is refused (HTTP 403) unless the
+  origin is in ``BAAS_CORS_ORIGINS``. Threat: cross-site WebSocket hijacking.
+- **Authentication** in ``connection_init``: the payload carries
+  ``{"authorization": "Bearer <token>"}`` or ``{"token": "<token>"}`` (browsers cannot
+  set headers on a WebSocket). No token: the connection acts anonymously. A bad token
+  or a disabled user: close ``4403 Forbidden``.
+- **Expiry**: the connection closes with ``4403`` when the token expires, and when a
+  re-check every ``liveness_check_seconds`` fails: the token no longer verifies
+  (revoked, e.g. the user was disabled or signed out everywhere) or the optional
+  ``is_user_active(user_id)`` hook says no. Clients such as graphql-ws then reconnect,
+  asking their ``connectionParams`` for a fresh token.
+- **Malformed messages** close with ``4400``; no ``connection_init`` in time ``4408``;
+  a second one ``4429``; ``subscribe`` before the ack ``4401``; a reused id ``4409``;
+  more than ``max_subscriptions_per_connection`` operations get an ``error`` message.
+  Only ``graphql-transport-ws`` is spoken (the legacy ``graphql-ws`` gets ``4406``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    Message,
+)
+from strawberry.types.unset import UnsetType
+
+from auth.errors import InvalidTokenError
+from auth.rules import Caller, CallerKind
+from baas.graphql.context import RequestContext
+from baas.graphql.limits import GraphQLLimits
+from baas.graphql.schema import BaasSchema
+from baas.services import Services
+
+__all__ = ["GraphQLWebSocket", "UserActiveCheck"]
+
+UserActiveCheck = Callable[[str], Awaitable[bool]]
+"""``user_id -> still allowed to use the API?`` (e.g. False once the account is disabled)."""
+
+_log = logging.getLogger("baas.graphql.ws")
+_FORBIDDEN = 4403
+_BAD_REQUEST = 4400
+
+
+class GraphQLWebSocket(GraphQL[RequestContext, None]):
+    """The WebSocket side of ``/graphql`` (HTTP is :class:`~baas.graphql.http.GraphQLEndpoint`)."""
+
+    def __init__(
+        self,
+        schema: BaasSchema,
+        services: Services,
+        limits: GraphQLLimits,
+        *,
+        allowed_origins: tuple[str, ...],
+        is_user_active: UserActiveCheck | None = None,
+    ) -> None:
+        super().__init__(
+            schema,
+            graphql_ide=None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=limits.connection_init_timeout_seconds),
+            max_subscriptions_per_connection=limits.max_subscriptions_per_connection,
+            allowed_origins=allowed_origins,
+        )
+        self.services = services
+        self.limits = limits
+        self.is_user_active = is_user_active
+        self.graphql_transport_ws_handler_class = _TransportHandler
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> RequestContext:
+        request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
+        return RequestContext(self.services, Caller.anonymous(), request_id=request_id)
+
+    async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
+        token = _token_of(context.connection_params)
+        if token is None:
+            return UnsetType()  # anonymous; the ack carries no payload
+        try:
+            caller = self.services.authenticator.caller_for_token(token)
+        except InvalidTokenError:
+            raise ConnectionRejectionError() from None
+        if caller.user_id and self.is_user_active and not await self.is_user_active(caller.user_id):
+            raise ConnectionRejectionError()
+        context.caller = caller
+        context.token = token
+        context.expires_at = _expiry_of(token)
+        return UnsetType()
+
+
+def _token_of(params: dict[str, Any]) -> str | None:
+    """The access token in a ``connection_init`` payload, if any (see module docstring)."""
+    authorization = params.get("authorization", params.get("Authorization"))
+    if isinstance(authorization, str):
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ConnectionRejectionError()
+        return token.strip()
+    if authorization is not None:
+        raise ConnectionRejectionError()
+    raw: object = params.get("token")
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw:
+        raise ConnectionRejectionError()
+    return raw
+
+
+def _expiry_of(token: str) -> float | None:
+    # The token was verified just before; its ``exp`` claim is read, not trusted anew.
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return float(claims["exp"])
+    except (IndexError, ValueError, KeyError, TypeError, binascii.Error):
+        return None
+
+
+class _TransportHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
+    """Strawberry's protocol handler plus message checks and the expiry watchdog."""
+
+    view: GraphQLWebSocket
+    _watchdog: asyncio.Task[None] | None = None
+
+    async def handle_message(self, message: Message) -> None:
+        if not _well_formed(message):
+            await self.handle_invalid_message("Invalid message")
+            return
+        await super().handle_message(message)
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await super().handle_connection_init(message)
+        if self.connection_acknowledged and self._watchdog is None:
+            self._watchdog = asyncio.create_task(self._watch())
+
+    async def shutdown(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
+        await super().shutdown()
+
+    async def _watch(self) -> None:
+        context = self.context
+        interval = self.view.limits.liveness_check_seconds
+        while True:
+            delay = interval
+            if context.expires_at is not None:
+                delay = min(delay, context.expires_at - time.time())
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if context.expires_at is not None and time.time() >= context.expires_at:
+                await self.websocket.close(_FORBIDDEN, "Forbidden: the access token expired")
+                return
+            if not await self._still_allowed(context):
+                await self.websocket.close(_FORBIDDEN, "Forbidden: the access was revoked")
+                return
+
+    async def _still_allowed(self, context: RequestContext) -> bool:
+        """Re-verify the token (revoked? key retired?) and ask the user-active hook."""
+        caller = context.caller
+        if context.token is None or caller.kind != CallerKind.USER or not caller.user_id:
+            return True
+        try:
+            self.view.services.authenticator.caller_for_token(context.token)
+            check = self.view.is_user_active
+            return check is None or await check(caller.user_id)
+        except InvalidTokenError:
+            return False
+        except Exception:  # noqa: BLE001 - fail closed: unknown means not allowed
+            _log.exception("the liveness check of a WebSocket connection failed")
+            return False
+
+
+def _well_formed(message: object) -> bool:
+    """The shape PROTOCOL.md gives each message type (the type itself checked later)."""
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return False
+    kind = message["type"]
+    if kind in ("subscribe", "complete") and not (
+        isinstance(message.get("id"), str) and message["id"]
+    ):
+        return False
+    if kind == "subscribe":
+        payload = message.get("payload")
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return False
+        for name, kind_type in (("variables", dict), ("operationName", str), ("extensions", dict)):
+            value = payload.get(name)
+            if value is not None and not isinstance(value, kind_type):
+                return False
+    if kind in ("connection_init", "ping", "pong"):
+        payload = message.get("payload")
+        if payload is not None and not isinstance(payload, dict):
+            return False
+    return True

@@ -1,0 +1,307 @@
+"""GraphQL throughput and latency beside a plain Starlette route, and subscription fan-out.
+
+Two API processes serve the example app on one SQLite file (seeded with a board of 20
+todos): one answers GraphQL, the other a plain Starlette JSON route doing the same store
+read through the same access rules and middleware (request id, bearer auth). ``wrk``
+(50 connections, 1 thread, 10 s after a 2 s warm-up) measures requests/s and p50/p99 of:
+
+- ``getTodo`` beside ``GET /plain/todo``;
+- ``todosByBoardId(limit: 20)`` beside ``GET /plain/todos``.
+
+Then subscriptions: 1,000 WebSocket connections each subscribe to ``onTodoCreated``; a
+mutation is posted and the time until each subscriber receives the event is measured
+(five rounds; the median round's p50/p99/max), beside the same with 1 subscriber.
+
+    .venv/bin/python bench/graphql.py
+
+``wrk`` is a Debian package: ``apt-get update && apt-get install -y wrk`` (as root).
+``BENCH_GC_FREEZE=1`` calls ``gc.freeze()`` in both servers once started (what a
+long-lived server process may do after start-up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import json
+import os
+import re
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, this file's directory comes first on sys.path, and this file is
+# called graphql.py: it would shadow the graphql-core package. Import from the root.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+
+import httpx  # noqa: E402 - after the path is fixed
+from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
+
+from baas.config import Settings  # noqa: E402
+from baas.services import Services  # noqa: E402
+from examples.board import app as board_app  # noqa: E402
+
+USER = "maya"
+BOARD = "bench-board"
+DURATION = "10s"
+CONNECTIONS = 50
+SUBSCRIBERS = 1000
+ROUNDS = 5
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def settings_for(data_dir: Path) -> Settings:
+    # The same settings in every process: the token issuer URL must match.
+    return Settings.from_env(
+        {"BAAS_DATA_DIR": str(data_dir), "BAAS_ENV": "prod", "BAAS_TEMPORAL_ADDRESS": "127.0.0.1:1"}
+    )
+
+
+# --- the servers (run as ``bench/graphql.py serve <mode> <port> <data dir>``) -------------
+
+
+def serve(mode: str, port: int, data_dir: Path) -> None:
+    """One API process: the full app (GraphQL) plus the plain routes."""
+    import uvicorn
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from baas.app import create_app
+    from baas.authn import caller_of
+    from baas.graphql.values import item_to_graphql
+
+    settings = settings_for(data_dir)
+    services = Services(settings, app=board_app)
+    todo = board_app.models["Todo"]
+    api = create_app(settings, services=services)
+
+    async def plain_todo(request: Request) -> JSONResponse:
+        store = services.acting_as(caller_of(request.scope))
+        key = {"board_id": request.query_params["board"], "id": request.query_params["id"]}
+        item = await store.get_item(todo.table, key)
+        return JSONResponse({"todo": None if item is None else item_to_graphql(todo, item)})
+
+    async def plain_todos(request: Request) -> JSONResponse:
+        store = services.acting_as(caller_of(request.scope))
+        page = await store.query(
+            todo.table, "#b = :b", names={"#b": "board_id"}, values={":b": BOARD}, limit=20
+        )
+        return JSONResponse({"todos": [item_to_graphql(todo, item) for item in page.items]})
+
+    # Right after /graphql (which create_app puts first), so route matching costs both
+    # the same.
+    api.router.routes.insert(2, Route("/plain/todo", plain_todo, methods=["GET"]))
+    api.router.routes.insert(3, Route("/plain/todos", plain_todos, methods=["GET"]))
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+
+            async def receive_and_start() -> Any:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await services.start()
+                    if os.environ.get("BENCH_GC_FREEZE"):
+                        gc.freeze()  # long-lived objects (the schema) leave the GC's scans
+                elif message["type"] == "lifespan.shutdown":
+                    await services.stop()
+                return message
+
+            await api(scope, receive_and_start, send)
+            return
+        await api(scope, receive, send)
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+# --- measuring --------------------------------------------------------------------------
+
+
+async def seed(data_dir: Path) -> tuple[str, str]:
+    """A board with 20 todos; returns (access token, one todo id)."""
+    services = Services(settings_for(data_dir), app=board_app)
+    await services.start()
+    try:
+        from auth.rules import Caller
+
+        store = services.acting_as(Caller.user(USER, ["team"]))
+        ids = []
+        for n in range(20):
+            item = {
+                "board_id": BOARD,
+                "id": f"todo-{n:02d}",
+                "title": f"todo {n}",
+                "done": n % 3 == 0,
+                "created_at": "2026-01-01T00:00:00.000Z",
+                "updated_at": "2026-01-01T00:00:00.000Z",
+                "version": 1,
+            }
+            await store.create_item("todos", item)
+            ids.append(item["id"])
+        token = services.tokens.issue_access_token(USER, ["team"], lifetime=3600).token
+        return token, ids[7]
+    finally:
+        await services.stop()
+
+
+@contextlib.contextmanager
+def server(mode: str, data_dir: Path) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, __file__, "serve", mode, str(port), str(data_dir)], cwd=ROOT
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code < 600:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the {mode} server did not start")
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def wrk(url: str, token: str, body: dict[str, Any] | None, workdir: Path) -> dict[str, float]:
+    """requests/s, p50 and p99 (ms) of ``url`` (a POST of ``body`` when given)."""
+    script = workdir / "request.lua"
+    lines = [f'wrk.headers["Authorization"] = "Bearer {token}"']
+    if body is not None:
+        lines += [
+            'wrk.method = "POST"',
+            'wrk.headers["Content-Type"] = "application/json"',
+            f"wrk.body = {json.dumps(json.dumps(body))}",
+        ]
+    script.write_text("\n".join(lines) + "\n")
+    common = ["wrk", "-t1", f"-c{CONNECTIONS}", "--latency", "-s", str(script), url]
+    subprocess.run([*common[:3], "-d2s", *common[3:]], check=True, capture_output=True)  # warm-up
+    out = subprocess.run(
+        [*common[:3], f"-d{DURATION}", *common[3:]], check=True, capture_output=True, text=True
+    ).stdout
+    if "Non-2xx" in out:
+        raise SystemExit(f"non-2xx answers from {url}:\n{out}")
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50": _latency(out, "50%"),
+        "p99": _latency(out, "99%"),
+    }
+
+
+def _latency(out: str, percentile: str) -> float:
+    match = re.search(rf"{re.escape(percentile)}\s+([\d.]+)(us|ms|s)", out)
+    if match is None:
+        raise SystemExit(f"no {percentile} latency in wrk's output")
+    value, unit = float(match.group(1)), match.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+async def subscribers(base: str, token: str, count: int) -> dict[str, float]:
+    """Median round of mutation-to-delivery latency (ms) across ``count`` subscribers."""
+    ws_url = base.replace("http://", "ws://") + "/graphql"
+    sockets: list[ClientConnection] = []
+    subscribe = {"query": "subscription { onTodoCreated { id title } }"}
+    for n in range(count):
+        ws = await connect(ws_url, subprotocols=["graphql-transport-ws"], max_queue=None)  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
+        await ws.recv()  # connection_ack
+        await ws.send(json.dumps({"id": str(n), "type": "subscribe", "payload": subscribe}))
+        sockets.append(ws)
+    await asyncio.sleep(1.0)  # every subscription registered
+    rounds = []
+    async with httpx.AsyncClient(timeout=30) as client:
+        for round_ in range(ROUNDS):
+            waiting = [asyncio.ensure_future(ws.recv()) for ws in sockets]
+            received: list[float] = []
+            for future in waiting:
+                future.add_done_callback(lambda _f, into=received: into.append(time.perf_counter()))
+            mutation = (
+                'mutation($t: String!) { createTodo(input: {boardId: "fanout", title: $t}) { id } }'
+            )
+            started = time.perf_counter()
+            response = await client.post(
+                f"{base}/graphql",
+                json={"query": mutation, "variables": {"t": f"round {round_}"}},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            response.raise_for_status()
+            await asyncio.wait_for(asyncio.gather(*waiting), 60)
+            latencies = sorted((at - started) * 1000 for at in received)
+            rounds.append(
+                {
+                    "p50": latencies[len(latencies) // 2],
+                    "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+                    "max": latencies[-1],
+                }
+            )
+    for ws in sockets:
+        await ws.close()
+    rounds.sort(key=lambda r: r["p50"])
+    return rounds[len(rounds) // 2]
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get update && apt-get install -y wrk (as root)")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
+    with tempfile.TemporaryDirectory(prefix="bench-graphql-") as tmp:
+        data_dir = Path(tmp)
+        token, todo_id = asyncio.run(seed(data_dir))
+        get_body = {
+            "query": "query($b: String!, $id: String!) { getTodo(boardId: $b, id: $id) { boardId id title done owner createdAt updatedAt version } }",
+            "variables": {"b": BOARD, "id": todo_id},
+        }
+        list_body = {
+            "query": "query($b: String!) { todosByBoardId(boardId: $b, limit: 20) { items { boardId id title done owner createdAt updatedAt version } nextToken } }",
+            "variables": {"b": BOARD},
+        }
+        results: dict[str, dict[str, float]] = {}
+        with server("plain", data_dir) as base:
+            results["plain get"] = wrk(
+                f"{base}/plain/todo?board={BOARD}&id={todo_id}", token, None, data_dir
+            )
+            results["plain list 20"] = wrk(f"{base}/plain/todos", token, None, data_dir)
+        with server("graphql", data_dir) as base:
+            results["GraphQL getTodo"] = wrk(f"{base}/graphql", token, get_body, data_dir)
+            results["GraphQL list 20"] = wrk(f"{base}/graphql", token, list_body, data_dir)
+            one = asyncio.run(subscribers(base, token, 1))
+            many = asyncio.run(subscribers(base, token, SUBSCRIBERS))
+
+    print(f"\nwrk, {CONNECTIONS} connections, 1 thread, {DURATION}; one uvicorn process each")
+    print(f"{'endpoint':<18}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    for name in ("plain get", "GraphQL getTodo", "plain list 20", "GraphQL list 20"):
+        r = results[name]
+        print(f"{name:<18}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}")
+    for kind in ("get", "list 20"):
+        graph = results["GraphQL getTodo" if kind == "get" else "GraphQL list 20"]["rps"]
+        ratio = graph / results[f"plain {kind}"]["rps"]
+        print(f"GraphQL {kind}: {ratio:.0%} of the plain route's throughput (goal for get: >= 50%)")
+    print(f"\nmutation -> delivery (ms), median of {ROUNDS} rounds")
+    print(f"{'subscribers':<14}{'p50':>10}{'p99':>10}{'max':>10}")
+    for count, r in ((1, one), (SUBSCRIBERS, many)):
+        print(f"{count:<14}{r['p50']:>10.1f}{r['p99']:>10.1f}{r['max']:>10.1f}")
+    print(f"(median of per-round figures; {os.cpu_count()} CPUs, client and server share them)")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "serve":
+        serve(sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]))
+    else:
+        main()

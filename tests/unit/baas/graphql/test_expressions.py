@@ -1,0 +1,109 @@
+"""Filters become store expressions with placeholders only, never spliced text."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from auth.rules import allow
+from baas.graphql.errors import BadRequestError
+from baas.graphql.expressions import (
+    MAX_FILTER_CONDITIONS,
+    MAX_FILTER_DEPTH,
+    ExpressionBuilder,
+    compile_filter,
+    compile_key_condition,
+)
+from baas.graphql.values import from_graphql
+from baas.models import PartitionKey, SortKey, declare_model
+
+
+class Note:
+    board: PartitionKey[str]
+    id: SortKey[str]
+    title: str
+    rank: int | None = None
+    tags: list[str] | None = None
+
+
+NOTE = declare_model(Note, rules=[allow.owner()])
+# Whatever the input, the text may only hold our placeholders, operators and functions.
+SAFE_TEXT = re.compile(
+    r"^(?:[()\s,]|#n\d+|:v\d+|AND|OR|NOT|BETWEEN|=|<>|<=|>=|<|>|"
+    r"begins_with|contains|attribute_exists|attribute_not_exists)*$"
+)
+
+
+def compile_(data: dict[str, Any]) -> tuple[str | None, ExpressionBuilder]:
+    builder = ExpressionBuilder()
+    return compile_filter(NOTE, data, builder, from_graphql), builder
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        ({"title": {"eq": "a"}}, "#n0 = :v0"),
+        ({"title": {"ne": "a"}}, "#n0 <> :v0"),
+        ({"rank": {"lt": 1, "ge": 0}}, "(#n0 < :v0) AND (#n0 >= :v1)"),
+        ({"rank": {"between": [1, 2]}}, "#n0 BETWEEN :v0 AND :v1"),
+        ({"title": {"begins_with": "a"}}, "begins_with(#n0, :v0)"),
+        ({"tags": {"contains": "x"}}, "contains(#n0, :v0)"),
+        ({"rank": {"exists": False}}, "attribute_not_exists(#n0)"),
+        ({"or": [{"title": {"eq": "a"}}, {"rank": {"gt": 2}}]}, "(#n0 = :v0) OR (#n1 > :v1)"),
+        ({"not": {"title": {"eq": "a"}}}, "NOT (#n0 = :v0)"),
+        ({"and": [], "title": {"eq": None}}, None),
+    ],
+)
+def test_each_operator_has_one_translation(data: dict[str, Any], text: str | None) -> None:
+    assert compile_(data)[0] == text
+
+
+def test_names_and_values_travel_in_placeholders_only() -> None:
+    hostile = "a) OR attribute_exists(owner) OR (#x = :y"
+    text, builder = compile_({"title": {"eq": hostile}, "or": [{"title": {"begins_with": ":v0"}}]})
+    assert text is not None
+    assert SAFE_TEXT.match(text), text
+    assert builder.names == {"#n0": "title"}
+    assert set(builder.values.values()) == {hostile, ":v0"}
+
+
+def test_unknown_fields_and_operators_are_refused() -> None:
+    with pytest.raises(BadRequestError):
+        compile_({"password": {"eq": "x"}})
+    with pytest.raises(BadRequestError):
+        compile_({"title": {"regex": ".*"}})
+    with pytest.raises(BadRequestError):
+        compile_({"rank": {"between": [1]}})
+
+
+def test_nesting_and_size_are_bounded() -> None:
+    deep: dict[str, Any] = {"title": {"eq": "x"}}
+    for _ in range(MAX_FILTER_DEPTH):
+        deep = {"not": deep}
+    with pytest.raises(BadRequestError, match="nest"):
+        compile_(deep)
+    wide = {"or": [{"rank": {"eq": i}} for i in range(MAX_FILTER_CONDITIONS + 1)]}
+    with pytest.raises(BadRequestError, match="conditions"):
+        compile_(wide)
+
+
+def test_key_conditions_take_one_sort_operator() -> None:
+    builder = ExpressionBuilder()
+    text = compile_key_condition(
+        NOTE, ("board", "b"), ("id", {"begins_with": "01"}), builder, from_graphql
+    )
+    assert text == "#n0 = :v0 AND begins_with(#n1, :v1)"
+    with pytest.raises(BadRequestError):
+        compile_key_condition(
+            NOTE, ("board", "b"), ("id", {"gt": "a", "lt": "z"}), ExpressionBuilder(), from_graphql
+        )
+
+
+def test_one_builder_never_reuses_a_value_placeholder() -> None:
+    builder = ExpressionBuilder()
+    compile_filter(NOTE, {"title": {"eq": "a"}}, builder, from_graphql)
+    compile_filter(NOTE, {"title": {"eq": "b"}}, builder, from_graphql)
+    assert builder.values == {":v0": "a", ":v1": "b"}
+    assert builder.names == {"#n0": "title"}
