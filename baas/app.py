@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -23,6 +24,27 @@ from baas.request_ids import RequestIdMiddleware
 from baas.services import Services
 
 __all__ = ["create_app"]
+
+
+def _cors(settings: Settings) -> list[Middleware]:
+    """Browser apps on the origins in BAAS_CORS_ORIGINS may call the API (none by default).
+
+    Credentials (cookies) are allowed only for those exact origins, never a wildcard:
+    the refresh-token cookie must not be usable from an arbitrary site.
+    """
+    if not settings.cors_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+            expose_headers=["X-Request-Id"],
+            allow_credentials=True,
+            max_age=600,
+        )
+    ]
 
 
 def create_app(
@@ -72,6 +94,7 @@ def create_app(
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            *_cors(settings),
             Middleware(BearerAuthMiddleware, authenticate=parts.authenticator.caller_for_token),
         ],
         exception_handlers=exception_handlers,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Iterator
 
@@ -118,6 +119,7 @@ async def run_stack(settings: Settings) -> int:
         stack.push_async_callback(_stop_worker, worker, worker_task)
         triggers = start_triggers(client, services, settings, app)
         stack.push_async_callback(_cancel, triggers)
+        _settle_heap()
         await _serve_until_stopped(stop, worker_task, server_task, *extra_tasks, *triggers)
         _log.info("stopping")
     return 0
@@ -136,6 +138,7 @@ async def run_serve(settings: Settings) -> int:
     await services.start()
     servers = [_api_server(settings, services), *_dynamodb_servers(settings, services)]
     tasks = [asyncio.create_task(server.serve(), name="api") for server in servers]
+    _settle_heap()
     try:
         await _serve_until_stopped(stop, *tasks)
     finally:
@@ -166,6 +169,16 @@ async def run_worker(settings: Settings) -> int:
         await _stop_worker(worker, worker_task)
         await services.stop()
     return 0
+
+
+def _settle_heap() -> None:
+    """Move everything loaded at start-up (modules, the schema) out of the GC's way.
+
+    The collector then scans only what requests allocate: measured +5-10% GraphQL
+    throughput (bench/graphql.py) for objects that live as long as the process anyway.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def start_triggers(

@@ -1,0 +1,54 @@
+"""Browser apps on configured origins may call the API; other origins may not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from baas.app import create_app
+from baas.config import Settings
+from tests.support import free_port, serve_in_thread
+
+ALLOWED = "https://board.example"
+
+
+def _preflight(base: str, origin: str) -> httpx.Response:
+    return httpx.options(
+        f"{base}/graphql",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+
+
+def test_only_configured_origins_pass_cors(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "BAAS_DATA_DIR": str(tmp_path),
+            "BAAS_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
+            "BAAS_CORS_ORIGINS": ALLOWED,
+        }
+    )
+    with serve_in_thread(create_app(settings)) as base:
+        allowed = _preflight(base, ALLOWED)
+        refused = _preflight(base, "https://evil.example")
+        simple = httpx.get(f"{base}/healthz", headers={"Origin": ALLOWED})
+
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == ALLOWED
+    assert allowed.headers["access-control-allow-credentials"] == "true"
+    assert refused.status_code == 400
+    assert "access-control-allow-origin" not in refused.headers
+    assert simple.headers["access-control-allow-origin"] == ALLOWED
+
+
+def test_no_cors_headers_without_configured_origins(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"BAAS_DATA_DIR": str(tmp_path), "BAAS_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}"}
+    )
+    with serve_in_thread(create_app(settings)) as base:
+        response = httpx.get(f"{base}/healthz", headers={"Origin": ALLOWED})
+    assert "access-control-allow-origin" not in response.headers
