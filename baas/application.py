@@ -11,23 +11,76 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from auth.rules import Rule
+from temporalio.workflow import _Definition
+
+from auth.rules import Allow, Rule
 from baas.errors import AppLoadError
 from baas.models import ModelDeclarationError, ModelSpec, declare_model
 from functions import Function
 from storage import ChangeRecord
 from workflows import ScheduleBinding
-from workflows.client import Target
+from workflows.client import Target, resolve_target
 from workflows.triggers import Event, TriggerBinding, change_event
 
-__all__ = ["App", "load_app"]
+__all__ = ["CALL_OPERATIONS", "App", "Invocable", "allow_call", "load_app"]
 
 _W = TypeVar("_W", bound=type)
 _F = TypeVar("_F", bound=Callable[..., Any])
 _Fn = TypeVar("_Fn", bound=Function[Any, Any])
+
+CALL_OPERATIONS: tuple[str, ...] = ("start", "approve")
+"""What rules on a workflow or function grant: starting a call, approving one."""
+
+allow_call = Allow(operations=CALL_OPERATIONS)
+"""Builds the rules of ``app.workflow(..., rules=[...])`` and ``app.function(..., rules=[...])``::
+
+    app.workflow(ArchiveBoardWorkflow, rules=[
+        allow_call.authenticated(operations=["start"]),   # any signed-in user starts one
+        allow_call.groups("admin", operations=["approve"]),  # admins approve anyone's
+    ])
+
+``allow_call.owner(operations=["approve"])`` lets the starter approve their own call.
+"""
+
+
+@dataclass(frozen=True)
+class Invocable:
+    """A workflow or function clients may start through the API, and who may do what.
+
+    ``name`` is its Temporal name (the workflow type, or the function's name): the
+    ``target`` of its calls. Targets registered without rules are not invocable.
+    """
+
+    target: type | Function[Any, Any]
+    name: str
+    rules: tuple[Rule, ...]
+    input_type: type
+
+
+def _invocable(target: type | Function[Any, Any], rules: Sequence[Rule]) -> Invocable:
+    workflow_name, _args, input_type, function_name = resolve_target(target)
+    name = function_name or workflow_name
+    for rule in rules:
+        unknown = set(rule.operations) - set(CALL_OPERATIONS)
+        if unknown:
+            raise AppLoadError(
+                f"{name}: rules grant {sorted(unknown)}; build call rules with "
+                "baas.application.allow_call (operations: start, approve)"
+            )
+        # A call has no owner before it starts: an owner rule can only mean the starter.
+        if rule.strategy == "owner" and "start" in rule.operations:
+            raise AppLoadError(f"{name}: an owner rule cannot grant 'start'")
+    if input_type is None:
+        assert isinstance(target, type)  # noqa: S101 - resolve_target gave a workflow
+        arg_types = _Definition.must_from_class(target).arg_types or []
+        if len(arg_types) != 1 or not isinstance(arg_types[0], type):
+            raise AppLoadError(f"{name}: an invocable workflow's run takes one typed input")
+        input_type = arg_types[0]
+    return Invocable(target, name, tuple(rules), input_type)
 
 
 class App:
@@ -43,6 +96,7 @@ class App:
         self.functions: list[Function[Any, Any]] = []
         self.schedules: list[ScheduleBinding] = []
         self.triggers: list[TriggerBinding] = []
+        self.invocables: dict[str, Invocable] = {}
 
     def model(
         self, *, rules: Sequence[Rule], table: str | None = None, ttl: str | None = None
@@ -63,8 +117,14 @@ class App:
 
         return register
 
-    def workflow(self, cls: _W) -> _W:
-        """Register a Temporal workflow class (decorate it with ``@workflow.defn`` first)."""
+    def workflow(self, cls: _W, *, rules: Sequence[Rule] | None = None) -> _W:
+        """Register a Temporal workflow class (decorate it with ``@workflow.defn`` first).
+
+        With ``rules`` (see :data:`allow_call`) clients may start it through GraphQL;
+        without, only triggers, schedules and the platform start it (fail closed).
+        """
+        if rules is not None:
+            self._expose(cls, rules)
         self.workflows.append(cls)
         return cls
 
@@ -73,13 +133,24 @@ class App:
         self.activities.append(fn)
         return fn
 
-    def function(self, fn: _Fn) -> _Fn:
-        """Register a function (declared with ``@functions.function``) to run on the worker."""
+    def function(self, fn: _Fn, *, rules: Sequence[Rule] | None = None) -> _Fn:
+        """Register a function (declared with ``@functions.function``) to run on the worker.
+
+        ``rules`` expose it to clients as a one-step call, as for :meth:`workflow`.
+        """
         if not isinstance(fn, Function):
             raise AppLoadError(f"app.function expects a @function, got {fn!r}")
+        if rules is not None:
+            self._expose(fn, rules)
         if fn not in self.functions:
             self.functions.append(fn)
         return fn
+
+    def _expose(self, target: type | Function[Any, Any], rules: Sequence[Rule]) -> None:
+        invocable = _invocable(target, rules)
+        if invocable.name in self.invocables:
+            raise AppLoadError(f"{invocable.name}: rules declared twice")
+        self.invocables[invocable.name] = invocable
 
     def schedule(
         self,

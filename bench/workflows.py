@@ -7,6 +7,10 @@ same process and run:
   with ``workflows.start_call``/``result``, beside the same three activities in a
   hand-written ``@workflow.defn`` started with the raw client's ``execute_workflow``;
   the two kinds of run alternate so both see the same server state;
+* the same workflow started through GraphQL (``startBaasSequence(input:, wait: true)``
+  over HTTP with a bearer token, answered when it ends), served by a real uvicorn
+  running ``create_app`` in a thread of this process (so it shares the GIL with the
+  worker and the client: a separate API process would do a little better);
 * throughput of 200 concurrent one-step invocations (``start_call`` of one function,
   i.e. ``InvokeFunctionWorkflow``), beside 200 concurrent raw one-activity workflows.
 
@@ -30,20 +34,29 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
 import asyncio  # noqa: E402
+import contextlib  # noqa: E402
 import os  # noqa: E402
 import socket  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
-from collections.abc import Awaitable, Callable  # noqa: E402
+from collections.abc import Awaitable, Callable, Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from datetime import timedelta  # noqa: E402
+from typing import Any  # noqa: E402
 
+import httpx  # noqa: E402
+import uvicorn  # noqa: E402
 from temporalio import activity, workflow  # noqa: E402
 from temporalio.client import Client  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
+from baas.app import create_app  # noqa: E402
+from baas.application import App, allow_call  # noqa: E402
+from baas.config import Settings  # noqa: E402
+from baas.services import Services  # noqa: E402
 from baas.temporal_dev import EmbeddedTemporal  # noqa: E402
 from functions import Caller, Context, function  # noqa: E402
 from workflows import call, create_worker, result, start_call  # noqa: E402
@@ -124,6 +137,62 @@ class RawOneWorkflow:
         return await workflow.execute_activity(raw_add, inp, start_to_close_timeout=_TIMEOUT)
 
 
+# --- through GraphQL: the API serving an App that exposes the baas workflow ----------
+
+START_SEQUENCE = "mutation { startBaasSequence(input: {value: 3}, wait: true) { status result } }"
+
+
+class _StartingServices:
+    """Starts the API's services in uvicorn's own event loop (its lifespan)."""
+
+    def __init__(self, app: Any, services: Services) -> None:
+        self.app, self.services = app, services
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def receive_and_start() -> Any:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self.services.start()
+            elif message["type"] == "lifespan.shutdown":
+                await self.services.stop()
+            return message
+
+        await self.app(scope, receive_and_start if scope["type"] == "lifespan" else receive, send)
+
+
+@contextlib.contextmanager
+def graphql_api(
+    data_dir: Path, temporal_address: str, task_queue: str
+) -> Iterator[tuple[str, str]]:
+    """(GraphQL URL, access token) of an API exposing BaasSequenceWorkflow."""
+    app = App("bench")
+    app.workflow(BaasSequenceWorkflow, rules=[allow_call.authenticated(operations=["start"])])
+    settings = Settings.from_env(
+        {
+            "BAAS_DATA_DIR": str(data_dir),
+            "BAAS_TEMPORAL_ADDRESS": temporal_address,
+            "BAAS_TASK_QUEUE": task_queue,
+        }
+    )
+    services = Services(settings, app=app)
+    port = free_port()
+    config = uvicorn.Config(
+        _StartingServices(create_app(settings, services=services), services),
+        host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on",
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        token = services.tokens.issue_access_token("bench", ["members"]).token
+        yield f"http://127.0.0.1:{port}/graphql", token
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 # --- measurement ----------------------------------------------------------------------
 
 
@@ -144,7 +213,9 @@ async def timed(run: Callable[[], Awaitable[object]]) -> float:
     return time.perf_counter() - started
 
 
-async def measure(client: Client, baas_queue: str, raw_queue: str) -> None:
+async def measure(
+    client: Client, baas_queue: str, raw_queue: str, http: httpx.AsyncClient, graphql: str
+) -> None:
     async def baas_sequence() -> None:
         call_id = await start_call(
             client, BaasSequenceWorkflow, Number(3), CALLER, task_queue=baas_queue
@@ -158,6 +229,11 @@ async def measure(client: Client, baas_queue: str, raw_queue: str) -> None:
         )
         assert out == Number(64)  # noqa: S101
 
+    async def graphql_sequence() -> None:
+        response = await http.post(graphql, json={"query": START_SEQUENCE})
+        answer = response.json()["data"]["startBaasSequence"]
+        assert answer == {"status": "COMPLETED", "result": {"value": 64}}, answer  # noqa: S101
+
     async def baas_one() -> None:
         call_id = await start_call(client, bench_add, Number(1), CALLER, task_queue=baas_queue)
         await result(client, call_id, bench_add)
@@ -167,14 +243,17 @@ async def measure(client: Client, baas_queue: str, raw_queue: str) -> None:
             RawOneWorkflow.run, Number(1), id=f"raw-{uuid.uuid4()}", task_queue=raw_queue
         )
 
-    for warm in (baas_sequence, raw_sequence):  # first runs pay for connections and caches
+    # First runs pay for connections and caches.
+    for warm in (baas_sequence, raw_sequence, graphql_sequence):
         for _ in range(3):
             await warm()
     baas_times: list[float] = []
     raw_times: list[float] = []
+    graphql_times: list[float] = []
     for _ in range(RUNS):
         baas_times.append(await timed(baas_sequence))
         raw_times.append(await timed(raw_sequence))
+        graphql_times.append(await timed(graphql_sequence))
 
     throughput: dict[str, float] = {}
     for name, one in (("raw", raw_one), ("baas", baas_one)):
@@ -192,6 +271,10 @@ async def measure(client: Client, baas_queue: str, raw_queue: str) -> None:
     print(
         f"{'raw temporalio':28}"
         f"{percentile(raw_times, 0.5) * ms:8.1f}{percentile(raw_times, 0.99) * ms:8.1f}"
+    )
+    print(
+        f"{'GraphQL (wait: true)':28}"
+        f"{percentile(graphql_times, 0.5) * ms:8.1f}{percentile(graphql_times, 0.99) * ms:8.1f}"
     )
     print(f"\n{CONCURRENT} concurrent one-step invocations (workflows/s)")
     print(f"{'baas (InvokeFunction)':28}{throughput['baas']:8.1f}")
@@ -228,8 +311,14 @@ async def main() -> None:
                 activities=[raw_add, raw_double, raw_square],
                 max_concurrent_activities=CONCURRENT,
             )
-            async with baas_worker, raw_worker:
-                await measure(client, baas_queue, raw_queue)
+            with graphql_api(Path(tmp) / "api", server.address, baas_queue) as (url, token):
+                headers = {"Authorization": f"Bearer {token}"}
+                async with (
+                    baas_worker,
+                    raw_worker,
+                    httpx.AsyncClient(headers=headers, timeout=30) as http,
+                ):
+                    await measure(client, baas_queue, raw_queue, http, url)
         finally:
             await server.stop()
 

@@ -13,6 +13,9 @@ Idempotency: with ``idempotency_key`` the call id is derived from the caller, th
 target and the key, and a repeated start returns the existing call — running or
 finished, for as long as Temporal retains it — instead of starting a second one.
 
+Starter: a call started for a user records them in its memo (``baas_starter``, beside
+``baas_target``, the target's name), so an API can show a user only their own calls.
+
 Size: inputs above ``max_payload_bytes`` (1 MB by default, measured encoded) are
 refused with PayloadTooLargeError before anything reaches Temporal.
 """
@@ -43,6 +46,8 @@ from workflows.invoke import INVOKE_WORKFLOW
 from workflows.signals import APPROVAL_SIGNAL, ApprovalDecision
 
 __all__ = [
+    "STARTER_MEMO",
+    "TARGET_MEMO",
     "CallStatus",
     "Target",
     "approve",
@@ -56,6 +61,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+STARTER_MEMO = "baas_starter"
+TARGET_MEMO = "baas_target"
 Target = Function[Any, Any] | str | type
 
 
@@ -122,6 +129,9 @@ async def start_call(
         call_id = f"call-{uuid.uuid4().hex}"
     else:
         call_id = call_id_for(caller, function_name or workflow_name, idempotency_key)
+    memo = {TARGET_MEMO: function_name or workflow_name}
+    if caller.user_id is not None:
+        memo[STARTER_MEMO] = caller.user_id
     with acting_as(caller):
         try:
             await client.start_workflow(
@@ -129,6 +139,7 @@ async def start_call(
                 args=[*args, RawValue(payload)],
                 id=call_id,
                 task_queue=task_queue,
+                memo=memo,
                 # A finished call keeps its id: a repeated key must not start it again.
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from auth.system_tables import shared_secret
 from baas.graphql.change_hub import ChangeHub
 from baas.graphql.http import GraphQLEndpoint
+from baas.graphql.invocations import invocation_fields
 from baas.graphql.limits import GraphQLLimits
 from baas.graphql.page_tokens import PageTokenKeeper
 from baas.graphql.root_fields import RootField
@@ -60,7 +61,7 @@ def graphql_routes(
         hub,
         limits,
         is_dev=settings.is_dev,
-        extra_fields=extra_fields,
+        extra_fields=[*invocation_fields(services.app), *extra_fields],
     )
     http = GraphQLEndpoint(schema, services, limits, graphiql=settings.is_dev)
     websocket = GraphQLWebSocket(

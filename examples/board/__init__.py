@@ -4,7 +4,7 @@ Models, functions and workflows are added here as baas grows; the App is the anc
 everything attaches to.
 """
 
-from baas.application import App
+from baas.application import App, allow_call
 
 app = App("board")
 
@@ -20,9 +20,20 @@ from examples.board.functions import (  # noqa: E402 - registered after the App 
 )
 from examples.board.workflows import ArchiveBoardWorkflow  # noqa: E402
 
-for _fn in (reserve_board, notify_member, archive_board, release_board):
+for _fn in (reserve_board, notify_member, archive_board):
     app.function(_fn)
-app.workflow(ArchiveBoardWorkflow)
+# Exposed through GraphQL (startArchiveBoard, startReleaseBoard, call, approveCall ...).
+# Any signed-in user may ask to archive a board (its functions act as that user, so the
+# Board owner rule still decides whose boards); admins approve anyone's request.
+app.workflow(
+    ArchiveBoardWorkflow,
+    rules=[
+        allow_call.authenticated(operations=["start"]),
+        allow_call.groups("admin", operations=["approve"]),
+    ],
+)
+# Admins may release a board left "archiving" by hand: a function as a one-step call.
+app.function(release_board, rules=[allow_call.groups("admin", operations=["start"])])
 
 # A data trigger: requesting the archive of a board (archiveRequested: true through
 # GraphQL's updateBoard) starts ArchiveBoardWorkflow once for that change.

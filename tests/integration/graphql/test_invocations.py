@@ -1,0 +1,279 @@
+"""Calls through GraphQL: the example's workflow and function, on real Temporal and uvicorn.
+
+The API serves the example app (``examples.board``) on the test's own task queue; a
+worker for that queue runs beside it on its own Services over the same data file, as
+``baas worker`` would in another process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from gql import GraphQLRequest
+from gql.transport.exceptions import TransportQueryError
+from starlette.types import Receive, Scope, Send
+from temporalio.client import Client
+
+from auth.rules import allow
+from baas.app import create_app
+from baas.application import App, allow_call
+from baas.config import Settings
+from baas.errors import AppLoadError
+from baas.function_runtime import function_runtime
+from baas.graphql.invocations import invocation_fields
+from baas.services import Services
+from baas.worker import build_worker
+from examples.board import app as board_app
+from examples.board.functions import release_board
+from examples.board.workflows import ArchiveBoardWorkflow
+from tests.integration.graphql.server import ENV, Api
+from tests.support import free_port, serve_in_thread
+
+CALL_FIELDS = "id target status result error { code message }"
+START_ARCHIVE = f"""
+mutation($input: JSON!, $key: String, $wait: Boolean! = false) {{
+  startArchiveBoard(input: $input, idempotencyKey: $key, wait: $wait) {{ {CALL_FIELDS} }}
+}}"""
+START_RELEASE = f"""
+mutation($input: JSON!) {{ startReleaseBoard(input: $input, wait: true) {{ {CALL_FIELDS} }} }}"""
+CALL = f"query($id: ID!) {{ call(id: $id) {{ {CALL_FIELDS} }} }}"
+APPROVE = "mutation($id: ID!, $ok: Boolean!) { approveCall(id: $id, approved: $ok) { id status } }"
+CANCEL = "mutation($id: ID!) { cancelCall(id: $id) { id } }"
+SIGNAL = "mutation($id: ID!, $n: String!) { signalCall(id: $id, name: $n) { id } }"
+PROGRESS = "subscription($id: ID!) { onCallProgress(id: $id) { status progress } }"
+
+
+class _Lifespan:
+    """Starts the API's services in the server's own event loop."""
+
+    def __init__(self, app: Any, services: Services) -> None:
+        self.app, self.services = app, services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def receive_and_start() -> Any:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self.services.start()
+            elif message["type"] == "lifespan.shutdown":
+                await self.services.stop()
+            return message
+
+        await self.app(scope, receive_and_start if scope["type"] == "lifespan" else receive, send)
+
+
+@contextlib.contextmanager
+def _serve(settings: Settings) -> Iterator[Api]:
+    services = Services(settings, app=board_app)
+    asgi = _Lifespan(create_app(settings, services=services), services)
+    with serve_in_thread(asgi, free_port()) as url:
+        yield Api(url, services, settings)
+
+
+@pytest.fixture
+async def api(
+    tmp_path: Path, temporal_address: str, temporal_client: Client, task_queue: str
+) -> AsyncIterator[Api]:
+    """The example's API and a worker, both on this test's task queue."""
+    settings = Settings.from_env(
+        {
+            "BAAS_DATA_DIR": str(tmp_path),
+            "BAAS_TEMPORAL_ADDRESS": temporal_address,
+            "BAAS_TASK_QUEUE": task_queue,
+            **ENV,
+        }
+    )
+    with _serve(settings) as server:
+        worker_services = Services(settings, app=board_app)
+        await worker_services.start()
+        worker = build_worker(
+            temporal_client, settings, board_app, function_runtime(worker_services)
+        )
+        try:
+            async with worker:
+                yield server
+        finally:
+            await worker_services.stop()
+
+
+async def gql(api: Api, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
+    """The response body of one operation over HTTP."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(timeout=40) as client:
+        response = await client.post(
+            api.graphql, json={"query": query, "variables": variables}, headers=headers
+        )
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def code_of(body: dict[str, Any]) -> str:
+    assert body.get("errors"), body
+    return str(body["errors"][0]["extensions"]["code"])
+
+
+async def new_board(api: Api, owner_token: str, status: str = "active") -> str:
+    board = f"b-{uuid.uuid4().hex[:8]}"
+    body = await gql(
+        api,
+        "mutation($i: CreateBoardInput!) { createBoard(input: $i) { id } }",
+        owner_token,
+        i={"id": board, "name": "Q3", "status": status},
+    )
+    assert "errors" not in body, body
+    return board
+
+
+async def start_archive(api: Api, token: str, board: str, **extra: Any) -> dict[str, Any]:
+    body = await gql(api, START_ARCHIVE, token, input={"board_id": board}, **extra)
+    assert "errors" not in body, body
+    call: dict[str, Any] = body["data"]["startArchiveBoard"]
+    return call
+
+
+async def wait_for_progress(api: Api, token: str, call_id: str, wanted: str) -> None:
+    async with api.websocket(token) as session:
+        async for event in session.subscribe(
+            GraphQLRequest(PROGRESS, variable_values={"id": call_id})
+        ):
+            if event["onCallProgress"]["progress"] == wanted:
+                return
+    raise AssertionError(f"the call ended before reaching {wanted!r}")
+
+
+async def test_an_archive_started_async_is_watched_approved_and_completes(api: Api) -> None:
+    olga, admin = api.token("olga"), api.token("adam", "admin")
+    board = await new_board(api, olga)
+    call = await start_archive(api, olga, board)
+    assert (call["status"], call["target"], call["result"]) == (
+        "RUNNING", "board.ArchiveBoard", None,
+    )  # fmt: skip
+
+    events: list[dict[str, Any]] = []
+
+    async def watch() -> None:
+        async with api.websocket(olga) as session:
+            request = GraphQLRequest(PROGRESS, variable_values={"id": call["id"]})
+            async for event in session.subscribe(request):
+                events.append(event["onCallProgress"])
+                if event["onCallProgress"] == {
+                    "status": "RUNNING",
+                    "progress": "awaiting_approval",
+                }:
+                    approved = await gql(api, APPROVE, admin, id=call["id"], ok=True)
+                    assert "errors" not in approved, approved
+
+    await asyncio.wait_for(watch(), 20)
+    assert {"status": "RUNNING", "progress": "awaiting_approval"} in events
+    assert events[-1] == {"status": "COMPLETED", "progress": "done"}, "it ends with the call"
+
+    done = (await gql(api, CALL, olga, id=call["id"]))["data"]["call"]
+    assert done["status"] == "COMPLETED"
+    assert done["result"] == {"board_id": board, "notified": 0, "approved_by": "adam"}
+    assert done["error"] is None
+
+
+async def test_a_function_runs_sync_for_its_group_only(api: Api) -> None:
+    olga, admin = api.token("olga"), api.token("adam", "admin")
+    board = await new_board(api, olga, status="archiving")  # an abandoned archive
+    release = {"board_id": board, "previous_status": "paused"}
+
+    refused = await gql(api, START_RELEASE, api.token("mallory", "members"), input=release)
+    assert code_of(refused) == "FORBIDDEN"
+
+    body = await gql(api, START_RELEASE, admin, input=release)
+    call = body["data"]["startReleaseBoard"]
+    assert (call["status"], call["target"], call["error"]) == ("COMPLETED", "release_board", None)
+    assert call["result"] == {"board_id": board}
+    board_now = await gql(
+        api, "query($id: String!) { getBoard(id: $id) { status } }", olga, id=board
+    )
+    assert board_now["data"]["getBoard"]["status"] == "paused"
+
+
+async def test_refusals_bad_input_and_size_limit(api: Api) -> None:
+    olga = api.token("olga")
+    anonymous = await gql(api, START_ARCHIVE, None, input={"board_id": "x"})
+    assert code_of(anonymous) == "FORBIDDEN"
+
+    bad = await gql(api, START_ARCHIVE, olga, input={"members": "not a list"})
+    assert code_of(bad) == "VALIDATION"
+    assert "board_id" in bad["errors"][0]["message"]
+
+    # HTTP bodies stop at 256 KB; over WebSocket the 1 MB call limit answers.
+    big = {"board_id": "x", "members": ["m" * 1000] * 1100}
+    with pytest.raises(TransportQueryError) as refused:
+        async with api.websocket(olga) as session:
+            await session.execute(GraphQLRequest(START_ARCHIVE, variable_values={"input": big}))
+    assert refused.value.errors is not None
+    extensions = refused.value.errors[0]["extensions"]
+    assert extensions["code"] == "PAYLOAD_TOO_LARGE"
+    assert "1000000 bytes" in refused.value.errors[0]["message"]
+
+
+async def test_a_call_is_visible_only_to_its_starter_who_may_cancel_it(api: Api) -> None:
+    olga, peter = api.token("olga"), api.token("peter")
+    board = await new_board(api, olga)
+    call = await start_archive(api, olga, board)
+
+    for operation, variables in ((CALL, {}), (CANCEL, {}), (SIGNAL, {"n": "note"})):
+        assert code_of(await gql(api, operation, peter, id=call["id"], **variables)) == "NOT_FOUND"
+    assert code_of(await gql(api, CALL, peter, id="call-does-not-exist")) == "NOT_FOUND"
+    # Not an approver: the starter may not approve their own call (admins only here) ...
+    assert code_of(await gql(api, APPROVE, olga, id=call["id"], ok=True)) == "FORBIDDEN"
+    # ... nor slip the approval in as a raw signal.
+    sneaky = await gql(api, SIGNAL, olga, id=call["id"], n="baas.approval")
+    assert code_of(sneaky) == "VALIDATION"
+    # Someone who is neither starter nor approver learns nothing.
+    assert code_of(await gql(api, APPROVE, peter, id=call["id"], ok=True)) == "NOT_FOUND"
+
+    await wait_for_progress(api, olga, call["id"], "awaiting_approval")
+    assert "errors" not in await gql(api, SIGNAL, olga, id=call["id"], n="note")
+    assert "errors" not in await gql(api, CANCEL, olga, id=call["id"])
+    for _ in range(100):
+        status = (await gql(api, CALL, olga, id=call["id"]))["data"]["call"]
+        if status["status"] != "RUNNING":
+            break
+        await asyncio.sleep(0.1)
+    assert status["status"] == "CANCELLED"
+    assert status["error"]["code"] == "call_cancelled"
+    board_now = await gql(
+        api, "query($id: String!) { getBoard(id: $id) { status } }", olga, id=board
+    )
+    assert board_now["data"]["getBoard"]["status"] == "active", "the saga released the board"
+    assert code_of(await gql(api, CANCEL, olga, id=call["id"])) == "CALL_NOT_RUNNING"
+
+
+async def test_an_idempotency_key_returns_the_same_call(api: Api) -> None:
+    olga, peter = api.token("olga"), api.token("peter")
+    board = await new_board(api, olga)
+    first = await start_archive(api, olga, board, key="archive-once")
+    again = await start_archive(api, olga, board, key="archive-once")
+    assert again["id"] == first["id"]
+    # Another user's same key is another call, acting as them: olga's board is not theirs.
+    theirs = await start_archive(api, peter, board, key="archive-once", wait=True)
+    assert theirs["id"] != first["id"]
+    assert (theirs["status"], theirs["error"]["code"]) == ("FAILED", "board_not_found")
+
+    anonymous_key = await gql(api, START_ARCHIVE, None, input={"board_id": board}, key="k")
+    assert code_of(anonymous_key) == "FORBIDDEN"
+
+
+def test_registration_fails_closed_and_names_the_mutations() -> None:
+    app = App("rules")
+    app.workflow(ArchiveBoardWorkflow)  # no rules: triggers and schedules only
+    assert invocation_fields(app) == []
+    with pytest.raises(AppLoadError, match="owner rule cannot grant 'start'"):
+        app.workflow(ArchiveBoardWorkflow, rules=[allow_call.owner()])
+    with pytest.raises(AppLoadError, match="allow_call"):
+        app.function(release_board, rules=[allow.authenticated()])
+
+    app.function(release_board, rules=[allow_call.public(operations=["start"])])
+    names = {field.name for field in invocation_fields(app)}
+    assert {"start_release_board", "call", "approve_call", "on_call_progress"} <= names
