@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 
 from baas.config import Settings
 from baas.function_runtime import function_runtime
@@ -90,7 +90,14 @@ async def test_requesting_an_archive_starts_the_workflow_once(
                 await temporal_client.get_workflow_handle(
                     f"trigger.board.archive-requested.boards.{later}"
                 ).describe()
-            await temporal_client.get_workflow_handle(workflow_id).cancel()
+            # End the run while its worker is still here: the saga releases the board.
+            handle = temporal_client.get_workflow_handle(workflow_id)
+            await handle.cancel()
+            with pytest.raises(WorkflowFailureError):
+                await handle.result()
+            board = await store.get_item("boards", {"id": "b1"})
+            assert board is not None
+            assert board["status"] == "active"
     finally:
         for task in followers:
             task.cancel()
