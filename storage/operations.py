@@ -125,17 +125,8 @@ def prepare_delete(
     values: Values,
     on_failure: str,
 ) -> PreparedWrite:
-    """Validate a DeleteItem."""
-    valid_key = validate_item(key)
-    spec.validate_key(valid_key)
-    placeholders = placeholders_for(names, values)
-    check = _condition(condition, placeholders, on_failure)
-    placeholders.check_all_used()
-
-    def apply(old: Item | None) -> None:
-        check(old)
-
-    return PreparedWrite(WriteTarget(spec.name, valid_key), apply)
+    """Validate a DeleteItem: if the condition holds, the item becomes absent (None)."""
+    return _conditional_on_key(spec, key, condition, names, values, on_failure, outcome=None)
 
 
 def prepare_check(
@@ -146,7 +137,20 @@ def prepare_check(
     values: Values,
     on_failure: str,
 ) -> PreparedWrite:
-    """Validate a ConditionCheck (transactions only)."""
+    """Validate a ConditionCheck (transactions only): the item is kept as it is."""
+    return _conditional_on_key(spec, key, condition, names, values, on_failure, outcome=KEEP)
+
+
+def _conditional_on_key(
+    spec: TableSpec,
+    key: ItemInput,
+    condition: str | None,
+    names: Names,
+    values: Values,
+    on_failure: str,
+    *,
+    outcome: Any,
+) -> PreparedWrite:
     valid_key = validate_item(key)
     spec.validate_key(valid_key)
     placeholders = placeholders_for(names, values)
@@ -155,7 +159,7 @@ def prepare_check(
 
     def apply(old: Item | None) -> Any:
         check(old)
-        return KEEP
+        return outcome
 
     return PreparedWrite(WriteTarget(spec.name, valid_key), apply)
 
