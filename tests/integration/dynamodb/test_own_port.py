@@ -1,64 +1,73 @@
-"""The endpoint on a port of its own (``dynamodb_app``), at the root path."""
+"""`baas serve` with BAAS_DYNAMODB_PORT: the endpoint alone on a port of its own."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
+import os
+import signal
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import httpx
-import pytest
-import uvicorn
+from botocore.config import Config
 
-from auth.access_keys import AccessKeyRepository
-from baas.dynamodb import dynamodb_app
-from storage import SqliteConfig, open_store
-from tests.integration.dynamodb.conftest import KEY_ID, SECRET
 from tests.support import free_port
 
-
-@pytest.fixture
-def own_port(tmp_path: Path) -> Iterator[str]:
-    """Open a store, then serve ``dynamodb_app(store)`` beside it in the same loop."""
-    port = free_port()
-    holder: dict[str, uvicorn.Server] = {}
-
-    async def serve() -> None:
-        async with await open_store(SqliteConfig(tmp_path / "own.sqlite3")) as store:
-            await AccessKeyRepository(store).create(key_id=KEY_ID, secret=SECRET)
-            app = dynamodb_app(store)
-            config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None)
-            holder["server"] = uvicorn.Server(config)
-            await holder["server"].serve()
-
-    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while "server" not in holder or not holder["server"].started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    holder["server"].should_exit = True
-    thread.join(10)
+BAAS = Path(sys.executable).parent / "baas"
+KEY_ID = "AKIAOWNPORT000000001"
+SECRET = "own-port-secret-0123456789abcdefghijklm"
 
 
-def test_boto3_works_against_the_root_path(own_port: str) -> None:
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=own_port,
-        region_name="eu-central-1",
-        aws_access_key_id=KEY_ID,
-        aws_secret_access_key=SECRET,
+def test_serve_answers_sdks_on_the_dynamodb_port(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BAAS_")}
+    api_port, dynamodb_port = free_port(), free_port()
+    env.update(
+        BAAS_DATA_DIR=str(tmp_path),
+        BAAS_PORT=str(api_port),
+        BAAS_DYNAMODB_PORT=str(dynamodb_port),
+        BAAS_TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}",  # serve starts without Temporal
     )
-    client.create_table(
-        TableName="own-port",
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
+    made = subprocess.run(
+        [str(BAAS), "keys", "create", "--id", KEY_ID, "--secret", SECRET],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
-    client.put_item(TableName="own-port", Item={"id": {"S": "a"}})
-    assert client.get_item(TableName="own-port", Key={"id": {"S": "a"}})["Item"]
-    assert httpx.get(own_port).status_code == 200
+    assert made.returncode == 0, made.stderr
+    server = subprocess.Popen(
+        [str(BAAS), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        endpoint = f"http://127.0.0.1:{dynamodb_port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, server.communicate()[1]
+            try:
+                probe = httpx.get(endpoint, timeout=2)  # a plain GET answers, touching nothing
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the DynamoDB port never answered"
+                time.sleep(0.1)
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=KEY_ID,
+            aws_secret_access_key=SECRET,
+            config=Config(retries={"max_attempts": 1}),
+        )
+        client.create_table(
+            TableName="Own",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        assert "Own" in client.list_tables()["TableNames"]
+        assert probe.status_code < 500
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    assert server.returncode == 0
