@@ -18,6 +18,8 @@ wait for the result (``wait: true``) and never read a call later.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import re
 from collections.abc import AsyncIterator, Coroutine, Mapping
 from typing import Any
 
@@ -208,6 +210,7 @@ class Calls:
 
     def _decode(self, client: Client, invocable: Invocable, value: Any) -> Any:
         converter = client.data_converter.payload_converter
+        value = _python_field_names(value, invocable.input_type)
         payload = self._size_check(client, value, f"the input of {invocable.name!r}")
         try:
             return converter.from_payloads([payload], [invocable.input_type])[0]
@@ -321,6 +324,28 @@ async def _outcome(client: Client, call_id: str) -> Outcome:
 
 def _is_starter(caller: Caller, memo: Mapping[str, Any]) -> bool:
     return caller.kind == CallerKind.USER and memo.get(STARTER_MEMO) == caller.user_id
+
+
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _python_field_names(value: Any, input_type: Any) -> Any:
+    """Accept the GraphQL spelling of the input's fields (``boardId`` for ``board_id``).
+
+    Model fields are camel-cased in the schema, so clients write call inputs that way
+    too; a key that is already a field name is kept as it is.
+    """
+    if not isinstance(value, dict):
+        return value
+    if dataclasses.is_dataclass(input_type):
+        fields = {field.name for field in dataclasses.fields(input_type)}
+    else:
+        fields = set(getattr(input_type, "model_fields", {}))
+    renamed: dict[str, Any] = {}
+    for key, item in value.items():
+        snake = _CAMEL_BOUNDARY.sub("_", key).lower() if isinstance(key, str) else key
+        renamed[key if key in fields or snake not in fields else snake] = item
+    return renamed
 
 
 def _input_problem(invocable: Invocable, exc: Exception) -> str:
