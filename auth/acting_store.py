@@ -85,6 +85,10 @@ class ActingStore:
             return Decision(Effect.DENIED, operation)
         return decide(policy.rules, self.caller, operation)
 
+    def _key_names(self, table: str) -> tuple[str, ...]:
+        policy = self._policies.get(table)
+        return policy.key_names if policy is not None else ()
+
     def _require(self, table: str, operation: str) -> Decision:
         return self.decide(table, operation).require()
 
@@ -193,17 +197,10 @@ class ActingStore:
         decision = self._require(table, "create")
         _check_user_placeholders(names, values)
         item = {**item, **decision.owner_values}
-        key_names = self._policies[table].key_names if table in self._policies else ()
-        absent = " AND ".join(f"attribute_not_exists(#__key{i})" for i in range(len(key_names)))
-        key_placeholders = {f"#__key{i}": name for i, name in enumerate(key_names)}
-        merged = f"({condition}) AND {absent}" if condition and absent else condition or absent
-        await self.store.put_item(
-            table,
-            item,
-            condition=merged or None,
-            names={**(names or {}), **key_placeholders} or None,
-            values=values,
+        merged, all_names, all_values = _guarded(
+            decision, self._key_names(table), condition, names, values, exists=False
         )
+        await self.store.put_item(table, item, condition=merged, names=all_names, values=all_values)
         return item
 
     async def update_item(
@@ -308,35 +305,31 @@ class ActingStore:
         }[type(item)]
         decision = self._require(item.table, operation)
         _check_user_placeholders(item.names, item.values)
-        key_names = self._policies[item.table].key_names if item.table in self._policies else ()
-        key_names_map = {f"#__key{i}": name for i, name in enumerate(key_names)}
-        names = {**(item.names or {}), **key_names_map}
+        key_names = self._key_names(item.table)
         if isinstance(item, TransactPut):
-            absent = " AND ".join(f"attribute_not_exists({p})" for p in key_names_map)
-            merged = (
-                f"({item.condition}) AND {absent}"
-                if item.condition and absent
-                else item.condition or absent
+            merged, names, values = _guarded(
+                decision, key_names, item.condition, item.names, item.values, exists=False
             )
             guarded_put = replace(
                 item,
                 item={**item.item, **decision.owner_values},
-                condition=merged or None,
-                names=names or None,
+                condition=merged,
+                names=names,
+                values=values,
                 return_values_on_condition_check_failure="ALL_OLD",
             )
             return guarded_put, decision
         if isinstance(item, TransactUpdate) and decision.effect == Effect.OWNER_ONLY:
             _refuse_owner_change(decision, item.update, item.names, item.values)
-        exists = " AND ".join(f"attribute_exists({p})" for p in key_names_map)
-        with_exists = f"({item.condition}) AND {exists}" if item.condition else exists
-        merged_text, all_names, all_values = _with_owner(decision, with_exists, names, item.values)
-        # A condition check always has a condition; the others may have none at all.
+        merged, names, values = _guarded(
+            decision, key_names, item.condition, item.names, item.values, exists=True
+        )
         guarded = replace(
             item,
-            condition=merged_text or item.condition or None,  # type: ignore[arg-type]
-            names=all_names,
-            values=all_values,
+            # A condition check brings its own condition, so it never becomes None there.
+            condition=merged,  # type: ignore[arg-type]
+            names=names,
+            values=values,
             return_values_on_condition_check_failure="ALL_OLD",
         )
         return guarded, decision
@@ -351,11 +344,9 @@ class ActingStore:
         names: Names,
         values: Values,
     ) -> Item | None:
-        key_names = tuple(key)
-        exists = " AND ".join(f"attribute_exists(#__key{i})" for i in range(len(key_names)))
-        merged_names = {**(names or {}), **{f"#__key{i}": k for i, k in enumerate(key_names)}}
-        with_exists = f"({condition}) AND {exists}" if condition else exists
-        merged, all_names, all_values = _with_owner(decision, with_exists, merged_names, values)
+        merged, all_names, all_values = _guarded(
+            decision, tuple(key), condition, names, values, exists=True
+        )
         try:
             result: Item | None = await write(merged, all_names, all_values)
         except ConditionalCheckFailedError as failed:
@@ -379,6 +370,35 @@ def _safe_reason(
     if old is None or (decision.effect == Effect.OWNER_ONLY and not _owned(decision, old)):
         return CancellationReason("NotFound", "No such item.")
     return CancellationReason(reason.code, reason.message)
+
+
+def _guarded(
+    decision: Decision,
+    key_names: Sequence[str],
+    condition: str | None,
+    names: Names,
+    values: Values,
+    *,
+    exists: bool,
+) -> tuple[str | None, dict[str, str] | None, dict[str, Any] | None]:
+    """The caller's condition, ANDed with what the rules require, with its placeholders.
+
+    ``exists=False`` (a create): the key must be new — never overwrite another's item.
+    ``exists=True`` (update, delete, check): the item must exist and, for owner-only
+    decisions, be the caller's. One function for single writes and transactions, so
+    both enforce exactly the same thing.
+    """
+    keys = {f"#__key{i}": name for i, name in enumerate(key_names)}
+    test = "attribute_exists" if exists else "attribute_not_exists"
+    required = " AND ".join(f"{test}({placeholder})" for placeholder in keys)
+    if condition and required:
+        expression: str | None = f"({condition}) AND {required}"
+    else:
+        expression = condition or required or None
+    merged_names = {**(names or {}), **keys}
+    if not exists:
+        return expression, merged_names or None, dict(values) if values else None
+    return _with_owner(decision, expression, merged_names, values)
 
 
 def _owned(decision: Decision, item: Item) -> bool:
@@ -415,9 +435,3 @@ def _check_user_placeholders(names: Names, values: Values) -> None:
             raise ValidationError(
                 "Expression attribute names and values starting with '__' are reserved"
             )
-
-
-def require_system(caller: Caller) -> None:
-    """Raise AccessDeniedError unless ``caller`` is the platform itself."""
-    if caller.kind != CallerKind.SYSTEM:
-        raise AccessDeniedError()
