@@ -58,6 +58,18 @@ _COMMANDS: dict[str, tuple[str, Callable[[Settings], Coroutine[Any, Any, int]]]]
 }
 
 
+def _server_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop for the serving processes when it is installed (uvicorn[standard] brings it).
+
+    It is what uvicorn itself would pick; measured here it serves HTTP noticeably faster.
+    """
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - platforms without uvloop
+        return None
+    return uvloop.new_event_loop
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="baas",
@@ -111,7 +123,12 @@ def run(argv: Sequence[str] | None = None) -> int:
             from baas.check import main as check_main
 
             return check_main(args.targets, settings.app)
-        return asyncio.run(_COMMANDS[args.command][1](settings))
+        command = _COMMANDS[args.command][1](settings)
+        if args.command == "dev":
+            # The supervisor stays on asyncio's own loop (child processes, signals).
+            return asyncio.run(command)
+        with asyncio.Runner(loop_factory=_server_loop_factory()) as runner:
+            return runner.run(command)
     except BaasError as exc:
         print(f"baas: {exc.message}", file=sys.stderr)  # noqa: T201 (the CLI's own output)
         return 1
