@@ -26,7 +26,11 @@ $(NODE_STAMP): tests/package.json $(wildcard tests/package-lock.json)
 	touch $@
 endif
 
+# Byte-compile the project's own packages: an editable install is not compiled by pip,
+# and with PYTHONDONTWRITEBYTECODE set Python would re-compile them at every start (about
+# 0.4 s of `baas dev`'s start-up here). compileall only rewrites what changed.
 setup: $(STAMP) $(NODE_DEPS)
+	@$(BIN)/python -m compileall -q baas auth storage workflows functions examples >/dev/null
 
 ## run: the whole stack on this machine (embedded Temporal, worker, API, example app)
 run: setup

@@ -15,8 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import httpx2
+from typing import TYPE_CHECKING
 
 from auth.accounts import AccountService
 from auth.errors import (
@@ -26,16 +25,14 @@ from auth.errors import (
     SocialLoginError,
 )
 from auth.identities import Identity, IdentityRepository, IdentityTakenError
-from auth.social_providers import (
-    OAuthProvider,
-    ProviderConfig,
-    ProviderErrors,
-    ProviderIdentity,
-    build_provider,
-)
 from auth.social_state import FlowState, open_state, seal_state
 from auth.token_grants import IssuedTokens
 from auth.users import EmailTakenError, User
+
+if TYPE_CHECKING:
+    import httpx2
+
+    from auth.social_config import OAuthProvider, ProviderConfig, ProviderIdentity
 
 __all__ = ["SocialLogin", "SocialOutcome"]
 
@@ -63,8 +60,19 @@ class SocialLogin:
         redirect_base: str,
         cookie_key: bytes,
     ) -> None:
-        self._http = httpx2.AsyncClient(timeout=10.0, follow_redirects=False)
-        self._providers = {config.name: build_provider(config, self._http) for config in providers}
+        self._http: httpx2.AsyncClient | None = None
+        self._providers: dict[str, OAuthProvider] = {}
+        self._provider_errors: tuple[type[Exception], ...] = ()
+        if providers:
+            # Authlib and its HTTP client are loaded only when a provider is configured:
+            # importing them is ~0.1 s of every API process's start-up.
+            import httpx2
+
+            from auth.social_providers import ProviderErrors, build_provider
+
+            self._http = httpx2.AsyncClient(timeout=10.0, follow_redirects=False)
+            self._providers = {c.name: build_provider(c, self._http) for c in providers}
+            self._provider_errors = ProviderErrors
         self._accounts = accounts
         self._identities = identities
         self._redirect_base = redirect_base
@@ -84,7 +92,7 @@ class SocialLogin:
         flow = FlowState.new(provider, link_user_id=link_user_id)
         try:
             url = await chosen.authorization_url(flow, self.redirect_uri(provider))
-        except ProviderErrors:
+        except self._provider_errors:
             _log.warning("provider %s: discovery failed", provider, exc_info=True)
             raise SocialLoginError("The provider is not reachable. Try again later.") from None
         return url, seal_state(flow, self._cookie_key)
@@ -111,7 +119,7 @@ class SocialLogin:
             )
         except SocialLoginError:
             raise
-        except ProviderErrors:
+        except self._provider_errors:
             _log.warning("provider %s: code exchange or ID token refused", provider)
             raise SocialLoginError() from None
         if flow.link_user_id is not None:
@@ -126,7 +134,8 @@ class SocialLogin:
         return await self._identities.of_user(user_id)
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     def _provider(self, name: str) -> OAuthProvider:
         provider = self._providers.get(name)

@@ -17,8 +17,7 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any
 
 import httpx2
 from authlib.integrations.httpx_client import (
@@ -30,6 +29,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from auth.errors import SocialLoginError
+from auth.social_config import OAuthProvider, ProviderConfig, ProviderIdentity
 from auth.social_state import FlowState
 
 __all__ = [
@@ -53,38 +53,6 @@ _GITHUB_API = "https://api.github.com"
 GITHUB_ISSUER = "https://github.com"
 
 ProviderErrors = (OAuthError, httpx2.HTTPError, JoseError, ValueError, KeyError, TypeError)
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderConfig:
-    """One configured provider (built from settings by the wiring)."""
-
-    name: str
-    client_id: str
-    client_secret: str = field(repr=False)
-    kind: Literal["oidc", "github"] = "oidc"
-    discovery_url: str | None = None
-    scopes: tuple[str, ...] = ("openid", "email", "profile")
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderIdentity:
-    """Who the provider says the user is; (issuer, subject) is the identity's key."""
-
-    issuer: str
-    subject: str
-    email: str | None
-    email_verified: bool
-
-
-class OAuthProvider(Protocol):
-    config: ProviderConfig
-
-    async def authorization_url(self, flow: FlowState, redirect_uri: str) -> str: ...
-
-    async def identity(
-        self, flow: FlowState, code: str, redirect_uri: str, iss: str | None
-    ) -> ProviderIdentity: ...
 
 
 def _client(config: ProviderConfig, redirect_uri: str | None = None) -> Any:

@@ -32,7 +32,7 @@ from auth.revocation import NotBeforeCache
 from auth.sessions import SessionService
 from auth.signing_keys import KeyRing
 from auth.social import SocialLogin
-from auth.social_providers import ProviderConfig
+from auth.social_config import ProviderConfig
 from auth.stored_signing_keys import StoreSigningKeyRepository
 from auth.stored_throttle import StoreThrottleRepository
 from auth.system_tables import ensure_system_tables, shared_secret

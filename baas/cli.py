@@ -21,7 +21,6 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from baas.config import Settings
-from baas.dev import run_dev_fast
 from baas.errors import BaasError
 from baas.keys_cli import add_keys_command, run_keys_command
 from baas.logs import configure_logging
@@ -29,8 +28,14 @@ from baas.logs import configure_logging
 __all__ = ["main"]
 
 
-# The web and worker stacks take ~0.8 s to import; `baas dev` imports them only after
-# launching Temporal (see baas.dev), so the other commands import them on use as well.
+# The web and worker stacks take most of a second each to import: each command imports
+# only its own, on use (`baas dev` imports neither; it runs `serve` and `worker`).
+async def _dev(settings: Settings) -> int:
+    from baas.dev import run_dev_fast
+
+    return await run_dev_fast(settings)
+
+
 async def _serve(settings: Settings) -> int:
     from baas.runner import run_serve
 
@@ -38,23 +43,15 @@ async def _serve(settings: Settings) -> int:
 
 
 async def _worker(settings: Settings) -> int:
-    from baas.runner import run_worker
+    from baas.worker import run_worker
 
     return await run_worker(settings)
 
 
-async def _stack(settings: Settings) -> int:
-    from baas.runner import run_stack
-
-    return await run_stack(settings)
-
-
 _COMMANDS: dict[str, tuple[str, Callable[[Settings], Coroutine[Any, Any, int]]]] = {
-    "dev": ("start everything on this machine: Temporal dev server, worker, API", run_dev_fast),
+    "dev": ("start everything on this machine: Temporal dev server, worker, API", _dev),
     "serve": ("start the API only, against BAAS_TEMPORAL_ADDRESS", _serve),
     "worker": ("start the Temporal worker only, against BAAS_TEMPORAL_ADDRESS", _worker),
-    # Internal: the API and worker in one process, supervised and reloaded by `baas dev`.
-    "_stack": ("", _stack),
 }
 
 

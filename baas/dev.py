@@ -1,15 +1,16 @@
 """``baas dev``: one command supervising the whole stack on a laptop.
 
-The supervisor keeps the embedded Temporal dev server running and runs the API and the
-worker together in a child process (``baas _stack``). When a ``.py`` file of the
-application changes, it restarts that child — the edited function or workflow is live
-within seconds — while Temporal and its workflows keep running.
+The supervisor keeps the embedded Temporal dev server running and runs the API
+(``baas serve``) and the worker (``baas worker``) as child processes, the shape
+production runs. When a ``.py`` file of the application changes, it restarts both — the
+edited function or workflow is live within seconds — while Temporal and its workflows
+keep running.
 
-Start-up is tuned for the first second: the Temporal server needs ~0.2 s to boot and the
-child ~0.8 s to import the web and worker stacks, so both are launched at once (the
-child waits for Temporal by itself). This module imports only light modules.
+Start-up is tuned: Temporal needs ~0.2 s to boot and each of the two children about a
+second to import its stack, so all three are launched at once (the children wait for
+Temporal by themselves) and use both cores. This module imports only light modules.
 
-SIGINT or SIGTERM stops the child, then Temporal; both children are also told by the
+SIGINT or SIGTERM stops the children, then Temporal; all of them are also told by the
 kernel to die with the supervisor, so even ``kill -9`` leaves nothing behind.
 """
 
@@ -62,10 +63,10 @@ async def run_dev_fast(settings: Settings) -> int:
     try:
         if temporal is not None:
             await temporal.launch()
-        await stack.start()
+        await stack.start_api()
         if temporal is not None:
             await temporal.wait_ready()
-        if not await stack.wait_healthy(stop):
+        if not await stack.start_worker_once_healthy(stop):
             return 0 if stop.event.is_set() else 1
         _print_banner(settings, embedded=temporal is not None)
         return await _supervise(settings, stack, stop)
@@ -97,16 +98,16 @@ async def _supervise(settings: Settings, stack: _Stack, stop: StopRequested) -> 
                 names = ", ".join(sorted(Path(p).name for p in changed.result()))
                 _log.info("change in %s; restarting the API and worker", names)
                 await stack.stop()
-                await stack.start()
-                if await stack.wait_healthy(stop):
+                await stack.start_api()
+                if await stack.start_worker_once_healthy(stop):
                     _log.info("reloaded")
                 continue
-            code = stack.returncode
+            what = stack.exited() or "a part stopped"
+            await stack.stop()
             if watcher is None:
-                _log.error("the API and worker stopped (exit code %s)", code)
+                _log.error("%s", what)
                 return 1
-            _log.error("the API and worker stopped (exit code %s); waiting for a change", code)
-            await stack.forget()
+            _log.error("%s; waiting for a change", what)
     finally:
         if watcher is not None:
             watcher.cancel()
@@ -114,26 +115,20 @@ async def _supervise(settings: Settings, stack: _Stack, stop: StopRequested) -> 
                 await watcher
 
 
-class _Stack:
-    """The child process running the API and the worker (``baas _stack``)."""
+class _Child:
+    """One ``baas <command>`` child process, in its own session, dying with us."""
 
-    def __init__(self, settings: Settings, temporal: EmbeddedTemporal | None) -> None:
-        self.settings = settings
-        self.env = dict(os.environ)
-        if temporal is not None:
-            self.env["BAAS_TEMPORAL_ADDRESS"] = temporal.address
-        self._process: asyncio.subprocess.Process | None = None
-
-    @property
-    def returncode(self) -> int | None:
-        return self._process.returncode if self._process else None
+    def __init__(self, command: str, env: dict[str, str]) -> None:
+        self.command = command
+        self.env = env
+        self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        self._process = await asyncio.create_subprocess_exec(
+        self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "baas",
-            "_stack",
+            self.command,
             env=self.env,
             stdin=subprocess.DEVNULL,
             preexec_fn=die_with_parent if sys.platform == "linux" else None,
@@ -142,29 +137,8 @@ class _Stack:
             start_new_session=True,
         )
 
-    async def wait_exit(self) -> None:
-        if self._process is None:
-            await asyncio.Event().wait()  # nothing running: wait for a change or a stop
-        else:
-            await self._process.wait()
-
-    async def forget(self) -> None:
-        self._process = None
-
-    async def wait_healthy(self, stop: StopRequested) -> bool:
-        """Poll /healthz until 200; False if the child died or a stop came first."""
-        deadline = asyncio.get_running_loop().time() + _HEALTHY_WITHIN_SECONDS
-        while asyncio.get_running_loop().time() < deadline:
-            if stop.event.is_set() or self.returncode is not None:
-                return False
-            if await _http_status(self.settings.host, self.settings.port, "/healthz") == 200:
-                return True
-            await asyncio.sleep(0.02)
-        _log.error("the API did not become healthy within %g s", _HEALTHY_WITHIN_SECONDS)
-        return False
-
-    async def stop(self, grace: float = 15.0) -> None:
-        process, self._process = self._process, None
+    async def stop(self, grace: float) -> None:
+        process, self.process = self.process, None
         if process is None or process.returncode is not None:
             return
         process.terminate()
@@ -173,6 +147,69 @@ class _Stack:
         except TimeoutError:
             process.kill()
             await process.wait()
+
+
+class _Stack:
+    """The API (``baas serve``) and the worker (``baas worker``), one child process each.
+
+    The same two processes production runs, restarted together on a code change. The
+    worker starts once the API answers: on two cores, importing both stacks at once
+    would delay the API by the worker's second of imports, and nothing is lost
+    meanwhile (calls wait in Temporal's task queue until the worker polls).
+    """
+
+    def __init__(self, settings: Settings, temporal: EmbeddedTemporal | None) -> None:
+        self.settings = settings
+        env = dict(os.environ)
+        if temporal is not None:
+            env["BAAS_TEMPORAL_ADDRESS"] = temporal.address
+        self._api = _Child("serve", env)
+        self._worker = _Child("worker", env)
+        self._children = [self._api, self._worker]
+
+    def exited(self) -> str | None:
+        """Which part stopped by itself, with its exit code; None while both run."""
+        for child in self._children:
+            if child.process is not None and child.process.returncode is not None:
+                name = "the API" if child.command == "serve" else "the worker"
+                return f"{name} stopped (exit code {child.process.returncode})"
+        return None
+
+    async def start_api(self) -> None:
+        await self._api.start()
+
+    async def start_worker_once_healthy(self, stop: StopRequested) -> bool:
+        """Start the worker once the API is healthy; False if that never happened."""
+        if not await self._wait_healthy(stop):
+            return False
+        await self._worker.start()
+        return True
+
+    async def wait_exit(self) -> None:
+        """Return when any part stops (never, while nothing runs)."""
+        waits = [child.process.wait() for child in self._children if child.process is not None]
+        if not waits:
+            await asyncio.Event().wait()  # nothing running: wait for a change or a stop
+        else:
+            await asyncio.wait(
+                [asyncio.ensure_future(wait) for wait in waits],
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+
+    async def _wait_healthy(self, stop: StopRequested) -> bool:
+        """Poll /healthz until 200; False if a part died or a stop came first."""
+        deadline = asyncio.get_running_loop().time() + _HEALTHY_WITHIN_SECONDS
+        while asyncio.get_running_loop().time() < deadline:
+            if stop.event.is_set() or self.exited() is not None:
+                return False
+            if await _http_status(self.settings.host, self.settings.port, "/healthz") == 200:
+                return True
+            await asyncio.sleep(0.02)
+        _log.error("the API did not become healthy within %g s", _HEALTHY_WITHIN_SECONDS)
+        return False
+
+    async def stop(self, grace: float = 15.0) -> None:
+        await asyncio.gather(*(child.stop(grace) for child in self._children))
 
 
 async def _http_status(host: str, port: int, path: str) -> int | None:

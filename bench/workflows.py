@@ -59,7 +59,8 @@ from baas.config import Settings  # noqa: E402
 from baas.services import Services  # noqa: E402
 from baas.temporal_dev import EmbeddedTemporal  # noqa: E402
 from functions import Caller, Context, function  # noqa: E402
-from workflows import call, create_worker, result, start_call  # noqa: E402
+from workflows import call, result, start_call  # noqa: E402
+from workflows.worker import create_worker  # noqa: E402
 
 RUNS = 60
 CONCURRENT = 200

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import sys
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,11 +30,6 @@ from functions.errors import FunctionDefinitionError
 from functions.guard import ensure_not_inside_function, running
 from functions.registry import registry
 from functions.services import ActsAs
-
-try:  # pydantic is optional: dataclasses work without it
-    from pydantic import BaseModel as _PydanticModel
-except ImportError:  # pragma: no cover - depends on the environment
-    _PydanticModel = None  # type: ignore[assignment,misc]
 
 __all__ = ["Function", "FunctionPolicy", "function", "is_payload_type"]
 
@@ -50,7 +46,10 @@ def is_payload_type(tp: object) -> bool:
         return False
     if dataclasses.is_dataclass(tp):
         return True
-    return _PydanticModel is not None and issubclass(tp, _PydanticModel)
+    # A pydantic model's module imported pydantic: while nobody has, no type is one, and
+    # a process that never meets one (the API, often) is spared pydantic's import.
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and issubclass(tp, pydantic.BaseModel)
 
 
 def _seconds(value: float | timedelta, what: str, name: str) -> timedelta:

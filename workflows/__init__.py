@@ -5,8 +5,12 @@ Inside a workflow (``@workflow.run``): :func:`call`, :func:`parallel`, :class:`S
 
 From a client: :func:`start_call`, :func:`result`, :func:`status`, :func:`signal`,
 :func:`approve`, :func:`cancel`. Around them: :class:`CallerInterceptor` (the caller
-travels in headers), :func:`create_worker`, :func:`sync_schedules`, and
-:class:`InvokeFunctionWorkflow` (one function as a one-step workflow).
+travels in headers), :func:`sync_schedules`, and :class:`InvokeFunctionWorkflow` (one
+function as a one-step workflow).
+
+The worker side lives in :mod:`workflows.worker` (:func:`~workflows.worker.create_worker`)
+and is not imported here: a process that only starts calls (the API) never loads the
+Temporal worker.
 """
 
 from workflows.calls import call, parallel, sleep
@@ -43,7 +47,6 @@ from workflows.signals import (
     wait_for_approval,
     wait_for_signal,
 )
-from workflows.worker import create_worker, workflow_runner
 
 __all__ = [
     "APPROVAL_SIGNAL",
@@ -71,7 +74,6 @@ __all__ = [
     "call_id_for",
     "cancel",
     "configure_client",
-    "create_worker",
     "parallel",
     "result",
     "schedule_prefix",
@@ -82,5 +84,4 @@ __all__ = [
     "sync_schedules",
     "wait_for_approval",
     "wait_for_signal",
-    "workflow_runner",
 ]

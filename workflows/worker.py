@@ -5,7 +5,8 @@ test fixtures use, so both run with the same settings:
 
 * each function becomes an activity named after it (``functions.as_activity``);
 * ``InvokeFunctionWorkflow`` is always registered, so any function can be called alone;
-* the caller interceptor and baas's data converter are on the client;
+* the caller interceptor and baas's data converter are on the client, and the caller's
+  worker side (:class:`~workflows.worker_identity.CallerWorkerInterceptor`) on the worker;
 * the baas packages are passed through the workflow sandbox: they are free of side
   effects, the function registry must be the one the worker filled, and re-importing
   them on every workflow run is slow;
@@ -35,6 +36,7 @@ from functions.services import FunctionRuntime
 from workflows.clients import configure_client
 from workflows.invoke import InvokeFunctionWorkflow
 from workflows.schedules import ScheduleBinding, sync_schedules
+from workflows.worker_identity import CallerWorkerInterceptor
 
 __all__ = ["PASSTHROUGH_MODULES", "BaasWorker", "create_worker", "workflow_runner"]
 
@@ -105,6 +107,7 @@ def create_worker(
         *(w for w in workflows if w is not InvokeFunctionWorkflow),
     ]
     client = configure_client(client)
+    interceptors = [CallerWorkerInterceptor(), *worker_options.pop("interceptors", ())]
     return BaasWorker(
         client,
         task_queue=task_queue,
@@ -114,5 +117,6 @@ def create_worker(
         activities=[*(as_activity(fn, runtime) for fn in by_name.values()), *activities],
         workflow_runner=workflow_runner(),
         workflow_failure_exception_types=[RestrictedWorkflowAccessError],
+        interceptors=interceptors,
         **worker_options,
     )

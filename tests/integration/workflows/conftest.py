@@ -12,7 +12,7 @@ from examples.board import app as board_app
 from tests.integration.workflows import sample_functions as f
 from tests.integration.workflows import sample_workflows as w
 from tests.integration.workflows.memory import Journal
-from workflows import create_worker
+from workflows.worker import create_worker
 
 SAMPLE_FUNCTIONS = [
     f.record_step,

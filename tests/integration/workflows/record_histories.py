@@ -33,10 +33,10 @@ from workflows import (
     WorkflowsError,
     approve,
     baas_data_converter,
-    create_worker,
     result,
     start_call,
 )
+from workflows.worker import create_worker
 
 HISTORIES = Path(__file__).parent / "histories"
 OWNER = Caller.user("olga", ["members"])

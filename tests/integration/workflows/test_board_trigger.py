@@ -16,9 +16,8 @@ from temporalio.client import Client, WorkflowFailureError
 
 from baas.config import Settings
 from baas.function_runtime import function_runtime
-from baas.runner import start_triggers
 from baas.services import Services
-from baas.worker import build_worker
+from baas.worker import build_worker, start_triggers
 from examples.board import app as board_app
 from examples.board.workflows import ArchiveBoardWorkflow
 from workflows.triggers import StoreCheckpoints

@@ -23,7 +23,8 @@ from functions.builtins import (
 from tests.integration.workflows import sample_functions as f
 from tests.integration.workflows.memory import Journal
 from tests.support import serve_in_thread
-from workflows import CallFailedError, create_worker, result, start_call
+from workflows import CallFailedError, result, start_call
+from workflows.worker import create_worker
 
 ALICE = Caller.user("alice")
 BUILTINS = [http_request, write_item, send_email]

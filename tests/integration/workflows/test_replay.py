@@ -18,12 +18,9 @@ from temporalio.workflow import NondeterminismError
 
 from examples.board import app as board_app
 from examples.board.workflows import ArchiveBoardInput, ArchiveBoardResult
-from workflows import (
-    CallerInterceptor,
-    InvokeFunctionWorkflow,
-    baas_data_converter,
-    workflow_runner,
-)
+from workflows import InvokeFunctionWorkflow, baas_data_converter
+from workflows.worker import workflow_runner
+from workflows.worker_identity import CallerWorkerInterceptor
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -37,7 +34,7 @@ async def test_recorded_history_replays_against_current_code(path: Path) -> None
     replayer = Replayer(
         workflows=[InvokeFunctionWorkflow, *board_app.workflows],
         data_converter=baas_data_converter(),
-        interceptors=[CallerInterceptor()],
+        interceptors=[CallerWorkerInterceptor()],
         workflow_runner=workflow_runner(),
     )
     await replayer.replay_workflow(_history(path))
@@ -61,7 +58,7 @@ async def test_a_breaking_change_fails_the_replay() -> None:
     replayer = Replayer(
         workflows=[ArchiveWithoutNotifying],
         data_converter=baas_data_converter(),
-        interceptors=[CallerInterceptor()],
+        interceptors=[CallerWorkerInterceptor()],
         workflow_runner=UnsandboxedWorkflowRunner(),
     )
     with pytest.raises(NondeterminismError):
