@@ -10,6 +10,8 @@ test fixtures use, so both run with the same settings:
 * the baas packages are passed through the workflow sandbox: they are free of side
   effects, the function registry must be the one the worker filled, and re-importing
   them on every workflow run is slow;
+* a workflow's result above the payload limit fails its call with ``payload_too_large``
+  (:mod:`workflows.result_limit`), as a function's does;
 * a non-deterministic call in a workflow fails the workflow instead of retrying its
   task forever (see FACTS.md);
 * with ``schedules``, the app's Temporal Schedules are synced when the worker starts
@@ -35,6 +37,7 @@ from functions.registry import registry
 from functions.services import FunctionRuntime
 from workflows.clients import configure_client
 from workflows.invoke import InvokeFunctionWorkflow
+from workflows.result_limit import ResultLimitInterceptor
 from workflows.schedules import ScheduleBinding, sync_schedules
 from workflows.worker_identity import CallerWorkerInterceptor
 
@@ -107,7 +110,11 @@ def create_worker(
         *(w for w in workflows if w is not InvokeFunctionWorkflow),
     ]
     client = configure_client(client)
-    interceptors = [CallerWorkerInterceptor(), *worker_options.pop("interceptors", ())]
+    interceptors = [
+        CallerWorkerInterceptor(),
+        ResultLimitInterceptor(runtime.max_payload_bytes),
+        *worker_options.pop("interceptors", ()),
+    ]
     return BaasWorker(
         client,
         task_queue=task_queue,

@@ -35,6 +35,7 @@ SAMPLE_WORKFLOWS = [
     w.WaitForNoteWorkflow,
     w.WhoAmIWorkflow,
     w.NapWorkflow,
+    w.MakeBlobWorkflow,
     *board_app.workflows,
 ]
 

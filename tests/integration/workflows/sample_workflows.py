@@ -112,3 +112,22 @@ class NapWorkflow:
     async def run(self, inp: Empty) -> StepDone:
         await sleep(timedelta(milliseconds=10))
         return StepDone("nap", 1)
+
+
+@dataclass
+class BlobSize:
+    characters: int
+
+
+@dataclass
+class BlobResult:
+    data: str
+
+
+@workflow.defn(name="test.MakeBlob")
+class MakeBlobWorkflow:
+    """Returns a result of the asked size: the worker's result limit applies to it."""
+
+    @workflow.run
+    async def run(self, inp: BlobSize) -> BlobResult:
+        return BlobResult("x" * inp.characters)

@@ -264,6 +264,22 @@ async def test_a_result_above_the_limit_fails_the_call(
     assert failure.value.code == "payload_too_large"
 
 
+async def test_a_workflow_result_above_the_limit_fails_the_call(
+    temporal_client: Client, task_queue: str, worker: Worker
+) -> None:
+    small = await start_call(
+        temporal_client, w.MakeBlobWorkflow, w.BlobSize(1_000), ALICE, task_queue=task_queue
+    )
+    assert await result(temporal_client, small) == {"data": "x" * 1_000}  # untyped read
+    large = await start_call(
+        temporal_client, w.MakeBlobWorkflow, w.BlobSize(1_100_000), ALICE, task_queue=task_queue
+    )
+    with pytest.raises(CallFailedError) as failure:
+        await result(temporal_client, large)
+    assert failure.value.code == "payload_too_large"
+    assert "test.MakeBlob" in failure.value.message
+
+
 async def test_a_function_invoking_another_fails_at_once(
     temporal_client: Client, task_queue: str, worker: Worker, journal: Journal
 ) -> None:
