@@ -6,7 +6,7 @@ import socket
 
 from baas.errors import StartupError
 
-__all__ = ["port_is_free", "require_free_ports"]
+__all__ = ["free_port", "port_is_free", "require_free_ports"]
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -19,6 +19,13 @@ def port_is_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the system has just found free on ``host`` (for tests and tools)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 
 
 def require_free_ports(ports: list[tuple[str, int, str]]) -> None:

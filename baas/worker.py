@@ -36,14 +36,20 @@ _log = logging.getLogger("baas")
 
 
 def build_worker(
-    client: Client, settings: Settings, app: App | None, runtime: FunctionRuntime | None = None
+    client: Client,
+    settings: Settings,
+    app: App | None,
+    runtime: FunctionRuntime | None = None,
+    *,
+    schedules: bool = True,
 ) -> Worker:
     """A worker on the configured task queue for everything ``app`` declares.
 
     ``runtime`` gives functions their store factory, secrets and mail sender; without
     one a function that touches ``ctx.store`` or ``ctx.mail`` fails with
     ``not_configured`` (until ``auth`` provides the caller-scoped store). The app's
-    schedules are synced with Temporal when the worker starts running.
+    schedules are synced with Temporal when the worker starts running (unless
+    ``schedules`` is False).
     """
     return create_worker(
         client,
@@ -52,7 +58,7 @@ def build_worker(
         functions=app.functions if app else [],
         activities=list(app.activities) if app else [],
         runtime=runtime,
-        schedules=app.schedules if app else None,
+        schedules=app.schedules if app and schedules else None,
         app_name=app.name if app else "app",
         build_id=build_id(settings.app),
     )
