@@ -20,6 +20,7 @@ from baas.dynamodb import Account, dynamodb_routes
 from baas.graphql import graphql_routes
 from baas.health import health_endpoint
 from baas.http_errors import exception_handlers
+from baas.metrics import HttpMetrics
 from baas.request_ids import RequestIdMiddleware
 from baas.services import Services
 
@@ -63,6 +64,11 @@ def create_app(
     parts = services or Services(settings, app=app)
     app = parts.app
 
+    metrics = HttpMetrics()
+    metrics_routes = (
+        [Route("/metrics", metrics.endpoint, methods=["GET"])] if settings.serves_metrics else []
+    )
+
     async def index(_request: Request) -> JSONResponse:
         return JSONResponse(
             {"service": "baas", "app": app.name if app else None, "health": "/healthz"}
@@ -91,9 +97,10 @@ def create_app(
             ),
             *auth_routes(parts.auth),
             *dynamodb_routes(lambda: parts.store, account=Account(settings.dynamodb_region)),
+            *metrics_routes,
         ],
         middleware=[
-            Middleware(RequestIdMiddleware),
+            Middleware(RequestIdMiddleware, metrics=metrics),
             *_cors(settings),
             Middleware(BearerAuthMiddleware, authenticate=parts.authenticator.caller_for_token),
         ],

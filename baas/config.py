@@ -59,11 +59,18 @@ class Settings:
     # port set it is also served alone there (SDKs then use endpoint_url=http://host:port).
     dynamodb_port: int | None = None
     dynamodb_region: str = "us-east-1"
+    # /metrics (Prometheus text format): None means on in dev, off in prod.
+    metrics: bool | None = None
 
     @property
     def is_dev(self) -> bool:
         """Dev conveniences (readable logs, embedded Temporal UI link) are on."""
         return self.env == "dev"
+
+    @property
+    def serves_metrics(self) -> bool:
+        """Whether ``/metrics`` answers (BAAS_METRICS; unset: in dev only)."""
+        return self.is_dev if self.metrics is None else self.metrics
 
     @property
     def database_path(self) -> Path:
@@ -115,6 +122,7 @@ class Settings:
             ),
             dynamodb_port=reader.get("BAAS_DYNAMODB_PORT", _port, None),
             dynamodb_region=reader.get("BAAS_DYNAMODB_REGION", _region, "us-east-1"),
+            metrics=reader.get("BAAS_METRICS", _boolean, None),
         )
 
 

@@ -3,7 +3,9 @@
 A well-formed ``X-Request-Id`` from the client (or a proxy) is kept, anything else is
 replaced by a fresh id. The id is echoed in the response header, attached to every log
 line written while the request runs, and quoted in masked 500 errors, so an operator
-can find the detail a client was not shown.
+can find the detail a client was not shown. The same middleware feeds the process's
+:class:`~baas.metrics.HttpMetrics`, since it already knows each request's status and
+duration.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from baas.logs import request_id_var
+from baas.metrics import HttpMetrics
 
 __all__ = ["RequestIdMiddleware", "new_request_id"]
 
@@ -32,8 +35,9 @@ def new_request_id() -> str:
 class RequestIdMiddleware:
     """Pure ASGI middleware (no body buffering, works for streaming and WebSockets)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics or HttpMetrics()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -44,6 +48,12 @@ class RequestIdMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        metrics = self.metrics
+        http = scope["type"] == "http"
+        if http:
+            metrics.in_flight += 1
+        else:
+            metrics.websockets += 1
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -57,7 +67,12 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            if scope["type"] == "http":
+            duration = time.perf_counter() - started
+            if not http:
+                metrics.websockets -= 1
+            else:
+                metrics.in_flight -= 1
+                metrics.observe(scope["method"], scope["path"], status, duration)
                 # The path only, never the query string: it may carry codes or tokens.
                 _log.info(
                     "%s %s %d",
@@ -68,7 +83,7 @@ class RequestIdMiddleware:
                         "method": scope["method"],
                         "path": scope["path"],
                         "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "duration_ms": round(duration * 1000, 2),
                     },
                 )
             request_id_var.reset(token)

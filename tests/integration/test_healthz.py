@@ -57,3 +57,37 @@ async def test_health_check_does_not_wait_behind_a_worker_still_connecting() -> 
         connecting.cancel()
     assert reason is not None
     assert reason.endswith("is unreachable")
+
+
+def test_metrics_count_the_requests_served(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"BAAS_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}", "BAAS_DATA_DIR": str(tmp_path)}
+    )
+    with serve_in_thread(create_app(settings)) as base:
+        for _ in range(3):
+            httpx.get(f"{base}/")
+        httpx.get(f"{base}/no-such-page?token=secret")
+        response = httpx.get(f"{base}/metrics")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    text = response.text
+    assert 'baas_http_requests_total{method="GET",path="/",status="200"} 3' in text
+    assert 'baas_http_requests_total{method="GET",path="other",status="404"} 1' in text
+    assert "baas_http_requests_in_flight 1" in text  # the /metrics request itself
+    assert "secret" not in text
+    assert "no-such-page" not in text
+
+
+def test_metrics_are_off_in_prod_unless_asked_for(tmp_path: Path) -> None:
+    base_env = {
+        "BAAS_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
+        "BAAS_DATA_DIR": str(tmp_path),
+        "BAAS_ENV": "prod",
+        "BAAS_AUTH_PUBLIC_URL": "https://api.example.com",
+    }
+    with serve_in_thread(create_app(Settings.from_env(base_env))) as base:
+        assert httpx.get(f"{base}/metrics").status_code == 404
+    enabled = Settings.from_env({**base_env, "BAAS_METRICS": "true"})
+    with serve_in_thread(create_app(enabled)) as base:
+        assert httpx.get(f"{base}/metrics").status_code == 200

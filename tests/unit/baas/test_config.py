@@ -48,6 +48,13 @@ def test_every_variable_is_read() -> None:
     assert not settings.reload
 
 
+def test_metrics_are_served_in_dev_and_in_prod_only_when_asked() -> None:
+    assert Settings.from_env({}).serves_metrics
+    assert not Settings.from_env({"BAAS_ENV": "prod"}).serves_metrics
+    assert Settings.from_env({"BAAS_ENV": "prod", "BAAS_METRICS": "true"}).serves_metrics
+    assert not Settings.from_env({"BAAS_METRICS": "false"}).serves_metrics
+
+
 def test_blank_values_mean_default() -> None:
     assert Settings.from_env({"BAAS_PORT": "  ", "BAAS_TEMPORAL_ADDRESS": ""}) == Settings()
 
@@ -69,6 +76,7 @@ def test_blank_values_mean_default() -> None:
         ("BAAS_TEMPORAL_ADDRESS", "localhost:99999"),
         ("BAAS_LOG_LEVEL", "LOUD"),
         ("BAAS_RELOAD", "maybe"),
+        ("BAAS_METRICS", "sometimes"),
     ],
 )
 def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:

@@ -1,0 +1,114 @@
+"""``/metrics``: what an API process has served, in Prometheus's text format.
+
+One :class:`HttpMetrics` per process records every HTTP request (by method, path group
+and status, with a latency histogram), the requests in flight and the open WebSockets.
+Path groups and methods are fixed sets (``/graphql``, ``/auth``, ``/dynamodb``, ...;
+an unknown method counts as ``other``), so labels never grow with what clients send; each process is scraped on its own, as Prometheus does
+for any replicated service.
+
+The endpoint is on by default in dev; in prod only with ``BAAS_METRICS=true`` (it
+tells anyone who can reach it how busy the service is).
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections import defaultdict
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+
+__all__ = ["HttpMetrics", "path_group"]
+
+# Seconds; a request above the last bucket counts only in +Inf.
+_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_GROUPS = ("/graphql", "/auth", "/dynamodb", "/healthz", "/.well-known")
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def path_group(path: str) -> str:
+    """The label for ``path``: its known top-level group, ``/``, or ``other``."""
+    if path == "/":
+        return "/"
+    for group in _GROUPS:
+        if path == group or path.startswith(f"{group}/"):
+            return group
+    return "other"
+
+
+class _Histogram:
+    __slots__ = ("counts", "sum", "total")
+
+    def __init__(self) -> None:
+        self.counts = [0] * len(_BUCKETS)
+        self.total = 0
+        self.sum = 0.0
+
+    def observe(self, seconds: float) -> None:
+        index = bisect.bisect_left(_BUCKETS, seconds)
+        if index < len(_BUCKETS):
+            self.counts[index] += 1
+        self.total += 1
+        self.sum += seconds
+
+
+class HttpMetrics:
+    """Counters of one process; updated from the event loop only (no locking)."""
+
+    def __init__(self) -> None:
+        self.started_at = time.time()
+        self.in_flight = 0
+        self.websockets = 0
+        self._requests: defaultdict[tuple[str, str, int], int] = defaultdict(int)
+        self._durations: defaultdict[str, _Histogram] = defaultdict(_Histogram)
+
+    def observe(self, method: str, path: str, status: int, seconds: float) -> None:
+        group = path_group(path)
+        self._requests[(method if method in _METHODS else "other", group, status)] += 1
+        self._durations[group].observe(seconds)
+
+    def render(self) -> str:
+        """All metrics in the Prometheus text exposition format (version 0.0.4)."""
+        lines = [
+            "# HELP baas_http_requests_total HTTP requests answered, by method, path group and status.",
+            "# TYPE baas_http_requests_total counter",
+        ]
+        for (method, group, status), count in sorted(self._requests.items()):
+            lines.append(
+                f'baas_http_requests_total{{method="{method}",path="{group}",status="{status}"}} {count}'
+            )
+        lines += [
+            "# HELP baas_http_request_duration_seconds Time to answer an HTTP request.",
+            "# TYPE baas_http_request_duration_seconds histogram",
+        ]
+        for group, histogram in sorted(self._durations.items()):
+            cumulative = 0
+            for bound, count in zip(_BUCKETS, histogram.counts, strict=True):
+                cumulative += count
+                lines.append(
+                    f'baas_http_request_duration_seconds_bucket{{path="{group}",le="{bound}"}} {cumulative}'
+                )
+            lines += [
+                f'baas_http_request_duration_seconds_bucket{{path="{group}",le="+Inf"}} {histogram.total}',
+                f'baas_http_request_duration_seconds_sum{{path="{group}"}} {histogram.sum:.6f}',
+                f'baas_http_request_duration_seconds_count{{path="{group}"}} {histogram.total}',
+            ]
+        lines += [
+            "# HELP baas_http_requests_in_flight HTTP requests being answered now.",
+            "# TYPE baas_http_requests_in_flight gauge",
+            f"baas_http_requests_in_flight {self.in_flight}",
+            "# HELP baas_websocket_connections Open WebSocket connections (GraphQL subscriptions).",
+            "# TYPE baas_websocket_connections gauge",
+            f"baas_websocket_connections {self.websockets}",
+            "# HELP process_start_time_seconds Start time of the process since the Unix epoch.",
+            "# TYPE process_start_time_seconds gauge",
+            f"process_start_time_seconds {self.started_at:.3f}",
+        ]
+        return "\n".join(lines) + "\n"
+
+    async def endpoint(self, _request: Request) -> PlainTextResponse:
+        return PlainTextResponse(
+            self.render(), media_type=_CONTENT_TYPE, headers={"Cache-Control": "no-store"}
+        )

@@ -1,0 +1,41 @@
+"""HttpMetrics: bounded labels and Prometheus's text format."""
+
+from __future__ import annotations
+
+from baas.metrics import HttpMetrics, path_group
+
+
+def test_paths_fall_into_a_fixed_set_of_groups() -> None:
+    assert path_group("/") == "/"
+    assert path_group("/graphql") == "/graphql"
+    assert path_group("/auth/sign-in") == "/auth"
+    assert path_group("/dynamodb") == "/dynamodb"
+    assert path_group("/.well-known/jwks.json") == "/.well-known"
+    assert path_group("/graphqlx") == "other"
+    assert path_group("/wp-admin/../../etc/passwd") == "other"
+
+
+def test_counts_and_a_cumulative_histogram_are_rendered() -> None:
+    metrics = HttpMetrics()
+    metrics.observe("POST", "/graphql", 200, 0.003)
+    metrics.observe("POST", "/graphql", 200, 0.2)
+    metrics.observe("POST", "/graphql", 400, 30.0)  # above every bucket: +Inf only
+    text = metrics.render()
+
+    assert 'baas_http_requests_total{method="POST",path="/graphql",status="200"} 2' in text
+    assert 'baas_http_requests_total{method="POST",path="/graphql",status="400"} 1' in text
+    assert 'baas_http_request_duration_seconds_bucket{path="/graphql",le="0.005"} 1' in text
+    assert 'baas_http_request_duration_seconds_bucket{path="/graphql",le="0.25"} 2' in text
+    assert 'baas_http_request_duration_seconds_bucket{path="/graphql",le="10.0"} 2' in text
+    assert 'baas_http_request_duration_seconds_bucket{path="/graphql",le="+Inf"} 3' in text
+    assert 'baas_http_request_duration_seconds_count{path="/graphql"} 3' in text
+    assert 'baas_http_request_duration_seconds_sum{path="/graphql"} 30.203000' in text
+    assert text.endswith("\n")
+
+
+def test_a_method_a_client_made_up_does_not_become_a_label() -> None:
+    metrics = HttpMetrics()
+    metrics.observe("BREW", "/", 405, 0.001)
+    text = metrics.render()
+    assert 'method="other",path="/",status="405"' in text
+    assert "BREW" not in text
