@@ -29,7 +29,7 @@ from watchfiles import PythonFilter, awatch
 from baas.config import Settings
 from baas.ports import require_free_ports
 from baas.signals import StopRequested
-from baas.temporal_dev import EmbeddedTemporal, die_with_parent
+from baas.temporal_dev import EmbeddedTemporal, die_with_parent, terminate
 
 __all__ = ["run_dev_fast"]
 
@@ -139,14 +139,8 @@ class _Child:
 
     async def stop(self, grace: float) -> None:
         process, self.process = self.process, None
-        if process is None or process.returncode is not None:
-            return
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), grace)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+        if process is not None and process.returncode is None:
+            await terminate(process, grace)
 
 
 class _Stack:

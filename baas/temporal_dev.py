@@ -26,7 +26,13 @@ from pathlib import Path
 
 from baas.errors import StartupError
 
-__all__ = ["EmbeddedTemporal", "die_with_parent", "find_temporal_binary", "wait_for_port"]
+__all__ = [
+    "EmbeddedTemporal",
+    "die_with_parent",
+    "find_temporal_binary",
+    "terminate",
+    "wait_for_port",
+]
 
 _log = logging.getLogger("baas.temporal")
 _PR_SET_PDEATHSIG = 1
@@ -143,14 +149,21 @@ class EmbeddedTemporal:
         process, self._process = self._process, None
         if process is None or process.returncode is not None:
             return
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), grace)
-        except TimeoutError:
-            _log.warning("Temporal dev server ignored SIGTERM; killing it")
-            process.kill()
-            await process.wait()
+        if not await terminate(process, grace):
+            _log.warning("Temporal dev server ignored SIGTERM; killed it")
         _log.info("stopped Temporal dev server")
+
+
+async def terminate(process: asyncio.subprocess.Process, grace: float) -> bool:
+    """SIGTERM ``process`` and wait; SIGKILL after ``grace`` seconds (then False)."""
+    process.terminate()
+    try:
+        await asyncio.wait_for(process.wait(), grace)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        return False
+    return True
 
 
 async def wait_for_port(
