@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import json
 from decimal import Decimal
-from json.encoder import encode_basestring
+from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
 from storage.values import Item, Value
@@ -29,83 +29,93 @@ _TAG = "\x00"
 _decoder = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal)
 
 
-class _NeedsTagsError(Exception):
-    """Raised while writing the plain variant when a value needs the tagged one."""
-
-
 def encode_item(item: Item) -> bytes:
     """Serialise a (validated) item."""
     parts: list[str] = []
-    try:
-        _write(item, parts, tagged=False)
-        return _PLAIN + "".join(parts).encode()
-    except _NeedsTagsError:
-        parts.clear()
-        _write(item, parts, tagged=True)
-        return _TAGGED + "".join(parts).encode()
+    # One pass: the tagged variant writes a plain item exactly as the plain one would.
+    tagged = _write(item, parts)
+    return (_TAGGED if tagged else _PLAIN) + "".join(parts).encode()
 
 
 def decode_item(data: bytes) -> Item:
     """The inverse of :func:`encode_item`."""
     text = data[1:].decode()
+    # raw_decode skips decode()'s whitespace handling: the text is our own.
     if data[:1] == _PLAIN:
-        # raw_decode skips decode()'s whitespace handling: the text is our own.
         result: Item = _decoder.raw_decode(text)[0]
         return result
-    tagged: Item = json.loads(text, parse_float=Decimal, parse_int=Decimal, object_hook=_untag)
+    tagged: Item = _tagged_decoder.raw_decode(text)[0]
     return tagged
 
 
-def _write(value: Value, parts: list[str], *, tagged: bool) -> None:
+def _write(value: Value, parts: list[str]) -> bool:
+    """Append ``value``'s text to ``parts``; whether it needed the tagged variant."""
     if isinstance(value, str):
         parts.append(encode_basestring(value))
+    elif isinstance(value, Decimal):
+        parts.append(str(value))
     elif value is True:
         parts.append("true")
     elif value is False:
         parts.append("false")
     elif value is None:
         parts.append("null")
-    elif isinstance(value, Decimal):
-        parts.append(str(value))
-    elif isinstance(value, list):
-        parts.append("[")
-        for index, element in enumerate(value):
-            if index:
-                parts.append(",")
-            _write(element, parts, tagged=tagged)
-        parts.append("]")
     elif isinstance(value, dict):
-        parts.append("{")
-        for index, (name, element) in enumerate(value.items()):
-            if index:
-                parts.append(",")
-            if name.startswith(_TAG):
-                if not tagged:
-                    raise _NeedsTagsError
-                name = _TAG + name  # escaped so it cannot be taken for a tag
-            parts.append(encode_basestring(name))
-            parts.append(":")
-            _write(element, parts, tagged=tagged)
-        parts.append("}")
-    elif not tagged:
-        raise _NeedsTagsError
+        return _write_map(value, parts)
+    elif isinstance(value, list):
+        tagged = False
+        separator = "["
+        for element in value:
+            parts.append(separator)
+            tagged |= _write(element, parts)
+            separator = ","
+        parts.append("]" if value else "[]")
+        return tagged
     else:
-        parts.append(json.dumps(_tag(value)))
+        parts.append(_tag(value))
+        return True
+    return False
 
 
-def _tag(value: Value) -> dict[str, Any]:
+def _write_map(value: dict[str, Value], parts: list[str]) -> bool:
+    tagged = False
+    separator = "{"
+    for name, element in value.items():
+        if name.startswith(_TAG):
+            name = _TAG + name  # escaped so it cannot be taken for a tag
+            tagged = True
+        # Strings and numbers, most values, are written here without a call.
+        if isinstance(element, str):
+            parts.append(f"{separator}{encode_basestring(name)}:{encode_basestring(element)}")
+        elif isinstance(element, Decimal):
+            parts.append(f"{separator}{encode_basestring(name)}:{element}")
+        else:
+            parts.append(f"{separator}{encode_basestring(name)}:")
+            tagged |= _write(element, parts)
+        separator = ","
+    parts.append("}" if value else "{}")
+    return tagged
+
+
+def _tag(value: Value) -> str:
+    """The tagged object standing for a binary value or a set, as JSON text."""
     if isinstance(value, bytes):
-        return {_TAG + "B": base64.b64encode(value).decode("ascii")}
+        return f'{{"\\u0000B": "{base64.b64encode(value).decode("ascii")}"}}'
     elements: list[Any] = list(value)  # type: ignore[arg-type]
     first = elements[0]
     if isinstance(first, str):
-        return {_TAG + "SS": elements}
-    if isinstance(first, bytes):
-        return {_TAG + "BS": [base64.b64encode(e).decode("ascii") for e in elements]}
-    return {_TAG + "NS": [str(e) for e in elements]}
+        name, texts = "SS", elements
+    elif isinstance(first, bytes):
+        name, texts = "BS", [base64.b64encode(e).decode("ascii") for e in elements]
+    else:
+        name, texts = "NS", [str(e) for e in elements]
+    return f'{{"\\u0000{name}": [{", ".join(map(encode_basestring_ascii, texts))}]}}'
 
 
 def _untag(obj: dict[str, Any]) -> Any:
+    # Called for every object decoded; most hold no tag (a name starting with NUL).
+    if _TAG not in "".join(obj):
+        return obj
     if len(obj) == 1:
         ((name, raw),) = obj.items()
         if name == _TAG + "B":
@@ -119,3 +129,7 @@ def _untag(obj: dict[str, Any]) -> Any:
     if any(name.startswith(_TAG) for name in obj):
         return {(name[1:] if name.startswith(_TAG) else name): v for name, v in obj.items()}
     return obj
+
+
+# Defined after _untag, its object hook.
+_tagged_decoder = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal, object_hook=_untag)

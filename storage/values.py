@@ -117,6 +117,17 @@ def normalize_number(number: Decimal | int) -> Decimal:
         return Decimal(0)
     sign, digit_tuple, exponent = value.as_tuple()
     assert isinstance(exponent, int)  # noqa: S101 - finite numbers have an int exponent
+    # Most numbers are canonical already (every read and write normalises them): an
+    # integer without exponent, or a fraction without trailing zeros, within the limits.
+    if type(value) is Decimal and len(digit_tuple) <= _MAX_DIGITS:
+        if exponent == 0:
+            return value
+        if (
+            exponent < 0
+            and digit_tuple[-1]
+            and exponent + len(digit_tuple) > _MIN_ADJUSTED_EXPONENT
+        ):
+            return value
     digits = list(digit_tuple)
     while digits and digits[-1] == 0:
         digits.pop()
@@ -149,8 +160,13 @@ def validate_value(value: object, depth: int = 1) -> Value:
     """Check one attribute value (at nesting ``depth``) and return it normalised."""
     if depth > MAX_NESTING:
         raise ValidationError("Nesting Levels have exceeded supported limits")
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    # The common types first: on the path of every write.
+    if isinstance(value, str) or value is None or isinstance(value, bool):
         return value
+    if isinstance(value, Decimal):
+        return normalize_number(value)
+    if isinstance(value, dict):
+        return {_attribute_name(k): validate_value(v, depth + 1) for k, v in value.items()}
     if isinstance(value, Decimal | int):
         return normalize_number(value)
     if isinstance(value, bytes | bytearray | memoryview):
@@ -179,6 +195,8 @@ def _attribute_name(name: object) -> str:
 def _validate_set(value: set[Any] | frozenset[Any]) -> Value:
     if not value:
         raise ValidationError(_INVALID + "An string set  may not be empty")
+    if all(type(element) is str for element in value):
+        return set(value)  # the common string set, without a type name per element
     kinds = {type_of(element) for element in value}
     if len(kinds) != 1 or not kinds <= {"S", "N", "B"}:
         raise ValidationError(_INVALID + "Set elements must all be strings, numbers or binaries")
@@ -201,17 +219,17 @@ def item_size(item: Item) -> int:
 def _value_size(value: Value) -> int:
     if isinstance(value, str):
         return len(value.encode())
-    if isinstance(value, bool) or value is None:
-        return 1
     if isinstance(value, Decimal):
         return _number_size(value)
+    if isinstance(value, bool) or value is None:
+        return 1
     if isinstance(value, bytes):
         return len(value)
-    if isinstance(value, list):
-        # 3 bytes per List or Map plus 1 byte per element (Item sizes and formats).
-        return 3 + sum(1 + _value_size(element) for element in value)
     if isinstance(value, dict):
+        # 3 bytes per List or Map plus 1 byte per element (Item sizes and formats).
         return 3 + sum(1 + len(k.encode()) + _value_size(v) for k, v in value.items())
+    if isinstance(value, list):
+        return 3 + sum(1 + _value_size(element) for element in value)
     return sum(_value_size(element) for element in value)
 
 
@@ -231,21 +249,30 @@ def to_wire(item: Item) -> dict[str, Any]:
 
 def value_to_wire(value: Value) -> dict[str, Any]:
     """One attribute value in the wire format."""
-    if isinstance(value, bool):
-        return {"BOOL": value}
+    # The common types first (bool is no subclass of any before it): every item read
+    # is converted.
     if isinstance(value, str):
         return {"S": value}
     if isinstance(value, Decimal):
         return {"N": _number_text(value)}
-    if isinstance(value, bytes):
-        return {"B": base64.b64encode(value).decode("ascii")}
-    if value is None:
-        return {"NULL": True}
+    if isinstance(value, dict):
+        return {"M": {name: value_to_wire(element) for name, element in value.items()}}
     if isinstance(value, list):
         return {"L": [value_to_wire(element) for element in value]}
-    if isinstance(value, dict):
-        return {"M": to_wire(value)}
-    kind = type_of(value)
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bytes):
+        return {"B": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, set | frozenset) and value:
+        # Validated sets are uniform: the first element's type names the set's.
+        first = next(iter(value))
+        if isinstance(first, str):
+            return {"SS": sorted(value)}
+        if isinstance(first, Decimal):
+            return {"NS": [_number_text(n) for n in sorted(value)]}  # type: ignore[arg-type]
+    kind = type_of(value)  # refuses what is no DynamoDB value
     if kind == "SS":
         return {"SS": sorted(value)}
     if kind == "NS":

@@ -1,6 +1,7 @@
 """The SQLite backend: one database file in WAL mode, shareable by processes.
 
-Writes go through the store's :class:`GroupCommitWriter` thread. Reads run directly
+Writes go through the store's :class:`GroupCommitWriter` (its thread, or inline when
+the commit costs no fsync). Reads run directly
 on the event-loop thread with a dedicated read connection: a key lookup in a WAL
 database takes microseconds, less than a hop to a thread pool would. Each read
 statement runs in its own read transaction, which starts from the newest committed
@@ -51,10 +52,19 @@ class SqliteBackend:
             raise StorageUnavailableError("The database file cannot be opened") from exc
         self._loop = asyncio.get_running_loop()
         self._changed = asyncio.Event()
-        self._writer = GroupCommitWriter(writer_connection, self._notify_commit)
+        self._writer = GroupCommitWriter(
+            writer_connection,
+            self._notify_commit,
+            inline=config.synchronous == "NORMAL",
+            busy_timeout_ms=config.busy_timeout_ms,
+        )
 
     def _notify_commit(self) -> None:
-        # Called on the writer thread after each commit: wake this process's feed waiters.
+        # Called after each commit on the committing jobs' loop: wake this process's
+        # feed waiters (through their own loop when the write came from another one).
+        if asyncio.get_running_loop() is self._loop:
+            self._changed.set()
+            return
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
             self._loop.call_soon_threadsafe(self._changed.set)
 

@@ -3,10 +3,19 @@
 Committing is the expensive part of a durable write (an fsync with
 ``synchronous=FULL``). The writer takes every job waiting in its queue, runs each
 inside its own SAVEPOINT (a failing job rolls back alone), commits once, and only
-then resolves the jobs' futures. Under concurrency many writes share one fsync,
-which is how the store beats committing once per write. The write lock is taken
-with ``BEGIN IMMEDIATE`` so conditions are evaluated under it, also against other
-processes sharing the file.
+then resolves the jobs' futures, with one wake-up of the event loop per batch. Under
+concurrency many writes share one fsync, which is how the store beats committing
+once per write. The write lock is taken with ``BEGIN IMMEDIATE`` so conditions are
+evaluated under it, also against other processes sharing the file.
+
+When a commit costs no fsync (``synchronous=NORMAL`` in WAL mode: the commit is a
+write to the WAL file) and the writer is idle, a job runs *inline* on the caller's
+thread instead, in a transaction of its own: handing it to the thread and waking the
+event loop back costs more than the write. It is the same transaction on the same
+connection, committed before the result is returned, so durability and atomicity are
+those of the thread's path. The inline path never waits for the write lock: when
+another process holds it, the job goes to the thread, which waits up to the busy
+timeout without blocking the event loop.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ __all__ = ["GroupCommitWriter"]
 
 T = TypeVar("T")
 _MAX_BATCH = 512
+_UNAVAILABLE = "The storage backend is unavailable, retry later"
 
 
 @dataclass
@@ -35,12 +45,37 @@ class _Job:
     loop: asyncio.AbstractEventLoop
 
 
-class GroupCommitWriter:
-    """Runs write jobs in a dedicated thread with its own connection."""
+class _LockBusyError(Exception):
+    """The inline path found the write lock held by another connection."""
 
-    def __init__(self, connection: sqlite3.Connection, on_commit: Callable[[], None]) -> None:
+
+class GroupCommitWriter:
+    """Runs write jobs in a dedicated thread with its own connection (or inline).
+
+    ``on_commit`` is called on the event loop of the committed jobs after each commit.
+    ``inline`` allows running a job on the caller's thread when the writer is idle;
+    ``busy_timeout_ms`` is then how long the thread waits for the write lock (the
+    connection's own timeout is used otherwise).
+    """
+
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        on_commit: Callable[[], None],
+        *,
+        inline: bool = False,
+        busy_timeout_ms: int = 5000,
+    ) -> None:
         self._connection = connection
         self._on_commit = on_commit
+        self._inline = inline
+        self._busy_timeout = f"PRAGMA busy_timeout = {int(busy_timeout_ms)}"
+        if inline:
+            # Inline attempts never wait for the lock; the thread sets the timeout while
+            # it takes the lock (see _begin).
+            connection.execute("PRAGMA busy_timeout = 0")
+        # Held while a transaction is open on the connection, by the thread or inline.
+        self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="baas-sqlite-writer", daemon=True)
         self._thread.start()
@@ -50,6 +85,16 @@ class GroupCommitWriter:
 
         The result is returned only after the transaction committed.
         """
+        if self._inline and self._queue.empty() and self._lock.acquire(blocking=False):
+            try:
+                result: T = self._run_inline(work)
+            except _LockBusyError:
+                pass  # another process writes: wait for the lock on the thread
+            else:
+                self._on_commit()
+                return result
+            finally:
+                self._lock.release()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._queue.put(_Job(work, future, loop))
@@ -60,6 +105,27 @@ class GroupCommitWriter:
         self._queue.put(None)
         await asyncio.to_thread(self._thread.join)
         self._connection.close()
+
+    def _run_inline(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        connection = self._connection
+        try:
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:  # extended codes too
+                    raise _LockBusyError from exc
+                raise
+            try:
+                result = work(connection)
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise StorageUnavailableError(_UNAVAILABLE) from exc
+        return result
 
     def _run(self) -> None:
         stopping = False
@@ -77,24 +143,35 @@ class GroupCommitWriter:
                     stopping = True
                     break
                 batch.append(following)
-            self._run_batch(batch)
+            with self._lock:
+                outcomes = self._run_batch(batch)
+            self._settle(outcomes)
 
-    def _run_batch(self, batch: list[_Job]) -> None:
+    def _run_batch(self, batch: list[_Job]) -> list[tuple[_Job, Any, BaseException | None]]:
         connection = self._connection
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []
         try:
-            connection.execute("BEGIN IMMEDIATE")
+            self._begin(connection)
             outcomes.extend(self._run_job(connection, job) for job in batch)
             connection.execute("COMMIT")
         except sqlite3.Error as exc:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
-            failure = StorageUnavailableError("The storage backend is unavailable, retry later")
+            failure = StorageUnavailableError(_UNAVAILABLE)
             failure.__cause__ = exc
             outcomes = [(job, None, failure) for job in batch]
-        for job, result, error in outcomes:
-            _settle(job, result, error)
-        self._on_commit()
+        return outcomes
+
+    def _begin(self, connection: sqlite3.Connection) -> None:
+        """Take the write lock, waiting up to the busy timeout for other processes."""
+        if not self._inline:
+            connection.execute("BEGIN IMMEDIATE")
+            return
+        connection.execute(self._busy_timeout)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        finally:
+            connection.execute("PRAGMA busy_timeout = 0")
 
     @staticmethod
     def _run_job(
@@ -112,15 +189,22 @@ class GroupCommitWriter:
         connection.execute("RELEASE job")
         return job, result, None
 
+    def _settle(self, outcomes: list[tuple[_Job, Any, BaseException | None]]) -> None:
+        """Resolve the futures with one wake-up of each waiting event loop."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Job, Any, BaseException | None]]]
+        by_loop = {}
+        for outcome in outcomes:
+            by_loop.setdefault(outcome[0].loop, []).append(outcome)
+        for loop, settled in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(self._resolve, settled)
 
-def _settle(job: _Job, result: Any, error: BaseException | None) -> None:
-    def resolve() -> None:
-        if job.future.cancelled():
-            return
-        if error is not None:
-            job.future.set_exception(error)
-        else:
-            job.future.set_result(result)
-
-    with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody waits
-        job.loop.call_soon_threadsafe(resolve)
+    def _resolve(self, settled: list[tuple[_Job, Any, BaseException | None]]) -> None:
+        for job, result, error in settled:
+            if job.future.cancelled():
+                continue
+            if error is not None:
+                job.future.set_exception(error)
+            else:
+                job.future.set_result(result)
+        self._on_commit()

@@ -13,7 +13,9 @@ import pytest
 
 from storage import DocumentStore, KeyAttribute, SqliteConfig, TableSpec, open_store
 
-BACKENDS = ["sqlite"]
+# "sqlite-normal" is SQLite with synchronous=NORMAL, where an idle writer commits a
+# write inline on the event loop instead of on its thread: both paths must conform.
+BACKENDS = ["sqlite", "sqlite-normal"]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -26,6 +28,9 @@ async def open_backend_store(backend: str, path: Path, **options: float) -> Docu
     """A store on ``backend`` keeping its data under ``path``."""
     if backend == "sqlite":
         return await open_store(SqliteConfig(path / "store.db", **options))  # type: ignore[arg-type]
+    if backend == "sqlite-normal":
+        config = SqliteConfig(path / "store.db", synchronous="NORMAL", **options)  # type: ignore[arg-type]
+        return await open_store(config)
     raise NotImplementedError(backend)
 
 

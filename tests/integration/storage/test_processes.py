@@ -17,9 +17,28 @@ from storage import DocumentStore, KeyAttribute, SqliteConfig, TableSpec, open_s
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def spawn(*args: str) -> subprocess.Popen[str]:
+# FULL commits on the writer thread; NORMAL commits inline when the writer is idle and
+# hands a write to the thread when another process holds the lock.
+DURABILITIES = ["FULL", "NORMAL"]
+
+
+@pytest.fixture(params=DURABILITIES)
+def synchronous(request: pytest.FixtureRequest) -> str:
+    value: str = request.param
+    return value
+
+
+def spawn(command: str, path: Path, synchronous: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.storage.workers", *args],
+        [
+            sys.executable,
+            "-m",
+            "tests.integration.storage.workers",
+            command,
+            str(path),
+            synchronous,
+            *args,
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -45,8 +64,10 @@ async def shared(tmp_path: Path) -> Path:
     return path
 
 
-async def test_conditional_increments_from_two_processes_are_exact(shared: Path) -> None:
-    processes = [spawn("increment", str(shared), "25") for _ in range(2)]
+async def test_conditional_increments_from_two_processes_are_exact(
+    shared: Path, synchronous: str
+) -> None:
+    processes = [spawn("increment", shared, synchronous, "25") for _ in range(2)]
     for process in processes:
         await finish(process)
     async with open_store(SqliteConfig(shared)) as store:
@@ -56,8 +77,8 @@ async def test_conditional_increments_from_two_processes_are_exact(shared: Path)
         assert counts == list(range(51))  # every increment seen once, in order
 
 
-async def test_concurrent_transfers_keep_the_invariant(shared: Path) -> None:
-    processes = [spawn("transfer", str(shared), "15", str(seed)) for seed in (1, 2)]
+async def test_concurrent_transfers_keep_the_invariant(shared: Path, synchronous: str) -> None:
+    processes = [spawn("transfer", shared, synchronous, "15", str(seed)) for seed in (1, 2)]
     for process in processes:
         await finish(process)
     async with open_store(SqliteConfig(shared)) as store:
@@ -98,12 +119,12 @@ def read_for(process: subprocess.Popen[str], seconds: float) -> list[str]:
 
 @pytest.mark.slow
 async def test_acknowledged_writes_survive_kill_9_and_no_transaction_is_half_applied(
-    shared: Path,
+    shared: Path, synchronous: str
 ) -> None:
     rng = random.Random(7)  # noqa: S311 - test timing
     acknowledged: list[str] = []
     for round_number in range(3):
-        process = spawn("groups", str(shared), f"r{round_number}")
+        process = spawn("groups", shared, synchronous, f"r{round_number}")
         # Kill at a random moment while the child is writing (after its first ack).
         lines = await asyncio.to_thread(read_for, process, 0.05 + rng.random() * 0.4)
         process.send_signal(signal.SIGKILL)

@@ -75,8 +75,9 @@ async def write_groups(store: DocumentStore, prefix: str) -> None:
     await asyncio.gather(*(writer(lane) for lane in range(8)))
 
 
-async def main(command: str, path: str, *args: str) -> None:
-    async with open_store(SqliteConfig(Path(path))) as store:
+async def main(command: str, path: str, synchronous: str, *args: str) -> None:
+    config = SqliteConfig(Path(path), synchronous=synchronous)  # type: ignore[arg-type]
+    async with open_store(config) as store:
         if command == "increment":
             await asyncio.gather(*(increment_once(store) for _ in range(int(args[0]))))
         elif command == "transfer":
