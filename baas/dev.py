@@ -181,14 +181,18 @@ class _Stack:
 
     async def wait_exit(self) -> None:
         """Return when any part stops (never, while nothing runs)."""
-        waits = [child.process.wait() for child in self._children if child.process is not None]
+        waits = [
+            asyncio.ensure_future(child.process.wait())
+            for child in self._children
+            if child.process is not None
+        ]
         if not waits:
             await asyncio.Event().wait()  # nothing running: wait for a change or a stop
-        else:
-            await asyncio.wait(
-                [asyncio.ensure_future(wait) for wait in waits],
-                return_when=asyncio.FIRST_COMPLETED,
-            )
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     async def _wait_healthy(self, stop: StopRequested) -> bool:
         """Poll /healthz until 200; False if a part died or a stop came first."""
