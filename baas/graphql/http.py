@@ -39,6 +39,7 @@ from baas.graphql.execution import (
 )
 from baas.graphql.limits import GraphQLLimits
 from baas.graphql.schema import BaasSchema
+from baas.json_bodies import JsonBody
 from baas.services import Services
 
 __all__ = ["GraphQLEndpoint"]
@@ -213,7 +214,7 @@ def _result_response(outcome: Outcome, media_type: str) -> Response:
     if errors and not outcome.request_error:
         body["errors"] = errors
     status = 400 if outcome.request_error and media_type == GRAPHQL_RESPONSE else 200
-    return JSONResponse(body, status_code=status, media_type=media_type)
+    return JsonBody(body, status_code=status, media_type=media_type)
 
 
 def _error_response(request: Request, error: _RequestError, media_type: str) -> Response:
