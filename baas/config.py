@@ -4,6 +4,10 @@ Every knob is a ``BAAS_*`` environment variable. :func:`Settings.from_env` parse
 validates them once; everything else receives the frozen :class:`Settings` (or the part
 it needs) through its constructor. An invalid value raises :class:`SettingsError` whose
 message names the variable, so a typo is caught at start-up, not at first use.
+
+They may also be written in a dotenv file: ``.env`` in the working directory when
+there is one, or the file ``BAAS_ENV_FILE`` names. The environment wins over the file,
+and only its ``BAAS_*`` lines are read (a project's ``.env`` often serves other tools).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Literal, TypeVar
 from baas.auth_settings import AuthSettings, read_auth_settings
 from baas.errors import SettingsError
 
-__all__ = ["Environment", "Settings"]
+__all__ = ["Environment", "Settings", "environment_with_file", "read_env_file"]
 
 Environment = Literal["dev", "prod"]
 _T = TypeVar("_T")
@@ -27,6 +31,9 @@ _APP_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _HOST_PORT = re.compile(r"^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _SECRET_PREFIX = "BAAS_SECRET_"  # noqa: S105 - a variable-name prefix, not a secret
+_ENV_FILE_VARIABLE = "BAAS_ENV_FILE"
+_DEFAULT_ENV_FILE = ".env"
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -94,8 +101,12 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from ``BAAS_*`` variables (``os.environ`` by default)."""
-        env = os.environ if environ is None else environ
+        """Build settings from ``BAAS_*`` variables.
+
+        By default from ``os.environ`` and the dotenv file (see the module docstring);
+        an explicit ``environ`` is taken as it is.
+        """
+        env = environment_with_file(os.environ, Path.cwd()) if environ is None else environ
         reader = _Reader(env)
         return cls(
             app=reader.get("BAAS_APP", _app_ref, None),
@@ -124,6 +135,51 @@ class Settings:
             dynamodb_region=reader.get("BAAS_DYNAMODB_REGION", _region, "us-east-1"),
             metrics=reader.get("BAAS_METRICS", _boolean, None),
         )
+
+
+def environment_with_file(environ: Mapping[str, str], cwd: Path) -> dict[str, str]:
+    """``environ`` over the ``BAAS_*`` lines of its dotenv file (if there is one)."""
+    named = environ.get(_ENV_FILE_VARIABLE, "").strip()
+    path = cwd / (named or _DEFAULT_ENV_FILE)
+    if not path.is_file():
+        if named:
+            raise SettingsError(f"{_ENV_FILE_VARIABLE}: there is no file at {path}")
+        return dict(environ)
+    from_file = {
+        name: value for name, value in read_env_file(path).items() if name.startswith("BAAS_")
+    }
+    return {**from_file, **environ}
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The ``NAME=value`` lines of a dotenv file.
+
+    Blank lines and ``#`` comments are skipped, ``export`` before a name is allowed, a
+    value may be quoted (then taken as it is) or be followed by `` # a comment``. A
+    malformed line is an error naming the file and the line, never its text (it may
+    hold a secret).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: cannot be read ({type(exc).__name__})") from None
+    values: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        stripped = stripped.removeprefix("export ").lstrip()
+        name, equals, value = stripped.partition("=")
+        name = name.strip()
+        if not equals or not _NAME.match(name):
+            raise SettingsError(f"{path}, line {number}: expected NAME=value")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        else:
+            value = value.split(" #", 1)[0].rstrip()
+        values[name] = value
+    return values
 
 
 class _Reader:

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from baas.config import Settings
+from baas.config import Settings, environment_with_file
 from baas.errors import SettingsError
 
 
@@ -102,3 +102,57 @@ def test_function_secrets_come_from_baas_secret_variables_and_stay_out_of_repr()
     assert Settings.from_env(
         {"BAAS_FUNCTIONS_ALLOW_PRIVATE_NETWORK": "true"}
     ).functions_allow_private_network
+
+
+def test_a_dotenv_file_in_the_working_directory_is_read_under_the_environment(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".env").write_text(
+        "# local settings\n"
+        "BAAS_PORT=9100\n"
+        "export BAAS_LOG_LEVEL=debug  # while debugging\n"
+        "BAAS_SECRET_STRIPE_KEY='sk # not a comment'\n"
+        'BAAS_CORS_ORIGINS="https://a.example, https://b.example"\n'
+        "\n"
+        "DATABASE_URL=postgres://other-tool\n"
+        "BAAS_HOST=from-file\n"
+    )
+    env = environment_with_file({"BAAS_HOST": "from-environment"}, tmp_path)
+    settings = Settings.from_env(env)
+
+    assert settings.port == 9100
+    assert settings.log_level == "DEBUG"
+    assert settings.secrets == {"stripe_key": "sk # not a comment"}
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
+    assert settings.host == "from-environment"  # the environment wins
+    assert "DATABASE_URL" not in env  # another tool's line is left alone
+
+
+def test_without_a_dotenv_file_the_environment_is_all(tmp_path: Path) -> None:
+    assert environment_with_file({"BAAS_PORT": "9000"}, tmp_path) == {"BAAS_PORT": "9000"}
+
+
+def test_baas_env_file_names_another_file_and_it_must_exist(tmp_path: Path) -> None:
+    (tmp_path / "staging.env").write_text("BAAS_PORT=9200\n")
+    env = environment_with_file({"BAAS_ENV_FILE": "staging.env"}, tmp_path)
+    assert Settings.from_env(env).port == 9200
+    with pytest.raises(SettingsError, match="BAAS_ENV_FILE: there is no file at"):
+        environment_with_file({"BAAS_ENV_FILE": "missing.env"}, tmp_path)
+
+
+def test_a_malformed_line_names_the_file_and_line_but_not_its_text(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("BAAS_PORT=9000\nhunter2 is my password\n")
+    with pytest.raises(SettingsError) as raised:
+        environment_with_file({}, tmp_path)
+    assert raised.value.message.endswith(".env, line 2: expected NAME=value")
+    assert "hunter2" not in raised.value.message
+
+
+def test_settings_from_the_process_read_the_working_directorys_dotenv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text("BAAS_TASK_QUEUE=from-dotenv\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BAAS_TASK_QUEUE", raising=False)
+    monkeypatch.delenv("BAAS_ENV_FILE", raising=False)
+    assert Settings.from_env().task_queue == "from-dotenv"
