@@ -17,7 +17,7 @@ __all__ = ["OAuthProvider", "ProviderConfig", "ProviderIdentity"]
 
 @dataclass(frozen=True, slots=True)
 class ProviderConfig:
-    """One configured provider (built from settings by the wiring)."""
+    """One social-login provider, as BAAS_OIDC_PROVIDERS declares it: OIDC or GitHub."""
 
     name: str
     client_id: str

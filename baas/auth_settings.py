@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeVar
 
 from auth.passwords import PasswordPolicy
+from auth.social_config import ProviderConfig
 from baas.errors import SettingsError
 
-__all__ = ["AuthSettings", "OAuthProviderSettings", "SmtpSettings", "read_auth_settings"]
+__all__ = ["AuthSettings", "SmtpSettings", "read_auth_settings"]
 
 _T = TypeVar("_T")
 _PROVIDER_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
@@ -25,18 +26,6 @@ _PROVIDER_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 
 class _SettingsReader(Protocol):
     def get(self, name: str, parse: Callable[[str], _T], default: _T) -> _T: ...
-
-
-@dataclass(frozen=True)
-class OAuthProviderSettings:
-    """One social-login provider: any OpenID provider by discovery URL, or GitHub."""
-
-    name: str
-    client_id: str
-    client_secret: str = field(repr=False)
-    kind: Literal["oidc", "github"] = "oidc"
-    discovery_url: str | None = None
-    scopes: tuple[str, ...] = ("openid", "email", "profile")
 
 
 @dataclass(frozen=True)
@@ -73,7 +62,7 @@ class AuthSettings:
     signin_window: int = 15 * 60
     revocation_poll: float = 2.0
     oauth_redirect: str | None = None
-    providers: tuple[OAuthProviderSettings, ...] = ()
+    providers: tuple[ProviderConfig, ...] = ()
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
 
 
@@ -207,7 +196,7 @@ def _networks(raw: str) -> tuple[str, ...]:
     return tuple(networks)
 
 
-def _providers(raw: str) -> tuple[OAuthProviderSettings, ...]:
+def _providers(raw: str) -> tuple[ProviderConfig, ...]:
     """A JSON list: ``[{"name", "discovery_url", "client_id", "client_secret"}, …]``;
     ``{"name": "github", "type": "github", "client_id", "client_secret"}`` for GitHub."""
     try:
@@ -223,7 +212,7 @@ def _providers(raw: str) -> tuple[OAuthProviderSettings, ...]:
     return tuple(providers)
 
 
-def _provider(entry: object, index: int) -> OAuthProviderSettings:
+def _provider(entry: object, index: int) -> ProviderConfig:
     where = f"provider #{index + 1}"
     if not isinstance(entry, dict):
         raise ValueError(f"{where}: expected an object")
@@ -248,7 +237,7 @@ def _provider(entry: object, index: int) -> OAuthProviderSettings:
         isinstance(scopes, list) and all(isinstance(s, str) for s in scopes)
     ):
         raise ValueError(f"{where} ({name}): 'scopes' must be a list of strings")
-    return OAuthProviderSettings(
+    return ProviderConfig(
         name=name,
         client_id=client_id,
         client_secret=secret,

@@ -32,7 +32,6 @@ from auth.revocation import NotBeforeCache
 from auth.sessions import SessionService
 from auth.signing_keys import KeyRing
 from auth.social import SocialLogin
-from auth.social_config import ProviderConfig
 from auth.stored_signing_keys import StoreSigningKeyRepository
 from auth.stored_throttle import StoreThrottleRepository
 from auth.system_tables import ensure_system_tables, shared_secret
@@ -116,19 +115,8 @@ class AuthServices:
         self._accounts = self._build_accounts(store)
         identities = IdentityRepository(store)
         self._admin = AdminService(self._accounts, identities)
-        providers = [
-            ProviderConfig(
-                name=p.name,
-                client_id=p.client_id,
-                client_secret=p.client_secret,
-                kind=p.kind,
-                discovery_url=p.discovery_url,
-                scopes=p.scopes,
-            )
-            for p in self.config.providers
-        ]
         self._social = SocialLogin(
-            providers,
+            self.config.providers,
             accounts=self._accounts,
             identities=identities,
             redirect_base=f"{self.settings.public_url}/auth/oauth",
