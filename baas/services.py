@@ -15,6 +15,7 @@ from auth.acting_store import ActingStore, TablePolicy
 from auth.rules import Caller
 from baas.application import App
 from baas.auth_wiring import AuthServices
+from baas.call_log import ensure_call_log
 from baas.config import Settings
 from baas.models import ModelDeclarationError, ModelSpec
 from baas.temporal_client import TemporalConnection
@@ -78,6 +79,8 @@ class Services:
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
             self._store = await open_store(SqliteConfig(self.settings.database_path))
         await self._ensure_tables()
+        if self.app is not None and self.app.invocables:
+            await ensure_call_log(self.store)
         await self.auth.start()
 
     async def stop(self) -> None:

@@ -61,7 +61,7 @@ def graphql_routes(
         hub,
         limits,
         is_dev=settings.is_dev,
-        extra_fields=[*invocation_fields(services.app), *extra_fields],
+        extra_fields=[*invocation_fields(services.app, tokens=tokens), *extra_fields],
     )
     http = GraphQLEndpoint(schema, services, limits, graphiql=settings.is_dev)
     websocket = GraphQLWebSocket(

@@ -6,6 +6,7 @@
     type CallError { code: String!  message: String! }
     type Call { id: ID!  target: String!  status: CallStatus!  result: JSON  error: CallError }
     type CallProgress { status: CallStatus!  progress: JSON }
+    type CallPage { items: [Call!]!  nextToken: String }
 
 ``result`` and ``error`` are fetched from Temporal only when selected, once per call
 object. Errors of the call fields (codes are stable API)::
@@ -36,6 +37,7 @@ __all__ = [
     "CallNotFoundApiError",
     "CallNotRunningError",
     "CallOutcome",
+    "CallPage",
     "CallPayloadTooLargeError",
     "CallProgress",
     "CallState",
@@ -127,6 +129,14 @@ class CallView:
     )
     error: CallError | None = strawberry.field(
         resolver=_call_error, description="Why the call did not complete, once it ended."
+    )
+
+
+@strawberry.type(description="A page of your calls, newest first.")
+class CallPage:
+    items: list[CallView]
+    next_token: str | None = strawberry.field(
+        description="Pass it back as nextToken for the next page; null on the last page."
     )
 
 

@@ -9,7 +9,9 @@ Every operation acts for the request's caller and enforces, in this order:
   admins included — is answered ``NOT_FOUND``, as for an id that does not exist, so
   call ids cannot be probed;
 - **approve**: the target's rules grant ``approve`` — a group or every signed-in user
-  for anyone's call, ``allow_call.owner(operations=["approve"])`` for the starter's own.
+  for anyone's call, ``allow_call.owner(operations=["approve"])`` for the starter's own;
+- **list** (``myCalls``): the caller's own calls, newest first, from the record kept
+  when they started them (:mod:`baas.call_log`); the page token is bound to the caller.
 
 Anonymous callers may start what a ``public`` rule allows, but own no calls: they can
 wait for the result (``wait: true``) and never read a call later.
@@ -19,8 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import re
-from collections.abc import AsyncIterator, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 import strawberry
@@ -31,12 +34,14 @@ from temporalio.workflow import _Definition
 from auth.errors import AccessDeniedError
 from auth.rules import Caller, CallerKind, Effect, decide
 from baas.application import CALL_OPERATIONS, Invocable
+from baas.call_log import calls_of, record_call
 from baas.graphql.call_types import (
     CallError,
     CallInputError,
     CallNotFoundApiError,
     CallNotRunningError,
     CallOutcome,
+    CallPage,
     CallPayloadTooLargeError,
     CallProgress,
     CallState,
@@ -45,8 +50,10 @@ from baas.graphql.call_types import (
     state_of,
 )
 from baas.graphql.context import RequestContext
+from baas.graphql.page_tokens import PageBinding, PageTokens
 from functions.errors import InvalidInputError, PayloadTooLargeError
 from functions.payloads import DEFAULT_MAX_PAYLOAD_BYTES, check_payload_size
+from storage.errors import StorageError
 from workflows import (
     CallCancelledError,
     CallFailedError,
@@ -62,9 +69,12 @@ from workflows.client import STARTER_MEMO, TARGET_MEMO
 
 __all__ = ["Calls"]
 
+_log = logging.getLogger("baas.graphql")
+
 SYNC_WAIT_SECONDS = 30.0
 """``wait: true`` answers with the running call after this long (poll it, or watch it)."""
 PROGRESS_QUERY = "progress"
+MAX_CALLS_PAGE = 100
 _MAX_KEY_LENGTH = 256
 _MAX_ID_LENGTH = 256
 _RESERVED_SIGNAL_PREFIX = "baas."
@@ -77,11 +87,13 @@ class Calls:
         self,
         invocables: Mapping[str, Invocable],
         *,
+        tokens: Callable[[], Awaitable[PageTokens]] | None = None,
         max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
         sync_wait_seconds: float = SYNC_WAIT_SECONDS,
         poll_seconds: float = 0.5,
     ) -> None:
         self.invocables = dict(invocables)
+        self.tokens = tokens
         self.max_payload_bytes = max_payload_bytes
         self.sync_wait_seconds = sync_wait_seconds
         self.poll_seconds = poll_seconds
@@ -119,6 +131,8 @@ class Calls:
             raise CallPayloadTooLargeError(exc.message) from exc
         except InvalidInputError as exc:
             raise CallInputError(exc.message) from exc
+        if caller.kind == CallerKind.USER and caller.user_id is not None:
+            await self._record(context, caller.user_id, call_id, invocable.name)
         if wait:
             return await self._wait(client, call_id, invocable.name)
         if idempotency_key is not None:  # an existing call may be further along
@@ -135,6 +149,33 @@ class Calls:
         client = await self._client(context)
         description, memo = await self._own(client, context.caller, call_id)
         return self._view(client, description, memo)
+
+    async def mine(self, context: RequestContext, limit: int, next_token: str | None) -> CallPage:
+        """A page of the caller's own calls, newest first (none for anonymous callers)."""
+        caller = context.caller
+        if not 1 <= limit <= MAX_CALLS_PAGE:
+            raise CallInputError(f"limit must be between 1 and {MAX_CALLS_PAGE}.")
+        if caller.kind != CallerKind.USER or caller.user_id is None or self.tokens is None:
+            return CallPage(items=[], next_token=None)
+        tokens = await self.tokens()
+        binding = PageBinding("_calls", "by_started", caller, {})
+        start = None if next_token is None else tokens.open(next_token, binding)
+        records, last = await calls_of(context.services.store, caller.user_id, limit, start)
+        client = await self._client(context)
+        found = await asyncio.gather(
+            *(self._describe(client, record.call_id) for record in records),
+            return_exceptions=True,
+        )
+        views: list[CallView] = []
+        for outcome in found:
+            if isinstance(outcome, CallNotFoundApiError):
+                continue  # Temporal no longer keeps it (past the namespace's retention)
+            if isinstance(outcome, BaseException):
+                raise outcome
+            views.append(self._view(client, *outcome))
+        return CallPage(
+            items=views, next_token=None if last is None else tokens.issue(last, binding)
+        )
 
     async def signal(
         self, context: RequestContext, call_id: str, name: str, payload: Any
@@ -201,6 +242,14 @@ class Calls:
             description = await handle.describe()
 
     # --- the parts ---------------------------------------------------------------
+
+    @staticmethod
+    async def _record(context: RequestContext, owner: str, call_id: str, target: str) -> None:
+        """Add the call to the owner's list; the call runs even if this fails."""
+        try:
+            await record_call(context.services.store, owner, call_id, target)
+        except StorageError:
+            _log.warning("call %s started but not recorded for myCalls", call_id, exc_info=True)
 
     async def _client(self, context: RequestContext) -> Client:
         base = await context.services.temporal.client()

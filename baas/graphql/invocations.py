@@ -11,7 +11,7 @@ start mutation; the call fields are there as soon as one target is invocable::
       approveCall(id: ID!, approved: Boolean!, comment: String): Call!
       cancelCall(id: ID!): Call!
     }
-    type Query { call(id: ID!): Call }
+    type Query { call(id: ID!): Call  myCalls(limit: Int! = 20, nextToken: String): CallPage! }
     type Subscription { onCallProgress(id: ID!): CallProgress! }
 
 The start mutation is named after the workflow class without its ``Workflow`` suffix
@@ -26,7 +26,7 @@ who may do what: :mod:`baas.graphql.calls`.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal
 
 import strawberry
@@ -35,11 +35,12 @@ from strawberry.types import Info
 
 from baas.application import App, Invocable
 from baas.graphql.arguments import param, plain_or_none, with_signature
-from baas.graphql.call_types import CallProgress, CallView
+from baas.graphql.call_types import CallPage, CallProgress, CallView
 from baas.graphql.calls import Calls
 from baas.graphql.context import RequestContext
 from baas.graphql.model_types import async_iterator_of, optional
 from baas.graphql.names import snake_name
+from baas.graphql.page_tokens import PageTokens
 from baas.graphql.root_fields import ArgumentKind, RootField, Run
 
 __all__ = ["invocation_fields", "start_field_name"]
@@ -54,15 +55,23 @@ def start_field_name(invocable: Invocable) -> str:
     return f"start_{base}"
 
 
-def invocation_fields(app: App | None, calls: Calls | None = None) -> list[RootField]:
-    """The call fields of ``app`` (none when no target is invocable)."""
+def invocation_fields(
+    app: App | None,
+    calls: Calls | None = None,
+    tokens: Callable[[], Awaitable[PageTokens]] | None = None,
+) -> list[RootField]:
+    """The call fields of ``app`` (none when no target is invocable).
+
+    ``tokens`` sign ``myCalls``' page tokens (without them it answers empty pages).
+    """
     if app is None or not app.invocables:
         return []
-    calls = calls or Calls(app.invocables)
+    calls = calls or Calls(app.invocables, tokens=tokens)
     fields = [_start(calls, invocable) for invocable in app.invocables.values()]
     return [
         *fields,
         _call(calls),
+        _my_calls(calls),
         _signal(calls),
         _approve(calls),
         _cancel(calls),
@@ -121,6 +130,17 @@ def _call(calls: Calls) -> RootField:
     return _declare(
         "query", "call", run, [_ID], optional(CallView),
         "One of your calls by id (NOT_FOUND for anyone else's).",
+    )  # fmt: skip
+
+
+def _my_calls(calls: Calls) -> RootField:
+    async def run(context: RequestContext, args: dict[str, Any]) -> CallPage:
+        return await calls.mine(context, int(args["limit"]), args.get("next_token"))
+
+    params = [param("limit", int, 20), param("next_token", optional(str), None)]
+    return _declare(
+        "query", "my_calls", run, params, CallPage,
+        "Your calls, newest first (the ones you started; none when signed out).",
     )  # fmt: skip
 
 

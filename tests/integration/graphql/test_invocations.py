@@ -48,6 +48,10 @@ APPROVE = "mutation($id: ID!, $ok: Boolean!) { approveCall(id: $id, approved: $o
 CANCEL = "mutation($id: ID!) { cancelCall(id: $id) { id } }"
 SIGNAL = "mutation($id: ID!, $n: String!) { signalCall(id: $id, name: $n) { id } }"
 PROGRESS = "subscription($id: ID!) { onCallProgress(id: $id) { status progress } }"
+MY_CALLS = """
+query($limit: Int!, $next: String) {
+  myCalls(limit: $limit, nextToken: $next) { items { id target status } nextToken }
+}"""
 
 
 class _Lifespan:
@@ -263,6 +267,38 @@ async def test_an_idempotency_key_returns_the_same_call(api: Api) -> None:
 
     anonymous_key = await gql(api, START_ARCHIVE, None, input={"board_id": board}, key="k")
     assert code_of(anonymous_key) == "FORBIDDEN"
+
+
+async def test_my_calls_lists_the_callers_own_calls_newest_first_page_by_page(
+    api: Api,
+) -> None:
+    olga, peter = api.token("olga"), api.token("peter")
+    board = await new_board(api, olga)
+    first = await start_archive(api, olga, board, key="one")
+    await start_archive(api, olga, board, key="one")  # the same call: listed once
+    second = await start_archive(api, olga, await new_board(api, olga))
+    third = await start_archive(api, olga, await new_board(api, olga))
+    theirs = await start_archive(api, peter, board)
+
+    page = (await gql(api, MY_CALLS, olga, limit=2))["data"]["myCalls"]
+    assert [call["id"] for call in page["items"]] == [third["id"], second["id"]]
+    assert {call["target"] for call in page["items"]} == {"board.ArchiveBoard"}
+    assert page["nextToken"]
+    rest = (await gql(api, MY_CALLS, olga, limit=2, next=page["nextToken"]))["data"]["myCalls"]
+    assert [call["id"] for call in rest["items"]] == [first["id"]]
+
+    # Peter sees his own call only, and cannot use olga's page token.
+    peters = (await gql(api, MY_CALLS, peter, limit=10))["data"]["myCalls"]
+    assert [call["id"] for call in peters["items"]] == [theirs["id"]]
+    stolen = await gql(api, MY_CALLS, peter, limit=2, next=page["nextToken"])
+    assert code_of(stolen) == "INVALID_NEXT_TOKEN"
+    # Signed out: nobody's calls; and the page size is bounded.
+    signed_out = (await gql(api, MY_CALLS, None, limit=10))["data"]["myCalls"]
+    assert signed_out == {"items": [], "nextToken": None}
+    assert code_of(await gql(api, MY_CALLS, olga, limit=1000)) == "VALIDATION"
+
+    for call in (first, second, third):  # peter's failed by itself: not his board
+        assert "errors" not in await gql(api, CANCEL, olga, id=call["id"])
 
 
 def test_registration_fails_closed_and_names_the_mutations() -> None:
