@@ -102,7 +102,7 @@ class Services:
         for spec in self.models:
             wanted = spec.table_spec()
             try:
-                current = (await self.store.describe_table(wanted.name)).spec
+                current = await self.store.table_spec(wanted.name)
             except ResourceNotFoundError:
                 await self.store.create_table(wanted)
                 _log.info("created table %s for model %s", wanted.name, spec.name)

@@ -123,9 +123,14 @@ class DocumentStore:
         return await self._backend.describe_table(spec.name)
 
     async def describe_table(self, name: str) -> TableDescription:
-        """The table's spec and statistics."""
+        """The table's spec and statistics (counting its items: use table_spec for the spec)."""
         validate_name(name)
         return await self._backend.describe_table(name)
+
+    async def table_spec(self, name: str) -> TableSpec:
+        """The table's spec alone, briefly cached; ResourceNotFoundError when absent."""
+        validate_name(name)
+        return await self._spec(name)
 
     async def list_tables(self) -> list[str]:
         """The names of all tables, sorted."""

@@ -25,10 +25,11 @@ def store_getter(source: StoreSource) -> Callable[[], DocumentStore]:
     return lambda: source
 
 
-# Descriptions are cached only where staleness affects no data: to size ConsumedCapacity
-# by index, and for GetRecords to notice a deleted table (counting a table's items on
-# every poll would cost more than the poll). Changes made through this endpoint clear
-# the entry at once; those of other processes show within a few seconds.
+# Descriptions (which count the table's items) are cached for the streams, where
+# staleness affects no data: GetRecords notices a deleted table (counting on every poll
+# would cost more than the poll). Changes made through this endpoint clear the entry at
+# once; those of other processes show within a few seconds. Specs alone come from the
+# store's own short cache (DocumentStore.table_spec), without counting.
 _CACHE_SECONDS = 5.0
 
 
@@ -57,7 +58,7 @@ class OperationContext:
 
     async def spec(self, table: str) -> TableSpec:
         """The table's spec, briefly cached; ResourceNotFoundError when absent."""
-        return (await self.description(table)).spec
+        return await self.store.table_spec(table)
 
     def forget(self, table: str) -> None:
         """Drop the cached description after this endpoint changed the table."""

@@ -98,10 +98,32 @@ class SqliteBackend:
         spec = mutations.load_spec(self._reader, name)
         if not rows or spec is None:
             raise ResourceNotFoundError(f"Requested resource not found: Table: {name} not found")
-        count, size = self._read(
-            "SELECT count(*), coalesce(sum(size), 0) FROM items WHERE tbl = ?", (name,)
-        )[0]
+        count, size = await asyncio.to_thread(self._statistics, name)
         return TableDescription(spec, count, size, rows[0][0])
+
+    def _statistics(self, name: str) -> tuple[int, int]:
+        """Item count and bytes of a table, on a thread with a connection of its own.
+
+        Counting reads every item of the table: for a large one that takes long enough
+        to stall every other request if it ran on the event loop.
+        """
+        try:
+            connection = connect(self._config)
+        except sqlite3.Error as exc:
+            raise StorageUnavailableError(
+                "The storage backend is unavailable, retry later"
+            ) from exc
+        try:
+            row = connection.execute(
+                "SELECT count(*), coalesce(sum(size), 0) FROM items WHERE tbl = ?", (name,)
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise StorageUnavailableError(
+                "The storage backend is unavailable, retry later"
+            ) from exc
+        finally:
+            connection.close()
+        return int(row[0]), int(row[1])
 
     async def replace_table(self, spec: TableSpec) -> None:
         await self._writer.submit(functools.partial(mutations.replace_table, spec=spec))

@@ -116,3 +116,12 @@ async def test_ttl_attribute_can_be_set_and_cleared(store: DocumentStore, simple
     assert (await store.describe_table(simple)).spec.ttl_attribute == "expires"
     await store.update_ttl(simple, None)
     assert (await store.describe_table(simple)).spec.ttl_attribute is None
+
+
+async def test_table_spec_answers_the_spec_alone(store: DocumentStore) -> None:
+    spec = TableSpec("specs", KeyAttribute("id"))
+    await store.create_table(spec)
+    assert await store.table_spec("specs") == spec
+    await store.delete_table("specs")
+    with pytest.raises(ResourceNotFoundError):
+        await store.table_spec("specs")
