@@ -9,7 +9,9 @@ from baas.json_bodies import JsonBody, dumps
 
 def test_a_body_is_compact_utf8_json() -> None:
     body = {"data": {"title": "Zoë's board", "done": False, "n": 3, "tags": ["a"]}}
-    assert dumps(body) == b'{"data":{"title":"Zo\xc3\xab\'s board","done":false,"n":3,"tags":["a"]}}'
+    assert (
+        dumps(body) == b'{"data":{"title":"Zo\xc3\xab\'s board","done":false,"n":3,"tags":["a"]}}'
+    )
 
 
 def test_what_orjson_refuses_is_written_by_the_json_module() -> None:
