@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from temporalio.worker import Worker
 from examples.board.workflows import ArchiveBoardInput, ArchiveBoardResult, ArchiveBoardWorkflow
 from functions import Caller
 from tests.integration.workflows.memory import Journal
+from tests.integration.workflows.progress import wait_for_progress
 from workflows import CallCancelledError, CallFailedError, approve, cancel, result, start_call
 
 OWNER = Caller.user("olga", ["members"])
@@ -53,18 +53,11 @@ async def _start(
     )
 
 
-async def _progress(client: Client, call_id: str, wanted: str) -> None:
-    """Wait until the workflow reports ``wanted`` (it queries; no timing assumption)."""
-    handle = client.get_workflow_handle(call_id)
-    while await handle.query(ArchiveBoardWorkflow.progress) != wanted:  # noqa: ASYNC110 - polls the server
-        await asyncio.sleep(0.05)
-
-
 async def test_an_approved_archive_notifies_every_member_and_archives(
     temporal_client: Client, task_queue: str, worker: Worker, journal: Journal
 ) -> None:
     call_id = await _start(temporal_client, task_queue, journal)
-    await _progress(temporal_client, call_id, "awaiting_approval")
+    await wait_for_progress(temporal_client, call_id, "awaiting_approval")
     board = await _board(journal)
     assert board is not None
     assert board["status"] == "archiving"
@@ -86,7 +79,7 @@ async def test_a_rejected_archive_releases_the_board(
     temporal_client: Client, task_queue: str, worker: Worker, journal: Journal
 ) -> None:
     call_id = await _start(temporal_client, task_queue, journal)
-    await _progress(temporal_client, call_id, "awaiting_approval")
+    await wait_for_progress(temporal_client, call_id, "awaiting_approval")
     await approve(temporal_client, call_id, ADMIN, approved=False, comment="not yet")
 
     with pytest.raises(CallFailedError) as failure:
@@ -117,7 +110,7 @@ async def test_cancelling_while_waiting_for_approval_releases_the_board(
     temporal_client: Client, task_queue: str, worker: Worker, journal: Journal
 ) -> None:
     call_id = await _start(temporal_client, task_queue, journal)
-    await _progress(temporal_client, call_id, "awaiting_approval")
+    await wait_for_progress(temporal_client, call_id, "awaiting_approval")
     await cancel(temporal_client, call_id)
 
     with pytest.raises(CallCancelledError):

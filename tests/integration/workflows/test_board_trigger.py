@@ -19,7 +19,7 @@ from baas.function_runtime import function_runtime
 from baas.services import Services
 from baas.worker import build_worker, start_triggers
 from examples.board import app as board_app
-from examples.board.workflows import ArchiveBoardWorkflow
+from tests.integration.workflows.progress import wait_for_progress
 from workflows.triggers import StoreCheckpoints
 
 
@@ -51,12 +51,6 @@ async def _checkpoint_reaches(services: Services, seq: int) -> None:
         await asyncio.sleep(0.05)
 
 
-async def _stage(client: Client, workflow_id: str, wanted: str) -> None:
-    handle = client.get_workflow_handle(workflow_id)
-    while await handle.query(ArchiveBoardWorkflow.progress) != wanted:  # noqa: ASYNC110 - polls the server
-        await asyncio.sleep(0.05)
-
-
 async def test_requesting_an_archive_starts_the_workflow_once(
     temporal_client: Client, services: Services
 ) -> None:
@@ -74,7 +68,9 @@ async def test_requesting_an_archive_starts_the_workflow_once(
             seq = await store.changes.latest_seq()
             workflow_id = f"trigger.board.archive-requested.boards.{seq}"
             await asyncio.wait_for(_started(temporal_client, workflow_id), 30)
-            await asyncio.wait_for(_stage(temporal_client, workflow_id, "awaiting_approval"), 30)
+            await asyncio.wait_for(
+                wait_for_progress(temporal_client, workflow_id, "awaiting_approval"), 30
+            )
 
             board = await store.get_item("boards", {"id": "b1"})
             assert board is not None
