@@ -8,8 +8,11 @@
 
 A :class:`TriggerRunner` follows the store's change feed from a persisted checkpoint.
 For each record and each matching binding it starts the target with a workflow id
-derived from the record (``trigger.<app>.<binding>.<table>.<seq>``) under Temporal's
-reject-duplicate policy, and only then advances the checkpoint. So:
+derived from the record (``trigger.<app>.<feed>.<binding>.<table>.<seq>``) under
+Temporal's reject-duplicate policy, and only then advances the checkpoint. ``<feed>``
+names the store's feed (a random id kept beside the checkpoints): sequence numbers
+start again at 1 in a new store, and without it a new store's changes would be taken
+for starts already made by an old one that the same Temporal still remembers. So:
 
 * a crash after the start but before the checkpoint re-reads the record on restart;
   the start is refused as a duplicate and skipped — never started twice (as long as
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import secrets
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -34,7 +38,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from functions.identity import Caller, acting_as
 from storage import ChangeRecord, DocumentStore, KeyAttribute, TableSpec, to_wire
-from storage.errors import ResourceInUseError
+from storage.errors import ConditionalCheckFailedError, ResourceInUseError
 from workflows.client import Target, resolve_target
 from workflows.clients import configure_client
 
@@ -48,6 +52,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger("baas.workflows")
+_FEED_ITEM = "feed"  # the checkpoint table's item naming the feed (runners are "triggers.*")
 Event = Literal["INSERT", "MODIFY", "REMOVE"]
 
 
@@ -103,6 +108,10 @@ class CheckpointStore(Protocol):
 
     async def save(self, name: str, seq: int) -> None: ...
 
+    async def feed_id(self) -> str:
+        """A name of this feed, the same for every runner on it, unique among feeds."""
+        ...
+
 
 @dataclass
 class StoreCheckpoints:
@@ -127,6 +136,20 @@ class StoreCheckpoints:
         await self._ensure_table()
         await self.store.put_item(self.table, {"name": name, "seq": seq})
 
+    async def feed_id(self) -> str:
+        """Made once per store (the first runner's wins a race), then read."""
+        await self._ensure_table()
+        with contextlib.suppress(ConditionalCheckFailedError):
+            await self.store.put_item(
+                self.table,
+                {"name": _FEED_ITEM, "id": secrets.token_hex(6)},
+                condition="attribute_not_exists(#name)",
+                names={"#name": "name"},
+            )
+        item = await self.store.get_item(self.table, {"name": _FEED_ITEM}, consistent=True)
+        assert item is not None  # noqa: S101 - written just above or before
+        return str(item["id"])
+
 
 class TriggerRunner:
     """Follows the change feed and starts the bound workflows (see the module docstring)."""
@@ -147,7 +170,8 @@ class TriggerRunner:
         self._bindings = list(bindings)
         self._checkpoints = checkpoints
         self._name = f"triggers.{app_name}"
-        self._prefix = f"trigger.{app_name}."
+        self._app_name = app_name
+        self._prefix: str | None = None  # trigger.<app>.<feed>., once the feed is known
         self._task_queue = task_queue
         self._batch = batch
         self._position: int | None = None  # last record read by this runner
@@ -162,6 +186,8 @@ class TriggerRunner:
         checkpoint table are skipped and never cause a save on their own — otherwise
         each save would be a new record to read, and the runner would never rest.
         """
+        if self._prefix is None:
+            self._prefix = f"trigger.{self._app_name}.{await self._checkpoints.feed_id()}."
         after = (
             self._position
             if self._position is not None
@@ -187,6 +213,8 @@ class TriggerRunner:
 
     def workflow_id(self, binding: TriggerBinding, record: ChangeRecord) -> str:
         """The id of the run ``record`` starts for ``binding``: the same on every retry."""
+        if self._prefix is None:
+            raise RuntimeError("the feed id is read by the first run_once")
         return f"{self._prefix}{binding.name}.{record.table}.{record.seq}"
 
     async def _start(self, binding: TriggerBinding, record: ChangeRecord) -> None:

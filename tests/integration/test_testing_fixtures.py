@@ -26,6 +26,7 @@ from workflows import (
     result,
     status,
 )
+from workflows.triggers import StoreCheckpoints
 
 OWNER = Caller.user("olga", ["members"])
 ADMIN = Caller.user("adam", ["admin"])
@@ -80,7 +81,8 @@ async def test_data_triggers_follow_the_tests_store(baas: AppHarness) -> None:
         "boards", {"id": "b1"}, "SET archive_requested = :yes", values={":yes": True}
     )
     seq = await baas.store.changes.latest_seq()
-    call_id = f"trigger.board.archive-requested.boards.{seq}"
+    feed = await StoreCheckpoints(baas.store).feed_id()
+    call_id = f"trigger.board.{feed}.archive-requested.boards.{seq}"
 
     async def started() -> None:
         while True:

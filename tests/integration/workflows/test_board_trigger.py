@@ -66,7 +66,8 @@ async def test_requesting_an_archive_starts_the_workflow_once(
                 "boards", {"id": "b1"}, "SET archive_requested = :yes", values={":yes": True}
             )
             seq = await store.changes.latest_seq()
-            workflow_id = f"trigger.board.archive-requested.boards.{seq}"
+            feed = await StoreCheckpoints(store).feed_id()
+            workflow_id = f"trigger.board.{feed}.archive-requested.boards.{seq}"
             await asyncio.wait_for(_started(temporal_client, workflow_id), 30)
             await asyncio.wait_for(
                 wait_for_progress(temporal_client, workflow_id, "awaiting_approval"), 30
@@ -83,7 +84,7 @@ async def test_requesting_an_archive_starts_the_workflow_once(
             await asyncio.wait_for(_checkpoint_reaches(services, later), 30)
             with pytest.raises(Exception):  # noqa: B017, PT011 - "not found" from the server
                 await temporal_client.get_workflow_handle(
-                    f"trigger.board.archive-requested.boards.{later}"
+                    f"trigger.board.{feed}.archive-requested.boards.{later}"
                 ).describe()
             # End the run while its worker is still here: the saga releases the board.
             handle = temporal_client.get_workflow_handle(workflow_id)

@@ -18,6 +18,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from storage import SqliteConfig, open_store
+from workflows.triggers import StoreCheckpoints
 
 BAAS = Path(sys.executable).parent / "baas"
 NOTES = 20
@@ -107,12 +108,13 @@ async def test_a_killed_worker_neither_loses_nor_doubles_a_trigger(
         while "Note" not in await store.list_tables():
             assert worker.poll() is None, "the worker exited"
             await asyncio.sleep(0.05)
+        feed = await StoreCheckpoints(store).feed_id()  # the worker's runner reads the same
         for i in range(NOTES // 2):
             await store.put_item("Note", {"id": f"n{i}"})
         # Kill it once it has started the first run: it is mid-way through the batch.
         first = next(r for r in await store.changes.read(0, 1000) if r.table == "Note")
         await asyncio.wait_for(
-            _result_once_started(temporal_client, f"trigger.trig.noted.Note.{first.seq}"), 60
+            _result_once_started(temporal_client, f"trigger.trig.{feed}.noted.Note.{first.seq}"), 60
         )
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=30)
@@ -121,7 +123,7 @@ async def test_a_killed_worker_neither_loses_nor_doubles_a_trigger(
 
         worker = _worker(tmp_path, temporal_address, task_queue)
         inserts = [r for r in await store.changes.read(0, 1000) if r.table == "Note"]
-        expected = {f"trigger.trig.noted.Note.{record.seq}" for record in inserts}
+        expected = {f"trigger.trig.{feed}.noted.Note.{record.seq}" for record in inserts}
         assert len(expected) == NOTES
         results = [
             await asyncio.wait_for(_result_once_started(temporal_client, workflow_id), 60)

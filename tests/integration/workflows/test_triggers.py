@@ -64,7 +64,8 @@ async def test_each_matching_change_starts_its_workflow_exactly_once(
         assert await restarted.run_once() == 5
     assert caplog.text.count("already started") == 2, "both starts were refused as duplicates"
 
-    ids = [f"trigger.t.on-new-todo.todos.{seq}" for seq in (1, 5)]
+    feed = await StoreCheckpoints(store).feed_id()
+    ids = [f"trigger.t.{feed}.on-new-todo.todos.{seq}" for seq in (1, 5)]
     outs = [await result(temporal_client, workflow_id, w.StepsDone) for workflow_id in ids]
     assert outs == [w.StepsDone(["todo-1"]), w.StepsDone(["todo-4"])]
 
@@ -80,3 +81,27 @@ def test_the_default_input_is_json_safe() -> None:
     assert change_event(record) == ChangeEvent(
         "todos", "INSERT", 7, {"id": {"S": "1"}}, {"id": {"S": "1"}, "n": {"N": "2"}}, None
     )
+
+
+async def test_a_new_store_s_changes_are_not_taken_for_an_old_store_s(
+    temporal_client: Client, task_queue: str, worker: Worker, store: DocumentStore, tmp_path: Path
+) -> None:
+    # A store made anew (say `.baas/baas.sqlite3` deleted) numbers its changes from 1
+    # again, while Temporal still remembers the runs the old one started.
+    await store.put_item("todos", {"id": "old"})
+    old_runner = _runner(temporal_client, store, task_queue)
+    assert await old_runner.run_once() == 1
+    async with await open_store(SqliteConfig(tmp_path / "new.db")) as new_store:
+        await new_store.create_table(TableSpec("todos", KeyAttribute("id", "S")))
+        await new_store.put_item("todos", {"id": "new"})
+        new_runner = _runner(temporal_client, new_store, task_queue)
+        assert await new_runner.run_once() == 1
+        runs = [
+            f"trigger.t.{await StoreCheckpoints(s).feed_id()}.on-new-todo.todos.{seq}"
+            for s in (store, new_store)
+            for seq in [next(r.seq for r in await s.changes.read(0, 10) if r.table == "todos")]
+        ]
+    assert runs[0].rsplit(".", 1)[1] == runs[1].rsplit(".", 1)[1], "the same sequence number"
+    assert runs[0] != runs[1]
+    outs = [await result(temporal_client, run, w.StepsDone) for run in runs]
+    assert outs == [w.StepsDone(["todo-old"]), w.StepsDone(["todo-new"])]
