@@ -257,8 +257,10 @@ def _print_banner(settings: Settings, *, embedded: bool) -> None:
         f"  GraphQL      {base}/graphql",
         f"  Health       {base}/healthz",
         f"  DynamoDB     {base}/dynamodb (SigV4; keys from `baas keys create`)",
-        f"  Temporal     {settings.temporal_target}",
     ]
+    if settings.serves_metrics:
+        lines.append(f"  Metrics      {base}/metrics")
+    lines.append(f"  Temporal     {settings.temporal_target}")
     if embedded:
         lines.append(f"  Temporal UI  http://127.0.0.1:{settings.temporal_ui_port}")
     if settings.reload and settings.app:

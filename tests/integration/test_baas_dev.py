@@ -92,14 +92,16 @@ def test_dev_serves_runs_workflows_and_stops_without_leftovers(
     reply = asyncio.run(_ping(f"127.0.0.1:{env['BAAS_TEMPORAL_PORT']}", "baas"))
     assert reply == "hello"
     children = descendants(process.pid)
-    assert children, "the embedded Temporal server should be a child process"
+    # The embedded Temporal server, `baas serve` and `baas worker`.
+    assert len(children) >= 3, children
     assert all(port_accepts(port) for port in ports)
 
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
 
     assert process.returncode == 0, err
-    assert "http://127.0.0.1:" in out
+    assert f"http://127.0.0.1:{env['BAAS_PORT']}/graphql" in out
+    assert f"http://127.0.0.1:{env['BAAS_PORT']}/metrics" in out
     assert "Traceback" not in err
     leftovers = {pid for pid in children if is_alive(pid)}
     assert not leftovers, f"processes left behind: {leftovers}"
