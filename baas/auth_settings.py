@@ -17,6 +17,7 @@ from typing import Literal, Protocol, TypeVar
 from auth.passwords import PasswordPolicy
 from auth.social_config import ProviderConfig
 from baas.errors import SettingsError
+from baas.setting_parsers import boolean, port
 
 __all__ = ["AuthSettings", "SmtpSettings", "read_auth_settings"]
 
@@ -94,7 +95,7 @@ def read_auth_settings(reader: _SettingsReader) -> AuthSettings:
         ),
         code_ttl=reader.get("BAAS_AUTH_CODE_TTL", _positive_int, d.code_ttl),
         require_verified_email=reader.get(
-            "BAAS_AUTH_REQUIRE_VERIFIED_EMAIL", _bool, d.require_verified_email
+            "BAAS_AUTH_REQUIRE_VERIFIED_EMAIL", boolean, d.require_verified_email
         ),
         trusted_proxies=reader.get("BAAS_TRUSTED_PROXIES", _networks, ()),
         signin_account_failures=reader.get(
@@ -109,7 +110,7 @@ def read_auth_settings(reader: _SettingsReader) -> AuthSettings:
         providers=reader.get("BAAS_OIDC_PROVIDERS", _providers, ()),
         smtp=SmtpSettings(
             host=reader.get("BAAS_SMTP_HOST", str, None),
-            port=reader.get("BAAS_SMTP_PORT", _port, 587),
+            port=reader.get("BAAS_SMTP_PORT", port, 587),
             username=reader.get("BAAS_SMTP_USERNAME", str, None),
             password=reader.get("BAAS_SMTP_PASSWORD", str, None),
             security=reader.get("BAAS_SMTP_SECURITY", _smtp_security, "starttls"),
@@ -146,21 +147,6 @@ def _poll(raw: str) -> float:
     if not 0.1 <= value <= 30:
         raise ValueError(f"expected seconds from 0.1 to 30, got {raw!r}")
     return value
-
-
-def _port(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
-        raise ValueError(f"expected a port number from 1 to 65535, got {raw!r}")
-    return int(raw)
-
-
-def _bool(raw: str) -> bool:
-    lowered = raw.lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"expected true or false, got {raw!r}")
 
 
 def _url(raw: str) -> str:

@@ -21,6 +21,7 @@ from typing import Literal, TypeVar
 
 from baas.auth_settings import AuthSettings, read_auth_settings
 from baas.errors import SettingsError
+from baas.setting_parsers import boolean, port
 
 __all__ = ["Environment", "Settings", "environment_with_file", "read_env_file"]
 
@@ -111,29 +112,29 @@ class Settings:
         return cls(
             app=reader.get("BAAS_APP", _app_ref, None),
             host=reader.get("BAAS_HOST", _non_empty, cls.host),
-            port=reader.get("BAAS_PORT", _port, cls.port),
+            port=reader.get("BAAS_PORT", port, cls.port),
             data_dir=reader.get("BAAS_DATA_DIR", _path, cls.data_dir),
             temporal_address=reader.get("BAAS_TEMPORAL_ADDRESS", _host_port, None),
-            temporal_port=reader.get("BAAS_TEMPORAL_PORT", _port, cls.temporal_port),
-            temporal_ui_port=reader.get("BAAS_TEMPORAL_UI_PORT", _port, cls.temporal_ui_port),
+            temporal_port=reader.get("BAAS_TEMPORAL_PORT", port, cls.temporal_port),
+            temporal_ui_port=reader.get("BAAS_TEMPORAL_UI_PORT", port, cls.temporal_ui_port),
             temporal_namespace=reader.get("BAAS_TEMPORAL_NAMESPACE", _non_empty, "default"),
             task_queue=reader.get("BAAS_TASK_QUEUE", _non_empty, "baas"),
             env=reader.get("BAAS_ENV", _environment, "dev"),
             log_level=reader.get("BAAS_LOG_LEVEL", _log_level, "INFO"),
             cors_origins=reader.get("BAAS_CORS_ORIGINS", _csv, ()),
             auth=read_auth_settings(reader),
-            reload=reader.get("BAAS_RELOAD", _boolean, True),
+            reload=reader.get("BAAS_RELOAD", boolean, True),
             secrets={
                 name.removeprefix(_SECRET_PREFIX).lower(): value
                 for name, value in env.items()
                 if name.startswith(_SECRET_PREFIX) and len(name) > len(_SECRET_PREFIX) and value
             },
             functions_allow_private_network=reader.get(
-                "BAAS_FUNCTIONS_ALLOW_PRIVATE_NETWORK", _boolean, False
+                "BAAS_FUNCTIONS_ALLOW_PRIVATE_NETWORK", boolean, False
             ),
-            dynamodb_port=reader.get("BAAS_DYNAMODB_PORT", _port, None),
+            dynamodb_port=reader.get("BAAS_DYNAMODB_PORT", port, None),
             dynamodb_region=reader.get("BAAS_DYNAMODB_REGION", _region, "us-east-1"),
-            metrics=reader.get("BAAS_METRICS", _boolean, None),
+            metrics=reader.get("BAAS_METRICS", boolean, None),
         )
 
 
@@ -202,12 +203,6 @@ def _non_empty(raw: str) -> str:
     return raw
 
 
-def _port(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
-        raise ValueError(f"expected a port number from 1 to 65535, got {raw!r}")
-    return int(raw)
-
-
 def _path(raw: str) -> Path:
     return Path(raw)
 
@@ -243,15 +238,6 @@ def _region(raw: str) -> str:
     if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", raw):
         raise ValueError(f"expected an AWS region name such as us-east-1, got {raw!r}")
     return raw
-
-
-def _boolean(raw: str) -> bool:
-    lowered = raw.lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"expected true or false, got {raw!r}")
 
 
 def _csv(raw: str) -> tuple[str, ...]:

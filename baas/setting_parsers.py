@@ -1,0 +1,26 @@
+"""Parsers of setting values shared by ``baas.config`` and ``baas.auth_settings``.
+
+Each takes the raw (stripped, non-empty) text of a variable and returns its value or
+raises ``ValueError`` with a message that the reader prefixes with the variable's name.
+"""
+
+from __future__ import annotations
+
+__all__ = ["boolean", "port"]
+
+
+def port(raw: str) -> int:
+    """A TCP port number."""
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise ValueError(f"expected a port number from 1 to 65535, got {raw!r}")
+    return int(raw)
+
+
+def boolean(raw: str) -> bool:
+    """true/false, yes/no, on/off or 1/0, in any case."""
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
