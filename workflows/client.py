@@ -58,6 +58,7 @@ __all__ = [
     "signal",
     "start_call",
     "status",
+    "status_of",
 ]
 
 T = TypeVar("T")
@@ -181,9 +182,7 @@ async def status(client: Client, call_id: str) -> CallStatus:
         description = await handle.describe()
     except RPCError as exc:
         raise _not_found(exc, call_id) from exc
-    if description.status is None:  # pragma: no cover - the server always sets it
-        return CallStatus.RUNNING
-    return _STATUS[description.status]
+    return status_of(description.status)
 
 
 async def signal(client: Client, call_id: str, name: str, value: Any, caller: Caller) -> None:
@@ -215,6 +214,11 @@ def _not_found(exc: RPCError, call_id: str) -> Exception:
     if exc.status == RPCStatusCode.NOT_FOUND:
         return CallNotFoundError(f"no call {call_id!r}")
     return exc
+
+
+def status_of(status: WorkflowExecutionStatus | None) -> CallStatus:
+    """The call status of a Temporal execution status (None: just started)."""
+    return CallStatus.RUNNING if status is None else _STATUS[status]
 
 
 _STATUS = {

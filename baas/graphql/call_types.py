@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from enum import Enum
 from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
-from temporalio.client import WorkflowExecutionStatus
 
 from baas.graphql.errors import GraphQLApiError
+from workflows.client import CallStatus, status_of
 
 __all__ = [
     "CallError",
@@ -46,31 +45,10 @@ __all__ = [
 ]
 
 
-@strawberry.enum(name="CallStatus", description="Where a call is in its life.")
-class CallState(Enum):
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    TERMINATED = "terminated"
-    TIMED_OUT = "timed_out"
-    CONTINUED_AS_NEW = "continued_as_new"
-
-
-_STATES = {
-    WorkflowExecutionStatus.RUNNING: CallState.RUNNING,
-    WorkflowExecutionStatus.COMPLETED: CallState.COMPLETED,
-    WorkflowExecutionStatus.FAILED: CallState.FAILED,
-    WorkflowExecutionStatus.CANCELED: CallState.CANCELLED,
-    WorkflowExecutionStatus.TERMINATED: CallState.TERMINATED,
-    WorkflowExecutionStatus.TIMED_OUT: CallState.TIMED_OUT,
-    WorkflowExecutionStatus.CONTINUED_AS_NEW: CallState.CONTINUED_AS_NEW,
-}
-
-
-def state_of(status: WorkflowExecutionStatus | None) -> CallState:
-    """The GraphQL status of a Temporal execution status (None: just started)."""
-    return CallState.RUNNING if status is None else _STATES[status]
+# The client API's status (workflows.client.CallStatus), exposed as a GraphQL enum.
+strawberry.enum(CallStatus, name="CallStatus", description="Where a call is in its life.")
+CallState = CallStatus
+state_of = status_of
 
 
 @strawberry.type(description="Why a call failed: a stable code and a safe message.")
