@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from baas.dynamodb.errors import validation_error
-from storage.tables import IndexSpec, TableSpec
+from storage.tables import IndexSpec, TableSpec, project_for_index
 from storage.values import Item, item_size
 
 __all__ = [
@@ -138,11 +138,4 @@ def _projected(spec: TableSpec, index: IndexSpec, item: Item | None) -> Item | N
         return None
     if index.sort_key is not None and index.sort_key.name not in item:
         return None
-    if index.projection.type == "ALL":
-        return item
-    keep = set(spec.key_names()) | {index.partition_key.name}
-    if index.sort_key is not None:
-        keep.add(index.sort_key.name)
-    if index.projection.type == "INCLUDE":
-        keep.update(index.projection.non_key_attributes)
-    return {name: value for name, value in item.items() if name in keep}
+    return project_for_index(spec, index, item)
