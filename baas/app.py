@@ -58,7 +58,8 @@ def create_app(
 
     A process that manages the services itself (``baas dev`` starts them before it
     serves, so a bad model declaration is one clear line) passes ``services``; otherwise
-    the app's lifespan starts and stops its own.
+    the app's lifespan starts and stops its own. Either way they are ``app.state.services``
+    (tests and embedders mint tokens or reach the store through them).
     """
     owned = services is None
     parts = services or Services(settings, app=app)
@@ -84,7 +85,7 @@ def create_app(
             if owned:
                 await parts.stop()
 
-    return Starlette(
+    starlette = Starlette(
         debug=False,  # tracebacks never reach a client, not even in dev
         routes=[
             # GraphQL first: routes are matched in order, and it is the hot path.
@@ -107,3 +108,5 @@ def create_app(
         exception_handlers=exception_handlers,
         lifespan=lifespan,
     )
+    starlette.state.services = parts
+    return starlette

@@ -45,7 +45,6 @@ import uuid  # noqa: E402
 from collections.abc import Awaitable, Callable, Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from datetime import timedelta  # noqa: E402
-from typing import Any  # noqa: E402
 
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
@@ -56,7 +55,6 @@ from temporalio.worker import Worker  # noqa: E402
 from baas.app import create_app  # noqa: E402
 from baas.application import App, allow_call  # noqa: E402
 from baas.config import Settings  # noqa: E402
-from baas.services import Services  # noqa: E402
 from baas.temporal_dev import EmbeddedTemporal  # noqa: E402
 from functions import Caller, Context, function  # noqa: E402
 from workflows import call, result, start_call  # noqa: E402
@@ -143,24 +141,6 @@ class RawOneWorkflow:
 START_SEQUENCE = "mutation { startBaasSequence(input: {value: 3}, wait: true) { status result } }"
 
 
-class _StartingServices:
-    """Starts the API's services in uvicorn's own event loop (its lifespan)."""
-
-    def __init__(self, app: Any, services: Services) -> None:
-        self.app, self.services = app, services
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        async def receive_and_start() -> Any:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await self.services.start()
-            elif message["type"] == "lifespan.shutdown":
-                await self.services.stop()
-            return message
-
-        await self.app(scope, receive_and_start if scope["type"] == "lifespan" else receive, send)
-
-
 @contextlib.contextmanager
 def graphql_api(
     data_dir: Path, temporal_address: str, task_queue: str
@@ -175,10 +155,11 @@ def graphql_api(
             "BAAS_TASK_QUEUE": task_queue,
         }
     )
-    services = Services(settings, app=app)
+    asgi = create_app(settings, app=app)
+    services = asgi.state.services
     port = free_port()
     config = uvicorn.Config(
-        _StartingServices(create_app(settings, services=services), services),
+        asgi,
         host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on",
     )  # fmt: skip
     server = uvicorn.Server(config)

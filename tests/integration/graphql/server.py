@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,6 @@ from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from baas.app import create_app
 from baas.authn import BearerAuthMiddleware
@@ -82,50 +81,40 @@ def settings_for(data_dir: Path, **env: str) -> Settings:
     )
 
 
-class _StartServices:
-    """Starts ``services`` in the server's own event loop (the lifespan of the ASGI app)."""
-
-    def __init__(self, app: ASGIApp, services: Services) -> None:
-        self.app = app
-        self.services = services
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "lifespan":
-            await self.app(scope, receive, send)
-            return
-
-        async def receive_and_start() -> Any:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await self.services.start()
-            elif message["type"] == "lifespan.shutdown":
-                await self.services.stop()
-            return message
-
-        await self.app(scope, receive_and_start, send)
-
-
 @contextlib.contextmanager
 def serve_api(data_dir: Path, *, limits: GraphQLLimits | None = None, **env: str) -> Iterator[Api]:
     """The test app's API on a free port, with its Services at hand for minting tokens."""
     settings = settings_for(data_dir, **env)
-    services = Services(settings, app=test_app)
-    asgi: ASGIApp = create_app(settings, services=services)
-    if limits is not None:
-        asgi = _with_limits(settings, services, limits)
-    with serve_in_thread(_StartServices(asgi, services), free_port()) as url:
-        yield Api(url, services, settings)
+    asgi = (
+        create_app(settings, app=test_app)
+        if limits is None
+        else _with_limits(Services(settings, app=test_app), limits)
+    )
+    with serve_in_thread(asgi, free_port()) as url:
+        yield Api(url, asgi.state.services, settings)
 
 
-def _with_limits(settings: Settings, services: Services, limits: GraphQLLimits) -> Starlette:
+def _with_limits(services: Services, limits: GraphQLLimits) -> Starlette:
     """The GraphQL routes alone, with other limits, behind the same middleware."""
-    return Starlette(
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await services.start()
+        try:
+            yield
+        finally:
+            await services.stop()
+
+    app = Starlette(
         routes=graphql_routes(services, limits=limits),
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(BearerAuthMiddleware, authenticate=services.authenticator.caller_for_token),
         ],
+        lifespan=lifespan,
     )
+    app.state.services = services
+    return app
 
 
 async def run(client: Client, query: str, **variables: Any) -> Any:

@@ -18,7 +18,6 @@ import httpx
 import pytest
 from gql import GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
-from starlette.types import Receive, Scope, Send
 from temporalio.client import Client
 
 from auth.rules import allow
@@ -54,30 +53,11 @@ query($limit: Int!, $next: String) {
 }"""
 
 
-class _Lifespan:
-    """Starts the API's services in the server's own event loop."""
-
-    def __init__(self, app: Any, services: Services) -> None:
-        self.app, self.services = app, services
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def receive_and_start() -> Any:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await self.services.start()
-            elif message["type"] == "lifespan.shutdown":
-                await self.services.stop()
-            return message
-
-        await self.app(scope, receive_and_start if scope["type"] == "lifespan" else receive, send)
-
-
 @contextlib.contextmanager
 def _serve(settings: Settings) -> Iterator[Api]:
-    services = Services(settings, app=board_app)
-    asgi = _Lifespan(create_app(settings, services=services), services)
+    asgi = create_app(settings, app=board_app)
     with serve_in_thread(asgi, free_port()) as url:
-        yield Api(url, services, settings)
+        yield Api(url, asgi.state.services, settings)
 
 
 @pytest.fixture
