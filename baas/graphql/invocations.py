@@ -27,21 +27,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Literal
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from baas.application import App, Invocable
-from baas.graphql.arguments import param, plain_or_none, with_signature
+from baas.graphql.arguments import param, with_signature
 from baas.graphql.call_types import CallPage, CallProgress, CallView
 from baas.graphql.calls import Calls
 from baas.graphql.context import RequestContext
 from baas.graphql.model_types import async_iterator_of, optional
 from baas.graphql.names import snake_name
 from baas.graphql.page_tokens import PageTokens
-from baas.graphql.root_fields import ArgumentKind, RootField, Run
+from baas.graphql.root_fields import RootField, declare_field
 
 __all__ = ["invocation_fields", "start_field_name"]
 
@@ -79,25 +79,6 @@ def invocation_fields(
     ]
 
 
-def _declare(
-    root: Literal["query", "mutation"],
-    name: str,
-    run: Run,
-    params: list[Any],
-    returns: Any,
-    description: str,
-) -> RootField:
-    async def resolve(info: Info, **args: Any) -> Any:
-        return await run(info.context, {key: plain_or_none(value) for key, value in args.items()})
-
-    resolver = with_signature(name, resolve, params, returns)
-    maker = strawberry.field if root == "query" else strawberry.mutation
-    arguments: dict[str, ArgumentKind] = {p.name: "value" for p in params}
-    return RootField(
-        root, name, maker(resolver=resolver, description=description), None, run, arguments
-    )
-
-
 _ID = param("id", strawberry.ID)
 
 
@@ -116,8 +97,8 @@ def _start(calls: Calls, invocable: Invocable) -> RootField:
         param("idempotency_key", optional(str), None),
         param("wait", bool, False),
     ]
-    return _declare(
-        "mutation", start_field_name(invocable), run, params, CallView,
+    return declare_field(
+        "mutation", start_field_name(invocable), None, run, params, None, CallView,
         f"Start {invocable.name} on `input` (JSON of {invocable.input_type.__name__}). "
         "wait: true answers when it ends; the same idempotencyKey returns the same call.",
     )  # fmt: skip
@@ -127,8 +108,8 @@ def _call(calls: Calls) -> RootField:
     async def run(context: RequestContext, args: dict[str, Any]) -> CallView:
         return await calls.get(context, args["id"])
 
-    return _declare(
-        "query", "call", run, [_ID], optional(CallView),
+    return declare_field(
+        "query", "call", None, run, [_ID], None, optional(CallView),
         "One of your calls by id (NOT_FOUND for anyone else's).",
     )  # fmt: skip
 
@@ -138,8 +119,8 @@ def _my_calls(calls: Calls) -> RootField:
         return await calls.mine(context, int(args["limit"]), args.get("next_token"))
 
     params = [param("limit", int, 20), param("next_token", optional(str), None)]
-    return _declare(
-        "query", "my_calls", run, params, CallPage,
+    return declare_field(
+        "query", "my_calls", None, run, params, None, CallPage,
         "Your calls, newest first (the ones you started; none when signed out).",
     )  # fmt: skip
 
@@ -149,8 +130,8 @@ def _signal(calls: Calls) -> RootField:
         return await calls.signal(context, args["id"], args["name"], args.get("payload"))
 
     params = [_ID, param("name", str), param("payload", optional(JSON), None)]
-    return _declare(
-        "mutation", "signal_call", run, params, CallView,
+    return declare_field(
+        "mutation", "signal_call", None, run, params, None, CallView,
         "Send a signal (with an optional JSON payload) to one of your running calls.",
     )  # fmt: skip
 
@@ -161,8 +142,8 @@ def _approve(calls: Calls) -> RootField:
         return await calls.approve(context, args["id"], bool(args["approved"]), comment)
 
     params = [_ID, param("approved", bool), param("comment", optional(str), None)]
-    return _declare(
-        "mutation", "approve_call", run, params, CallView,
+    return declare_field(
+        "mutation", "approve_call", None, run, params, None, CallView,
         "Approve or reject a call waiting for approval, as its workflow's rules allow.",
     )  # fmt: skip
 
@@ -171,8 +152,8 @@ def _cancel(calls: Calls) -> RootField:
     async def run(context: RequestContext, args: dict[str, Any]) -> CallView:
         return await calls.cancel(context, args["id"])
 
-    return _declare(
-        "mutation", "cancel_call", run, [_ID], CallView,
+    return declare_field(
+        "mutation", "cancel_call", None, run, [_ID], None, CallView,
         "Ask one of your running calls to stop (its compensations run first).",
     )  # fmt: skip
 

@@ -35,7 +35,7 @@ from baas.graphql.subscriptions import EventKind, ModelEvents
 from baas.graphql.transact import TransactionItem, run_transaction
 from baas.models import ModelDeclarationError, ModelSpec
 
-__all__ = ["ArgumentKind", "RootField", "model_fields", "transact_field"]
+__all__ = ["ArgumentKind", "RootField", "declare_field", "model_fields", "transact_field"]
 
 ArgumentKind = Literal["value", "fields", "filter", "key_condition", "transact_items"]
 """How an argument is shaped: a plain value, an object of model fields (an input or a
@@ -58,21 +58,25 @@ class RootField:
     arguments: dict[str, ArgumentKind] = field(default_factory=dict)
 
 
-def _declare(
+def declare_field(
     root: Literal["query", "mutation"],
     name: str,
     model: ModelSpec | None,
     run: Run,
     params: list[Any],
-    arguments: dict[str, ArgumentKind],
+    arguments: dict[str, ArgumentKind] | None,
     returns: Any,
     description: str,
 ) -> RootField:
+    """A query or mutation field calling ``run`` (``arguments`` None: all plain values)."""
+
     async def resolve(info: Info, **args: Any) -> Any:
         return await run(info.context, {key: plain_or_none(value) for key, value in args.items()})
 
     resolver = with_signature(name, resolve, params, returns)
     maker = strawberry.field if root == "query" else strawberry.mutation
+    if arguments is None:
+        arguments = {p.name: "value" for p in params}
     return RootField(
         root, name, maker(resolver=resolver, description=description), model, run, arguments
     )
@@ -114,7 +118,7 @@ def _get(factory: TypeFactory, types: ModelTypes, ops: ModelOperations) -> RootF
         param(name, factory.value_type(model.field(name), required=True))
         for name in model.key_fields
     ]
-    return _declare(
+    return declare_field(
         "query", f"get_{snake_name(model.name)}", model, run, params,
         dict.fromkeys(model.key_fields, "value"), optional(types.output),
         f"One {model.name} by its key, or null.",
@@ -138,7 +142,7 @@ def _list(types: ModelTypes, ops: ModelOperations) -> RootField:
             context.store, args.get("filter"), args.get("limit"), args.get("next_token")
         )
 
-    return _declare(
+    return declare_field(
         "query", f"list_{snake_plural(types.model.name)}", types.model, run, _page_params(types),
         _PAGE_KINDS, types.page,
         f"Every {types.model.name} you may see, one page at a time (a scan).",
@@ -183,7 +187,7 @@ def _by_key(
     params.append(param("sort_direction", optional(SortDirection), None))
     params += _page_params(types)
     where = f"index {query.index}" if query.index else "its table"
-    return _declare(
+    return declare_field(
         "query", query.field, model, run, params, kinds, types.page,
         f"{model.name} items with one {camel(query.partition)}, by {where}, in sort key order.",
     )  # fmt: skip
@@ -197,7 +201,7 @@ def _create(types: ModelTypes, ops: ModelOperations, snake: str) -> RootField:
         param("input", types.create_input),
         param("condition", optional(types.filter_input), None),
     ]
-    return _declare(
+    return declare_field(
         "mutation", f"create_{snake}", types.model, run, params,
         {"input": "fields", "condition": "filter"}, types.output,
         f"Create a {types.model.name}.",
@@ -218,7 +222,7 @@ def _update(types: ModelTypes, ops: ModelOperations, snake: str) -> RootField:
         param("condition", optional(types.filter_input), None),
         param("expected_version", optional(int), None),
     ]
-    return _declare(
+    return declare_field(
         "mutation", f"update_{snake}", types.model, run, params,
         {"input": "fields", **_WRITE_KINDS}, types.output,
         f"Change a {types.model.name}: given fields are set, null ones removed.",
@@ -236,7 +240,7 @@ def _delete(types: ModelTypes, ops: ModelOperations, snake: str) -> RootField:
         param("condition", optional(types.filter_input), None),
         param("expected_version", optional(int), None),
     ]
-    return _declare(
+    return declare_field(
         "mutation", f"delete_{snake}", types.model, run, params,
         {"key": "fields", **_WRITE_KINDS}, types.output,
         f"Delete a {types.model.name}; returns it.",
@@ -286,7 +290,7 @@ def transact_field(models: list[tuple[ModelTypes, ModelOperations]], max_items: 
             for (ops, _, _), item in zip(entries, written, strict=True)
         ]
 
-    return _declare(
+    return declare_field(
         "mutation", "transact", None, run, [param("items", list_of(item_input))],
         {"items": "transact_items"}, list_of(optional(result)),
         "Apply several writes all or nothing; each item names exactly one write.",
