@@ -38,16 +38,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from baas.ports import free_port  # noqa: E402 - after the path is set
+
 KEY_ID = "AKIABENCHMARK0000001"
 SECRET = "bench-secret-0123456789abcdefghijklmnop"  # noqa: S105 - a throwaway bench key
 TABLE = "bench"
 PARTITION_ITEMS = 100
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], name: str) -> None:
@@ -127,7 +123,7 @@ def _process(name: str, argv: list[str], port: int) -> Iterator[str]:
 
 @contextlib.contextmanager
 def baas_server(durability: str, mode: str) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory() as directory:
         argv = [sys.executable, __file__, "--serve-baas", str(port), directory, durability, mode]
         with _process("baas", argv, port) as url:
@@ -139,7 +135,7 @@ def dynalite_server() -> Iterator[str]:
     cli = ROOT / "bench" / "node_modules" / "dynalite" / "cli.js"
     if not cli.exists():
         raise RuntimeError("dynalite is missing: run `npm install --prefix bench`")
-    port = _free_port()
+    port = free_port()
     with _process("dynalite", ["node", str(cli), "--port", str(port)], port) as url:
         yield url
 
@@ -149,7 +145,7 @@ def moto_server() -> Iterator[str]:
     executable = shutil.which("moto_server", path=str(Path(sys.executable).parent))
     if executable is None:
         raise RuntimeError("moto_server is missing: pip install 'moto[server]'")
-    port = _free_port()
+    port = free_port()
     with _process("moto", [executable, "-H", "127.0.0.1", "-p", str(port)], port) as url:
         yield url
 

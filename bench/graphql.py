@@ -29,7 +29,6 @@ import os
 import re
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,6 +46,7 @@ import httpx  # noqa: E402 - after the path is fixed
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 from baas.config import Settings  # noqa: E402
+from baas.ports import free_port  # noqa: E402
 from baas.services import Services  # noqa: E402
 from examples.board import app as board_app  # noqa: E402
 
@@ -56,12 +56,6 @@ DURATION = "10s"
 CONNECTIONS = 50
 SUBSCRIBERS = 1000
 ROUNDS = 5
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def settings_for(data_dir: Path) -> Settings:

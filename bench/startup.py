@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,16 +24,11 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client
 
+from baas.ports import free_port
 from baas.temporal_dev import EmbeddedTemporal
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 5
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

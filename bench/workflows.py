@@ -36,7 +36,6 @@ sys.path.insert(0, str(_HERE.parent))
 import asyncio  # noqa: E402
 import contextlib  # noqa: E402
 import os  # noqa: E402
-import socket  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
@@ -55,6 +54,7 @@ from temporalio.worker import Worker  # noqa: E402
 from baas.app import create_app  # noqa: E402
 from baas.application import App, allow_call  # noqa: E402
 from baas.config import Settings  # noqa: E402
+from baas.ports import free_port  # noqa: E402
 from baas.temporal_dev import EmbeddedTemporal  # noqa: E402
 from functions import Caller, Context, function  # noqa: E402
 from workflows import call, result, start_call  # noqa: E402
@@ -176,12 +176,6 @@ def graphql_api(
 
 
 # --- measurement ----------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def percentile(samples: list[float], q: float) -> float:

@@ -12,12 +12,7 @@ from pathlib import Path
 import uvicorn
 from starlette.types import ASGIApp
 
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from baas.ports import free_port
 
 
 def port_accepts(port: int) -> bool:
