@@ -10,10 +10,11 @@ duration.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
 import time
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,9 +28,14 @@ _VALID_ID = re.compile(rb"^[A-Za-z0-9._-]{8,64}$")
 _HEADER = b"x-request-id"
 
 
+# Ids are unique, not secret: a random prefix per process, then a counter.
+_PREFIX = os.urandom(8).hex()
+_COUNTER = itertools.count()
+
+
 def new_request_id() -> str:
-    """A fresh, unguessable request id."""
-    return uuid.uuid4().hex
+    """A fresh request id, unique across processes and restarts (32 hex digits)."""
+    return f"{_PREFIX}{next(_COUNTER):016x}"
 
 
 class RequestIdMiddleware:

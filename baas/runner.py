@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 
 from baas.app import create_app
 from baas.config import Settings
-from baas.dynamodb import Account, dynamodb_app
+from baas.dynamodb import Account, DynamoDBServer, dynamodb_server
 from baas.lifecycle import load_configured_app, serve_until_stopped, settle_heap
 from baas.ports import require_free_ports
 from baas.services import Services
@@ -32,17 +32,44 @@ class _ApiServer(uvicorn.Server):
     def capture_signals(self) -> Iterator[None]:
         yield
 
+    async def shutdown_gracefully(self, serving: asyncio.Task[None], *, force: bool) -> None:
+        """Stop (``force``: without waiting for requests in progress)."""
+        self.should_exit = True
+        self.force_exit = force
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await serving
+
+
+class _OwnPortServer:
+    """The DynamoDB server, stopped the way the API server is."""
+
+    def __init__(self, server: DynamoDBServer) -> None:
+        self.server = server
+
+    async def serve(self) -> None:
+        await self.server.serve()
+
+    async def shutdown_gracefully(self, serving: asyncio.Task[None], *, force: bool) -> None:
+        await self.server.shutdown(force=force)
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await serving
+
 
 def _api_server(settings: Settings, services: Services) -> _ApiServer:
     return _uvicorn(create_app(settings, services=services), settings.host, settings.port)
 
 
-def _dynamodb_servers(settings: Settings, services: Services) -> list[_ApiServer]:
+def _dynamodb_servers(settings: Settings, services: Services) -> list[_OwnPortServer]:
     """The DynamoDB endpoint on its own port, when BAAS_DYNAMODB_PORT asks for it."""
     if settings.dynamodb_port is None:
         return []
-    endpoint = dynamodb_app(lambda: services.store, account=Account(settings.dynamodb_region))
-    return [_uvicorn(endpoint, settings.host, settings.dynamodb_port)]
+    server = dynamodb_server(
+        lambda: services.store,
+        settings.host,
+        settings.dynamodb_port,
+        account=Account(settings.dynamodb_region),
+    )
+    return [_OwnPortServer(server)]
 
 
 def _uvicorn(asgi: ASGIApp, host: str, port: int) -> _ApiServer:
@@ -76,7 +103,10 @@ async def run_serve(settings: Settings) -> int:
     stop.install()
     services = Services(settings, app=app)
     await services.start()
-    servers = [_api_server(settings, services), *_dynamodb_servers(settings, services)]
+    servers: list[_ApiServer | _OwnPortServer] = [
+        _api_server(settings, services),
+        *_dynamodb_servers(settings, services),
+    ]
     tasks = [asyncio.create_task(server.serve(), name="api") for server in servers]
     # After the first requests could be served: a collection is ~0.1 s of start-up.
     asyncio.get_running_loop().call_later(1.0, settle_heap)
@@ -84,13 +114,6 @@ async def run_serve(settings: Settings) -> int:
         await serve_until_stopped(stop, *tasks)
     finally:
         for server, task in zip(servers, tasks, strict=True):
-            await _stop_server(server, task, stop)
+            await server.shutdown_gracefully(task, force=stop.forced)
         await services.stop()
     return 0
-
-
-async def _stop_server(server: _ApiServer, task: asyncio.Task[None], stop: StopRequested) -> None:
-    server.should_exit = True
-    server.force_exit = stop.forced
-    with contextlib.suppress(Exception, asyncio.CancelledError):
-        await task

@@ -7,7 +7,9 @@ Peers (each in its own process, on its own port, in memory):
 - dynalite (npm, on LevelDB's in-memory backend): ``npm install --prefix bench``;
 - moto's server mode (PyPI ``moto[server]``, ``moto_server``).
 
-baas runs under uvicorn (uvloop, httptools) with its SQLite store in a temporary
+baas runs on its own port (its HTTP/1.1 server, as ``BAAS_DYNAMODB_PORT`` serves it)
+and at ``/dynamodb`` of an app under uvicorn (as the API's port serves it), both on
+uvloop and httptools, with its SQLite store in a temporary
 directory, ``synchronous=NORMAL`` by default (a write survives a crash of the process;
 ``--durability FULL`` fsyncs every commit), the peers keeping everything in memory.
 Every request to baas is SigV4-verified against a stored access key.
@@ -64,8 +66,9 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], name: str) -> No
 def serve_baas(port: int, database: Path, durability: str, mode: str) -> None:
     """Serve the endpoint on its own port (``own``) or at /dynamodb of an API app (``api``).
 
-    ``api`` mounts the routes in a Starlette app behind the API's request-id middleware,
-    as ``create_app`` would (without the parts unrelated to this endpoint).
+    ``own`` is what ``BAAS_DYNAMODB_PORT`` runs (baas's own HTTP/1.1 server); ``api``
+    mounts the routes in a Starlette app under uvicorn, behind the API's request-id
+    middleware, as ``create_app`` would (without the parts unrelated to this endpoint).
     """
     import asyncio
 
@@ -74,7 +77,7 @@ def serve_baas(port: int, database: Path, durability: str, mode: str) -> None:
     from starlette.middleware import Middleware
 
     from auth.access_keys import AccessKeyRepository
-    from baas.dynamodb import dynamodb_app, dynamodb_routes
+    from baas.dynamodb import dynamodb_routes, dynamodb_server
     from baas.request_ids import RequestIdMiddleware
     from storage import SqliteConfig, open_store
 
@@ -82,11 +85,11 @@ def serve_baas(port: int, database: Path, durability: str, mode: str) -> None:
         store = await open_store(SqliteConfig(database, synchronous=durability))  # type: ignore[arg-type]
         await AccessKeyRepository(store).create(key_id=KEY_ID, secret=SECRET)
         if mode == "own":
-            config.app = dynamodb_app(store)
-        else:
-            config.app = Starlette(
-                routes=dynamodb_routes(store), middleware=[Middleware(RequestIdMiddleware)]
-            )
+            await dynamodb_server(store, "127.0.0.1", port).serve()
+            return
+        config.app = Starlette(
+            routes=dynamodb_routes(store), middleware=[Middleware(RequestIdMiddleware)]
+        )
         await uvicorn.Server(config).serve()
 
     # As `baas serve` configures uvicorn (uvloop and httptools when installed).

@@ -15,6 +15,7 @@ TTL, legacy parameters) and DynamoDB Streams over the store's change feed; reque
 are authenticated by SigV4 with access keys that act as the system caller.
 
     protocol.py      the endpoint: authentication, routing by X-Amz-Target, errors
+    server.py        the HTTP/1.1 server of the endpoint's own port
     sigv4.py         SigV4 signature verification (pure)
     authentication.py  SigV4 against the stored access keys
     operations.py    the operation table
@@ -29,15 +30,16 @@ from starlette.routing import BaseRoute, Route
 from auth.access_keys import AccessKeyRepository
 from baas.dynamodb.context import StoreSource
 from baas.dynamodb.descriptions import Account
-from baas.dynamodb.protocol import DynamoDBEndpoint, StandaloneEndpoint
+from baas.dynamodb.protocol import DynamoDBEndpoint
+from baas.dynamodb.server import DynamoDBServer
 
 __all__ = [
     "Account",
     "DynamoDBEndpoint",
-    "StandaloneEndpoint",
+    "DynamoDBServer",
     "StoreSource",
-    "dynamodb_app",
     "dynamodb_routes",
+    "dynamodb_server",
 ]
 
 _METHODS = ["GET", "HEAD", "POST"]
@@ -63,12 +65,18 @@ def dynamodb_routes(
     return routes
 
 
-def dynamodb_app(
-    store: StoreSource, keys: AccessKeyRepository | None = None, *, account: Account | None = None
-) -> StandaloneEndpoint:
-    """The endpoint as a whole ASGI application, for serving on a port of its own.
+def dynamodb_server(
+    store: StoreSource,
+    host: str,
+    port: int,
+    keys: AccessKeyRepository | None = None,
+    *,
+    account: Account | None = None,
+) -> DynamoDBServer:
+    """The endpoint served on a port of its own (``BAAS_DYNAMODB_PORT``; 0: any free one).
 
-    It answers every path (SDKs post to ``/``) without a framework around it.
+    It answers every path (SDKs post to ``/``); ``await server.serve()`` runs it until
+    ``await server.shutdown()``.
     """
     endpoint = DynamoDBEndpoint(store, keys or AccessKeyRepository(store), account)
-    return StandaloneEndpoint(endpoint)
+    return DynamoDBServer(endpoint, host, port)

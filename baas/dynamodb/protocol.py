@@ -13,9 +13,8 @@ the request id; the detail goes to the log only.
 
 from __future__ import annotations
 
-import json
 import logging
-import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
@@ -32,21 +31,32 @@ from baas.dynamodb.errors import (
 )
 from baas.dynamodb.operations import OPERATIONS
 from baas.dynamodb.sigv4 import SignatureError, SignedRequest
-from baas.json_bodies import dumps
+from baas.json_bodies import dumps, loads
+from baas.request_ids import new_request_id
 from storage.errors import StorageError
 
-__all__ = ["MAX_BODY_BYTES", "DynamoDBEndpoint", "StandaloneEndpoint"]
+__all__ = [
+    "CONTENT_TYPE",
+    "HEALTH_CONTENT_TYPE",
+    "MAX_BODY_BYTES",
+    "DynamoDBEndpoint",
+    "too_large",
+]
 
 _log = logging.getLogger("baas.dynamodb")
-_CONTENT_TYPE = b"application/x-amz-json-1.0"
+CONTENT_TYPE = b"application/x-amz-json-1.0"
+HEALTH_CONTENT_TYPE = b"text/plain; charset=utf-8"
 # BatchWriteItem's documented maximum; the body is read before the signature can be
 # checked, so the cap bounds what an unauthenticated client makes us buffer.
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
 
 class DynamoDBEndpoint:
-    """An ASGI endpoint serving the DynamoDB and DynamoDB Streams operations.
+    """The DynamoDB and DynamoDB Streams operations, behind any HTTP server.
 
+    :meth:`answer` takes a request's parts and returns the response, whatever carries
+    them: the endpoint is an ASGI application (for the API's port, behind Starlette),
+    and :mod:`baas.dynamodb.server` calls :meth:`answer` directly on a port of its own.
     Plain ASGI rather than a Starlette request handler: every request is small and
     alike, and the per-request objects of the framework would cost as much as the
     verification of the signature.
@@ -62,27 +72,52 @@ class DynamoDBEndpoint:
         self._account = account or Account()
         self._context = OperationContext(store_getter(store), self._account)
         self._authenticator = authenticator or KeyAuthenticator(keys)
-        self._health = f"healthy: dynamodb.{self._account.region}.amazonaws.com ".encode()
+        self.health = f"healthy: dynamodb.{self._account.region}.amazonaws.com ".encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer one HTTP request."""
+        """Answer one HTTP request (ASGI)."""
         request_id = _request_id(scope)
         if scope["method"] != "POST":
-            await _send(send, 200, self._health, request_id, b"text/plain; charset=utf-8")
+            await _send(send, 200, self.health, request_id, HEALTH_CONTENT_TYPE)
             return
-        status, body = await self._answer(scope, receive, request_id)
-        await _send(send, status, body, request_id)
-
-    async def _answer(self, scope: Scope, receive: Receive, request_id: str) -> tuple[int, bytes]:
-        """The status and JSON body answering a POST (never raises)."""
         try:
             body = await _read_body(scope, receive)
-            headers = [
-                (name.decode("latin-1"), value.decode("latin-1"))
-                for name, value in scope["headers"]
-            ]
-            await self._authenticator.authenticate(_signed_request(scope, headers, body))
-            target = next((value for name, value in headers if name.lower() == "x-amz-target"), "")
+        except DynamoDBApiError as exc:
+            await _send(send, exc.status, dumps(exc.body()), request_id)
+            return
+        status, answer = await self.answer(
+            scope.get("raw_path") or scope["path"].encode(),
+            scope.get("query_string", b""),
+            scope["headers"],
+            body,
+            request_id,
+        )
+        await _send(send, status, answer, request_id)
+
+    async def answer(
+        self,
+        raw_path: bytes,
+        query_string: bytes,
+        headers: Iterable[tuple[bytes, bytes]],
+        body: bytes,
+        request_id: str,
+    ) -> tuple[int, bytes]:
+        """The status and JSON body answering a POST (never raises).
+
+        ``raw_path`` is the path as sent (it may carry the query string too),
+        ``headers`` the raw header lines in their order.
+        """
+        try:
+            decoded = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
+            request = SignedRequest(
+                method="POST",
+                raw_path=raw_path.decode("latin-1").split("?", 1)[0],
+                query_string=query_string.decode("latin-1"),
+                headers=decoded,
+                body=body,
+            )
+            await self._authenticator.authenticate(request)
+            target = next((value for name, value in decoded if name.lower() == "x-amz-target"), "")
             handler = OPERATIONS.get(target)
             if handler is None:
                 raise DynamoDBApiError("UnknownOperationException", "", namespace=CORAL_SERVICE)
@@ -101,54 +136,17 @@ class DynamoDBEndpoint:
         return error.status, dumps(error.body())
 
 
-class StandaloneEndpoint:
-    """The endpoint as a complete ASGI application (its own port, every path).
-
-    Besides HTTP it answers the ASGI lifespan protocol (nothing to start: the store is
-    opened by whoever owns it) and refuses WebSocket connections.
-    """
-
-    def __init__(self, endpoint: DynamoDBEndpoint) -> None:
-        self.endpoint = endpoint
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Dispatch on the ASGI scope type."""
-        if scope["type"] == "http":
-            await self.endpoint(scope, receive, send)
-        elif scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        else:
-            await send({"type": "websocket.close", "code": 1008})
-
-
 def _request_id(scope: Scope) -> str:
     # The app's RequestIdMiddleware sets one; standalone (own port) we make our own.
     state = scope.get("state") or {}
     request_id = state.get("request_id") if isinstance(state, dict) else None
-    return str(request_id) if request_id else uuid.uuid4().hex
-
-
-def _signed_request(scope: Scope, headers: list[tuple[str, str]], body: bytes) -> SignedRequest:
-    raw_path = scope.get("raw_path") or scope["path"].encode()
-    return SignedRequest(
-        method=scope["method"],
-        raw_path=raw_path.decode("latin-1").split("?", 1)[0],
-        query_string=scope.get("query_string", b"").decode("latin-1"),
-        headers=headers,
-        body=body,
-    )
+    return str(request_id) if request_id else new_request_id()
 
 
 async def _read_body(scope: Scope, receive: Receive) -> bytes:
     for name, value in scope["headers"]:
         if name.lower() == b"content-length" and value.isdigit() and int(value) > MAX_BODY_BYTES:
-            raise _too_large()
+            raise too_large()
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -158,13 +156,14 @@ async def _read_body(scope: Scope, receive: Receive) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise _too_large()
+            raise too_large()
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
 
 
-def _too_large() -> DynamoDBApiError:
+def too_large() -> DynamoDBApiError:
+    """RequestEntityTooLarge: the body is above :data:`MAX_BODY_BYTES`."""
     return DynamoDBApiError(
         "RequestEntityTooLarge",
         f"Request body exceeds the maximum of {MAX_BODY_BYTES} bytes.",
@@ -175,7 +174,7 @@ def _too_large() -> DynamoDBApiError:
 
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
-        parsed = json.loads(body or b"{}")
+        parsed = loads(body or b"{}")
     except ValueError:
         parsed = None
     if not isinstance(parsed, dict):
@@ -188,7 +187,7 @@ def _json_object(body: bytes) -> dict[str, Any]:
 
 
 async def _send(
-    send: Send, status: int, body: bytes, request_id: str, content_type: bytes = _CONTENT_TYPE
+    send: Send, status: int, body: bytes, request_id: str, content_type: bytes = CONTENT_TYPE
 ) -> None:
     await send(
         {

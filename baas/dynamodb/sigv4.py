@@ -46,12 +46,14 @@ ALGORITHM = "AWS4-HMAC-SHA256"
 # "Signature expired" past 15 minutes either way (SigV4: "Time stamp for the request").
 MAX_CLOCK_SKEW = timedelta(minutes=15)
 _AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
-_AUTHORIZATION = re.compile(
-    r"^AWS4-HMAC-SHA256\s+"
+# The header up to "Signature=", then the signature itself.
+_AUTHORIZATION_HEAD = re.compile(
+    r"AWS4-HMAC-SHA256\s+"
     r"Credential=(?P<credential>[^,\s]+),\s*"
-    r"SignedHeaders=(?P<signed>[^,\s]+),\s*"
-    r"Signature=(?P<signature>[0-9a-fA-F]{64})\s*$"
+    r"SignedHeaders=(?P<signed>[^,\s]+),\s*\Z"
 )
+_SIGNATURE = re.compile(r"[0-9a-fA-F]{64}")
+_CONTENT_HASH = "x-amz-content-sha256"
 _AMZ_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
 _SIGNED_HEADER_NAME = re.compile(r"^[a-z0-9!#$%&'*+.^_`|~-]+$")
 
@@ -110,18 +112,27 @@ class Authorization:
 
 def parse_authorization(header: str) -> Authorization:
     """Parse ``AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...``."""
-    match = _AUTHORIZATION.match(header)
+    # Everything before the signature repeats from one request of a client to the next;
+    # it is parsed once (cached) and only the signature is checked per request.
+    head, found, signature = header.rpartition("Signature=")
+    signature = signature.rstrip()
+    if not found or _SIGNATURE.fullmatch(signature) is None:
+        _parse_head(header + ",")  # names the first problem of the whole header
+        raise _incomplete_parameters()
+    credential, signed = _parse_head(head)
+    return Authorization(credential, signed, signature.lower())
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_head(head: str) -> tuple[Credential, tuple[str, ...]]:
+    match = _AUTHORIZATION_HEAD.match(head)
     if match is None:
-        if not header.startswith(ALGORITHM):
+        if not head.startswith(ALGORITHM):
             raise SignatureError(
                 "IncompleteSignatureException",
                 f"Authorization header requires the {ALGORITHM} algorithm.",
             )
-        raise SignatureError(
-            "IncompleteSignatureException",
-            "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' "
-            "parameters, separated by commas.",
-        )
+        raise _incomplete_parameters()
     parts = match["credential"].split("/")
     if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts):
         raise SignatureError(
@@ -137,33 +148,42 @@ def parse_authorization(header: str) -> Authorization:
             "IncompleteSignatureException",
             "SignedHeaders must list lower-case header names, sorted, separated by ';'.",
         )
-    credential = Credential(parts[0], parts[1], parts[2], parts[3])
-    return Authorization(credential, signed, match["signature"].lower())
+    return Credential(parts[0], parts[1], parts[2], parts[3]), signed
+
+
+def _incomplete_parameters() -> SignatureError:
+    return SignatureError(
+        "IncompleteSignatureException",
+        "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' "
+        "parameters, separated by commas.",
+    )
 
 
 def canonical_request(request: SignedRequest, signed_headers: Sequence[str]) -> str:
     """The canonical request of SigV4 step 1, over ``signed_headers`` only."""
-    by_name: dict[str, list[str]] = {}
+    wanted = {*signed_headers, _CONTENT_HASH}
+    found: dict[str, str] = {}
     for name, value in request.headers:
-        by_name.setdefault(name.lower(), []).append(value)
-    lines = []
-    for name in signed_headers:
-        values = by_name.get(name)
-        if values is None:
-            raise SignatureError(
-                "InvalidSignatureException",
-                f"The request lists '{name}' in SignedHeaders but does not send it.",
-            )
-        # Trimall: strip and collapse inner runs of spaces; repeats joined by commas.
-        lines.append(f"{name}:{','.join(' '.join(value.split()) for value in values)}")
+        name = name.lower()
+        if name in wanted:
+            # Trimall: strip and collapse inner runs of spaces; repeats joined by commas.
+            value = " ".join(value.split()) if "  " in value else value.strip()
+            found[name] = f"{found[name]},{value}" if name in found else value
+    missing = next((name for name in signed_headers if name not in found), None)
+    if missing is not None:
+        raise SignatureError(
+            "InvalidSignatureException",
+            f"The request lists '{missing}' in SignedHeaders but does not send it.",
+        )
+    lines = "".join(f"{name}:{found[name]}\n" for name in signed_headers)
     return "\n".join(
         (
             request.method.upper(),
             _canonical_uri(request.raw_path),
             _canonical_query(request.query_string),
-            "\n".join(lines) + "\n",
+            lines,
             ";".join(signed_headers),
-            _payload_hash(request, by_name),
+            _payload_hash(request, found.get(_CONTENT_HASH)),
         )
     )
 
@@ -227,8 +247,7 @@ def verify_authorization(
             "InvalidSignatureException",
             f"Credential should be scoped to correct service: '{sorted(services)[0]}'.",
         )
-    amz_date = _request_time(request, authorization.signed_headers)
-    stamp = amz_date.strftime(_AMZ_DATE_FORMAT)
+    amz_date, stamp = _request_time(request, authorization.signed_headers)
     _check_time(amz_date, stamp, credential, now)
     if secret is None:
         raise SignatureError(
@@ -237,7 +256,7 @@ def verify_authorization(
     canonical = canonical_request(request, authorization.signed_headers)
     to_sign = string_to_sign(stamp, credential, canonical)
     key = _cached_signing_key(secret, credential.date, credential.region, credential.service)
-    expected = hmac.new(key, to_sign.encode(), "sha256").hexdigest()
+    expected = hmac.digest(key, to_sign.encode(), "sha256").hex()
     # Constant-time comparison (threat: recovering a valid signature byte by byte by timing).
     if not hmac.compare_digest(expected, authorization.signature):
         raise SignatureError(
@@ -279,7 +298,7 @@ def _cached_signing_key(secret: str, date: str, region: str, service: str) -> by
 
 
 def _hmac(key: bytes, message: str) -> bytes:
-    return hmac.new(key, message.encode(), "sha256").digest()
+    return hmac.digest(key, message.encode(), "sha256")
 
 
 def _single_header(request: SignedRequest, name: str) -> str | None:
@@ -289,8 +308,9 @@ def _single_header(request: SignedRequest, name: str) -> str | None:
     return None
 
 
-def _request_time(request: SignedRequest, signed_headers: Sequence[str]) -> datetime:
-    """The signed request time: ``X-Amz-Date``, else ``Date`` (SigV4: "Time stamp")."""
+def _request_time(request: SignedRequest, signed_headers: Sequence[str]) -> tuple[datetime, str]:
+    """The signed request time (``X-Amz-Date``, else ``Date``; SigV4: "Time stamp"), as
+    a datetime and in SigV4's ``YYYYMMDD'T'HHMMSS'Z'`` form."""
     name = "x-amz-date" if "x-amz-date" in signed_headers else "date"
     if name not in signed_headers:
         raise SignatureError(
@@ -298,7 +318,12 @@ def _request_time(request: SignedRequest, signed_headers: Sequence[str]) -> date
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' "
             "header, signed.",
         )
-    raw = (_single_header(request, name) or "").strip()
+    return _parse_time(name, (_single_header(request, name) or "").strip())
+
+
+# Every request of a second carries the same time: parsed once.
+@functools.lru_cache(maxsize=64)
+def _parse_time(name: str, raw: str) -> tuple[datetime, str]:
     try:
         if name == "x-amz-date":
             # Parsed by hand: strptime costs more than the rest of the check.
@@ -306,14 +331,17 @@ def _request_time(request: SignedRequest, signed_headers: Sequence[str]) -> date
             if match is None:
                 raise ValueError(raw)
             year, month, day, hour, minute, second = map(int, match.groups())
-            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-        return datetime.strptime(raw, "%a, %d %b %Y %H:%M:%S GMT").replace(tzinfo=UTC)
+            moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+        else:
+            moment = datetime.strptime(raw, "%a, %d %b %Y %H:%M:%S GMT").replace(tzinfo=UTC)
     except ValueError:
         raise SignatureError(
             "IncompleteSignatureException", f"Date must be in ISO-8601 'basic format'. Got '{raw}'."
         ) from None
+    return moment, moment.strftime(_AMZ_DATE_FORMAT)
 
 
+@functools.lru_cache(maxsize=64)  # clients post to one path, over and over
 def _canonical_uri(raw_path: str) -> str:
     # Non-S3 services encode the (already encoded) path once more, keeping '/' and '~'
     # (SigV4: "CanonicalURI"), after removing dot segments as the SDKs do.
@@ -339,13 +367,12 @@ def _canonical_query(query_string: str) -> str:
     return "&".join(f"{name}={value}" for name, value in sorted(pairs))
 
 
-def _payload_hash(request: SignedRequest, by_name: dict[str, list[str]]) -> str:
+def _payload_hash(request: SignedRequest, declared: str | None) -> str:
     actual = hashlib.sha256(request.body).hexdigest()
-    declared = by_name.get("x-amz-content-sha256")
     # The signature must cover the body actually received (threat: a replayed signature
     # with a swapped body), so a declared hash that differs is refused, and so is
     # UNSIGNED-PAYLOAD.
-    if declared is not None and declared[0].strip().lower() != actual:
+    if declared is not None and declared.split(",", 1)[0].lower() != actual:
         raise SignatureError(
             "InvalidSignatureException",
             "The provided 'x-amz-content-sha256' header does not match what was computed.",

@@ -1,7 +1,8 @@
 """The SQLite backend: one database file in WAL mode, shareable by processes.
 
 Writes go through the store's :class:`GroupCommitWriter` (its thread, or inline when
-the commit costs no fsync). Reads run directly
+the commit costs no fsync); WAL checkpoints run on a thread of their own
+(:class:`Checkpointer`), never inside a commit. Reads run directly
 on the event-loop thread with a dedicated read connection: a key lookup in a WAL
 database takes microseconds, less than a hop to a thread pool would. Each read
 statement runs in its own read transaction, which starts from the newest committed
@@ -24,6 +25,7 @@ from storage.codec import decode_item
 from storage.errors import ResourceNotFoundError, StorageUnavailableError
 from storage.feed import ChangeRecord
 from storage.sqlite import mutations
+from storage.sqlite.checkpoints import Checkpointer
 from storage.sqlite.config import SqliteConfig
 from storage.sqlite.schema import connect, create_schema
 from storage.sqlite.writer import GroupCommitWriter
@@ -48,8 +50,11 @@ class SqliteBackend:
             self._reader = connect(config)
             create_schema(self._reader)
             writer_connection = connect(config)
+            # Checkpoints run on the checkpointer's thread, never inside a commit.
+            writer_connection.execute("PRAGMA wal_autocheckpoint = 0")
         except sqlite3.Error as exc:
             raise StorageUnavailableError("The database file cannot be opened") from exc
+        self._checkpointer = Checkpointer(functools.partial(connect, config))
         self._loop = asyncio.get_running_loop()
         self._changed = asyncio.Event()
         self._writer = GroupCommitWriter(
@@ -62,6 +67,7 @@ class SqliteBackend:
     def _notify_commit(self) -> None:
         # Called after each commit on the committing jobs' loop: wake this process's
         # feed waiters (through their own loop when the write came from another one).
+        self._checkpointer.committed()
         if asyncio.get_running_loop() is self._loop:
             self._changed.set()
             return
@@ -70,6 +76,7 @@ class SqliteBackend:
 
     async def close(self) -> None:
         await self._writer.close()
+        await asyncio.to_thread(self._checkpointer.stop)
         self._reader.close()
 
     def _read(self, sql: str, parameters: Sequence[Any]) -> list[Any]:

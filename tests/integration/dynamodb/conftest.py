@@ -1,4 +1,5 @@
-"""One real uvicorn server with the DynamoDB endpoint, shared by this package's tests.
+"""One real uvicorn server with the DynamoDB endpoint, shared by this package's tests,
+and the endpoint's own HTTP server on the same store (see ``endpoint``).
 
 The store is opened on a SQLite file in the server's own event loop (in the app's
 lifespan); the tests drive it with boto3, as a user would. Tests use table names of
@@ -20,7 +21,7 @@ from botocore.config import Config
 from starlette.applications import Starlette
 
 from auth.access_keys import AccessKeyRepository
-from baas.dynamodb import dynamodb_routes
+from baas.dynamodb import DynamoDBServer, dynamodb_routes, dynamodb_server
 from storage import DocumentStore, SqliteConfig, open_store
 from tests.support import serve_in_thread
 
@@ -83,9 +84,26 @@ def sweep_expired(run_in_server: RunInServer) -> Callable[[], int]:
     return lambda: int(run_in_server(lambda store: store.sweep_expired()))
 
 
-@pytest.fixture(scope="session")
-def endpoint(server: tuple[str, Starlette]) -> str:
-    return f"{server[0]}/dynamodb"
+@pytest.fixture(scope="session", params=["api port", "own port"])
+def endpoint(
+    request: pytest.FixtureRequest, server: tuple[str, Starlette], run_in_server: RunInServer
+) -> Iterator[str]:
+    """Every test runs twice: at /dynamodb of the API (a Starlette route under uvicorn),
+    and on a port of its own (baas's HTTP/1.1 server), both on the same store."""
+    if request.param == "api port":
+        yield f"{server[0]}/dynamodb"
+        return
+
+    async def start(store: DocumentStore) -> DynamoDBServer:
+        own = dynamodb_server(store, "127.0.0.1", 0)
+        await own.start()
+        return own
+
+    own: DynamoDBServer = run_in_server(start)
+    try:
+        yield f"http://127.0.0.1:{own.port}"
+    finally:
+        run_in_server(lambda store: own.shutdown(grace_seconds=5))
 
 
 ClientFactory = Callable[..., Any]

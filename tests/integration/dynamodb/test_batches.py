@@ -113,7 +113,7 @@ def test_a_cancelled_transaction_reports_a_reason_per_item(client: Any, table: s
 
 
 def test_a_reused_token_with_other_parameters_is_refused(client: Any, table: str) -> None:
-    token = "token-0001"
+    token = f"token-{table}"  # tokens are per store: unique to this run
     put = {"Put": {"TableName": table, "Item": _key("idem")}}
     client.transact_write_items(TransactItems=[put], ClientRequestToken=token)
     client.transact_write_items(TransactItems=[put], ClientRequestToken=token)  # replay: fine
