@@ -117,8 +117,7 @@ class DynamoDBEndpoint:
                 body=body,
             )
             await self._authenticator.authenticate(request)
-            target = next((value for name, value in decoded if name.lower() == "x-amz-target"), "")
-            handler = OPERATIONS.get(target)
+            handler = OPERATIONS.get(request.header("x-amz-target") or "")
             if handler is None:
                 raise DynamoDBApiError("UnknownOperationException", "", namespace=CORAL_SERVICE)
             return 200, dumps(await handler(self._context, _json_object(body)))

@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, unquote
 
@@ -53,7 +53,6 @@ _AUTHORIZATION_HEAD = re.compile(
     r"SignedHeaders=(?P<signed>[^,\s]+),\s*\Z"
 )
 _SIGNATURE = re.compile(r"[0-9a-fA-F]{64}")
-_CONTENT_HASH = "x-amz-content-sha256"
 _AMZ_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
 _SIGNED_HEADER_NAME = re.compile(r"^[a-z0-9!#$%&'*+.^_`|~-]+$")
 
@@ -84,6 +83,20 @@ class SignedRequest:
     query_string: str
     headers: Sequence[tuple[str, str]]
     body: bytes
+    _by_name: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def header(self, name: str) -> str | None:
+        """The header ``name`` (lower case) as SigV4 canonicalises it: trimmed, inner
+        runs of spaces collapsed, repeats joined by commas; None when absent."""
+        by_name = self._by_name
+        if by_name is None:
+            by_name = {}
+            for raw_name, raw_value in self.headers:
+                key = raw_name.lower()
+                value = " ".join(raw_value.split()) if "  " in raw_value else raw_value.strip()
+                by_name[key] = f"{by_name[key]},{value}" if key in by_name else value
+            object.__setattr__(self, "_by_name", by_name)  # a cache: built once per request
+        return by_name.get(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,29 +174,23 @@ def _incomplete_parameters() -> SignatureError:
 
 def canonical_request(request: SignedRequest, signed_headers: Sequence[str]) -> str:
     """The canonical request of SigV4 step 1, over ``signed_headers`` only."""
-    wanted = {*signed_headers, _CONTENT_HASH}
-    found: dict[str, str] = {}
-    for name, value in request.headers:
-        name = name.lower()
-        if name in wanted:
-            # Trimall: strip and collapse inner runs of spaces; repeats joined by commas.
-            value = " ".join(value.split()) if "  " in value else value.strip()
-            found[name] = f"{found[name]},{value}" if name in found else value
-    missing = next((name for name in signed_headers if name not in found), None)
-    if missing is not None:
-        raise SignatureError(
-            "InvalidSignatureException",
-            f"The request lists '{missing}' in SignedHeaders but does not send it.",
-        )
-    lines = "".join(f"{name}:{found[name]}\n" for name in signed_headers)
+    lines = []
+    for name in signed_headers:
+        value = request.header(name)
+        if value is None:
+            raise SignatureError(
+                "InvalidSignatureException",
+                f"The request lists '{name}' in SignedHeaders but does not send it.",
+            )
+        lines.append(f"{name}:{value}\n")
     return "\n".join(
         (
             request.method.upper(),
             _canonical_uri(request.raw_path),
             _canonical_query(request.query_string),
-            lines,
+            "".join(lines),
             ";".join(signed_headers),
-            _payload_hash(request, found.get(_CONTENT_HASH)),
+            _payload_hash(request, request.header("x-amz-content-sha256")),
         )
     )
 
@@ -221,7 +228,7 @@ def verify(
 
 def authorization_header(request: SignedRequest) -> str:
     """The request's ``Authorization`` header; MissingAuthenticationToken without one."""
-    header = _single_header(request, "authorization")
+    header = request.header("authorization")
     if header is None:
         raise SignatureError(
             "MissingAuthenticationTokenException", "Request is missing Authentication Token"
@@ -301,13 +308,6 @@ def _hmac(key: bytes, message: str) -> bytes:
     return hmac.digest(key, message.encode(), "sha256")
 
 
-def _single_header(request: SignedRequest, name: str) -> str | None:
-    for header, value in request.headers:
-        if header.lower() == name:
-            return value
-    return None
-
-
 def _request_time(request: SignedRequest, signed_headers: Sequence[str]) -> tuple[datetime, str]:
     """The signed request time (``X-Amz-Date``, else ``Date``; SigV4: "Time stamp"), as
     a datetime and in SigV4's ``YYYYMMDD'T'HHMMSS'Z'`` form."""
@@ -318,7 +318,7 @@ def _request_time(request: SignedRequest, signed_headers: Sequence[str]) -> tupl
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' "
             "header, signed.",
         )
-    return _parse_time(name, (_single_header(request, name) or "").strip())
+    return _parse_time(name, request.header(name) or "")
 
 
 # Every request of a second carries the same time: parsed once.
