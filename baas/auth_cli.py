@@ -24,7 +24,7 @@ from typing import TextIO
 from auth.errors import AuthError
 from baas.auth_wiring import AuthServices
 from baas.config import Settings
-from storage import SqliteConfig, open_store
+from storage import open_store
 
 __all__ = ["rotate_signing_key", "run_users_command"]
 
@@ -64,7 +64,7 @@ async def rotate_signing_key(settings: Settings, *, out: TextIO | None = None) -
 async def _started_auth(settings: Settings) -> AsyncIterator[AuthServices]:
     """Open the store and start auth on it for one command, then close both."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = await open_store(SqliteConfig(settings.database_path))
+    store = await open_store(settings.store_config)
     auth = AuthServices(settings, lambda: store)
     try:
         await auth.start()

@@ -22,10 +22,12 @@ from typing import Literal, TypeVar
 from baas.auth_settings import AuthSettings, read_auth_settings
 from baas.errors import SettingsError
 from baas.setting_parsers import boolean, port
+from storage import SqliteConfig
 
 __all__ = ["Environment", "Settings", "environment_with_file", "read_env_file"]
 
 Environment = Literal["dev", "prod"]
+Synchronous = Literal["FULL", "NORMAL"]
 _T = TypeVar("_T")
 
 _APP_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
@@ -69,6 +71,9 @@ class Settings:
     dynamodb_region: str = "us-east-1"
     # /metrics (Prometheus text format): None means on in dev, off in prod.
     metrics: bool | None = None
+    # FULL: a write survives power loss (the WAL is fsynced at each commit, commits are
+    # grouped); NORMAL: it survives a crash of the process (kill -9), not of the machine.
+    sqlite_synchronous: Synchronous = "FULL"
 
     @property
     def is_dev(self) -> bool:
@@ -84,6 +89,11 @@ class Settings:
     def database_path(self) -> Path:
         """The SQLite file of the embedded document store."""
         return self.data_dir / "baas.sqlite3"
+
+    @property
+    def store_config(self) -> SqliteConfig:
+        """How the embedded document store opens its file."""
+        return SqliteConfig(self.database_path, synchronous=self.sqlite_synchronous)
 
     @property
     def temporal_db_path(self) -> Path:
@@ -135,6 +145,7 @@ class Settings:
             dynamodb_port=reader.get("BAAS_DYNAMODB_PORT", port, None),
             dynamodb_region=reader.get("BAAS_DYNAMODB_REGION", _region, "us-east-1"),
             metrics=reader.get("BAAS_METRICS", boolean, None),
+            sqlite_synchronous=reader.get("BAAS_SQLITE_SYNCHRONOUS", _synchronous, "FULL"),
         )
 
 
@@ -225,6 +236,15 @@ def _environment(raw: str) -> Environment:
     if raw == "prod":
         return "prod"
     raise ValueError(f"expected 'dev' or 'prod', got {raw!r}")
+
+
+def _synchronous(raw: str) -> Synchronous:
+    level = raw.upper()
+    if level == "FULL":
+        return "FULL"
+    if level == "NORMAL":
+        return "NORMAL"
+    raise ValueError(f"expected FULL or NORMAL, got {raw!r}")
 
 
 def _log_level(raw: str) -> str:

@@ -59,7 +59,7 @@ async def run_keys_command(
     # the same parser and should not pay for auth's imports at start-up.
     from auth.access_keys import AccessKeyRepository
     from auth.errors import AuthError
-    from storage import SqliteConfig, open_store
+    from storage import open_store
 
     out = out or sys.stdout
     if args.keys_command == "rotate-signing":
@@ -67,7 +67,7 @@ async def run_keys_command(
 
         return await rotate_signing_key(settings, out=out)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = await open_store(SqliteConfig(settings.database_path))
+    store = await open_store(settings.store_config)
     try:
         keys = AccessKeyRepository(store)
         if args.keys_command == "create":

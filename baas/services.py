@@ -19,7 +19,7 @@ from baas.call_log import ensure_call_log
 from baas.config import Settings
 from baas.models import ModelDeclarationError, ModelSpec
 from baas.temporal_client import TemporalConnection
-from storage import DocumentStore, SqliteConfig, TableSpec, open_store
+from storage import DocumentStore, TableSpec, open_store
 from storage.errors import ResourceNotFoundError, StorageError
 
 __all__ = ["Services"]
@@ -77,7 +77,7 @@ class Services:
         """Open the store and make sure every model's table exists."""
         if self._store is None:
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-            self._store = await open_store(SqliteConfig(self.settings.database_path))
+            self._store = await open_store(self.settings.store_config)
         await self._ensure_tables()
         if self.app is not None and self.app.invocables:
             await ensure_call_log(self.store)

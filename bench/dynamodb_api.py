@@ -7,12 +7,13 @@ Peers (each in its own process, on its own port, in memory):
 - dynalite (npm, on LevelDB's in-memory backend): ``npm install --prefix bench``;
 - moto's server mode (PyPI ``moto[server]``, ``moto_server``).
 
-baas runs on its own port (its HTTP/1.1 server, as ``BAAS_DYNAMODB_PORT`` serves it)
-and at ``/dynamodb`` of an app under uvicorn (as the API's port serves it), both on
-uvloop and httptools, with its SQLite store in a temporary
-directory, ``synchronous=NORMAL`` by default (a write survives a crash of the process;
+baas is ``baas serve`` (one process) with ``BAAS_DYNAMODB_PORT``: measured on that port
+(the endpoint's own HTTP/1.1 server) and at ``/dynamodb`` of the API's port (the whole
+API app under uvicorn), with its SQLite store in a temporary directory and
+``BAAS_SQLITE_SYNCHRONOUS=NORMAL`` by default (a write survives a crash of the process;
 ``--durability FULL`` fsyncs every commit), the peers keeping everything in memory.
-Every request to baas is SigV4-verified against a stored access key.
+Every request to baas is SigV4-verified against an access key made by
+``baas keys create``.
 
 Load: ``--clients`` processes, each with its own boto3 client, send requests one after
 the other for ``--seconds``. Items are ~200 bytes; a Query reads one page of 20 items
@@ -60,52 +61,6 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], name: str) -> No
     raise RuntimeError(f"{name} did not listen on port {port}")
 
 
-# --- the baas server (run in a child process of this script) ---------------------------
-
-
-def serve_baas(port: int, database: Path, durability: str, mode: str) -> None:
-    """Serve the endpoint on its own port (``own``) or at /dynamodb of an API app (``api``).
-
-    ``own`` is what ``BAAS_DYNAMODB_PORT`` runs (baas's own HTTP/1.1 server); ``api``
-    mounts the routes in a Starlette app under uvicorn, behind the API's request-id
-    middleware, as ``create_app`` would (without the parts unrelated to this endpoint).
-    """
-    import asyncio
-
-    import uvicorn
-    from starlette.applications import Starlette
-    from starlette.middleware import Middleware
-
-    from auth.access_keys import AccessKeyRepository
-    from baas.dynamodb import dynamodb_routes, dynamodb_server
-    from baas.request_ids import RequestIdMiddleware
-    from storage import SqliteConfig, open_store
-
-    async def main(config: uvicorn.Config) -> None:
-        store = await open_store(SqliteConfig(database, synchronous=durability))  # type: ignore[arg-type]
-        await AccessKeyRepository(store).create(key_id=KEY_ID, secret=SECRET)
-        if mode == "own":
-            await dynamodb_server(store, "127.0.0.1", port).serve()
-            return
-        config.app = Starlette(
-            routes=dynamodb_routes(store), middleware=[Middleware(RequestIdMiddleware)]
-        )
-        await uvicorn.Server(config).serve()
-
-    # As `baas serve` configures uvicorn (uvloop and httptools when installed).
-    config = uvicorn.Config(
-        None,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
-    )
-    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
-        runner.run(main(config))
-
-
 # --- the servers under test -----------------------------------------------------------
 
 
@@ -125,12 +80,45 @@ def _process(name: str, argv: list[str], port: int) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def baas_server(durability: str, mode: str) -> Iterator[str]:
-    port = free_port()
+def baas_serve(durability: str) -> Iterator[tuple[str, str]]:
+    """``baas serve`` as a user runs it, with the endpoint also on a port of its own.
+
+    Yields the endpoint's URL on the API's port (``/dynamodb``) and on its own port.
+    Temporal is not needed for this endpoint: serve starts without it.
+    """
+    executable = Path(sys.executable).parent / "baas"
+    api_port, own_port = free_port(), free_port()
     with tempfile.TemporaryDirectory() as directory:
-        argv = [sys.executable, __file__, "--serve-baas", str(port), directory, durability, mode]
-        with _process("baas", argv, port) as url:
-            yield url + ("/dynamodb" if mode == "api" else "")
+        env = {name: value for name, value in os.environ.items() if not name.startswith("BAAS_")}
+        env.update(
+            BAAS_DATA_DIR=directory,
+            BAAS_PORT=str(api_port),
+            BAAS_DYNAMODB_PORT=str(own_port),
+            BAAS_TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}",
+            BAAS_SQLITE_SYNCHRONOUS=durability,
+            BAAS_LOG_LEVEL="WARNING",  # no log line per request
+        )
+        made = subprocess.run(
+            [str(executable), "keys", "create", "--id", KEY_ID, "--secret", SECRET],
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+        if made.returncode != 0:
+            raise RuntimeError(f"baas keys create failed: {made.stderr.decode()[-500:]}")
+        process = subprocess.Popen(
+            [str(executable), "serve"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait_for_port(api_port, process, "baas")
+            _wait_for_port(own_port, process, "baas")
+            yield f"http://127.0.0.1:{api_port}/dynamodb", f"http://127.0.0.1:{own_port}"
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 @contextlib.contextmanager
@@ -206,7 +194,10 @@ def prepare(url: str) -> None:
 
 def _operation(name: str, client: Any, worker: int) -> Callable[[int], object]:
     if name == "PutItem":
-        return lambda i: client.put_item(TableName=TABLE, Item=_item(f"w{worker}", i))
+        # A partition per client process: every put creates an item, on every server
+        # and in every round (replacing one is other work).
+        partition = f"w{worker}-{os.getpid()}"
+        return lambda i: client.put_item(TableName=TABLE, Item=_item(partition, i))
     if name == "GetItem":
         return lambda i: client.get_item(
             TableName=TABLE, Key={"pk": {"S": "hot"}, "sk": {"N": str(i % PARTITION_ITEMS)}}
@@ -256,26 +247,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="measurements per figure")
     parser.add_argument("--clients", type=int, default=2, help="client processes")
     parser.add_argument("--durability", choices=["NORMAL", "FULL"], default="NORMAL")
-    parser.add_argument("--serve-baas", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_baas:
-        port, directory, durability, mode = args.serve_baas
-        serve_baas(int(port), Path(directory) / "baas.sqlite3", durability, mode)
-        return
 
-    servers: dict[str, Callable[[], contextlib.AbstractContextManager[str]]] = {
-        "baas, own port": lambda: baas_server(args.durability, "own"),
-        "baas, API port /dynamodb": lambda: baas_server(args.durability, "api"),
-        "dynalite (in memory)": dynalite_server,
-        "moto_server (in memory)": moto_server,
-    }
-    samples: dict[str, dict[str, list[float]]] = {
-        label: {name: [] for name in OPERATIONS} for label in servers
-    }
     with contextlib.ExitStack() as stack:
-        urls = {label: stack.enter_context(start()) for label, start in servers.items()}
-        for url in urls.values():
+        api_url, own_url = stack.enter_context(baas_serve(args.durability))
+        peers = {
+            "dynalite (in memory)": stack.enter_context(dynalite_server()),
+            "moto_server (in memory)": stack.enter_context(moto_server()),
+        }
+        for url in (api_url, *peers.values()):  # one store behind both of baas's URLs
             prepare(url)
+        urls = {"baas, own port": own_url, "baas, API port /dynamodb": api_url, **peers}
+        samples: dict[str, dict[str, list[float]]] = {
+            label: {name: [] for name in OPERATIONS} for label in urls
+        }
         # Rounds interleave the servers, so load from elsewhere on the machine spreads
         # over all of them instead of skewing one; each figure is a median.
         for round_number in range(args.rounds):

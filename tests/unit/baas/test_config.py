@@ -55,6 +55,13 @@ def test_metrics_are_served_in_dev_and_in_prod_only_when_asked() -> None:
     assert not Settings.from_env({"BAAS_METRICS": "false"}).serves_metrics
 
 
+def test_the_store_fsyncs_every_commit_unless_told_otherwise(tmp_path: Path) -> None:
+    default = Settings.from_env({"BAAS_DATA_DIR": str(tmp_path)}).store_config
+    assert (default.path, default.synchronous) == (tmp_path / "baas.sqlite3", "FULL")
+    relaxed = Settings.from_env({"BAAS_SQLITE_SYNCHRONOUS": "normal"}).store_config
+    assert relaxed.synchronous == "NORMAL"
+
+
 def test_blank_values_mean_default() -> None:
     assert Settings.from_env({"BAAS_PORT": "  ", "BAAS_TEMPORAL_ADDRESS": ""}) == Settings()
 
@@ -77,6 +84,7 @@ def test_blank_values_mean_default() -> None:
         ("BAAS_LOG_LEVEL", "LOUD"),
         ("BAAS_RELOAD", "maybe"),
         ("BAAS_METRICS", "sometimes"),
+        ("BAAS_SQLITE_SYNCHRONOUS", "OFF"),
     ],
 )
 def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:
