@@ -12,11 +12,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from auth.access_keys import AccessKeyRepository
 from baas.application import App
 from baas.auth_routes import auth_routes
 from baas.authn import BearerAuthMiddleware
 from baas.config import Settings
-from baas.dynamodb import Account, dynamodb_routes
+from baas.dynamodb import (
+    Account,
+    DynamoDBEndpoint,
+    SdkFastPath,
+    endpoint_paths,
+    endpoint_routes,
+)
 from baas.graphql import graphql_routes
 from baas.health import health_endpoint
 from baas.http_errors import exception_handlers
@@ -66,6 +73,11 @@ def create_app(
     app = parts.app
 
     metrics = HttpMetrics()
+    dynamodb = DynamoDBEndpoint(
+        lambda: parts.store,
+        AccessKeyRepository(lambda: parts.store),
+        Account(settings.dynamodb_region),
+    )
     metrics_routes = (
         [Route("/metrics", metrics.endpoint, methods=["GET"])] if settings.serves_metrics else []
     )
@@ -88,8 +100,10 @@ def create_app(
     starlette = Starlette(
         debug=False,  # tracebacks never reach a client, not even in dev
         routes=[
-            # GraphQL first: routes are matched in order, and it is the hot path.
+            # The hot paths first (routes are matched in order): GraphQL, then the
+            # DynamoDB endpoint, which SDKs call at the rate of a database.
             *graphql_routes(parts),
+            *endpoint_routes(dynamodb),
             Route("/", index, methods=["GET"]),
             Route(
                 "/healthz",
@@ -97,10 +111,14 @@ def create_app(
                 methods=["GET"],
             ),
             *auth_routes(parts.auth),
-            *dynamodb_routes(lambda: parts.store, account=Account(settings.dynamodb_region)),
             *metrics_routes,
         ],
         middleware=[
+            Middleware(
+                SdkFastPath,
+                endpoint=RequestIdMiddleware(dynamodb, metrics=metrics),
+                paths=endpoint_paths(),
+            ),
             Middleware(RequestIdMiddleware, metrics=metrics),
             *_cors(settings),
             Middleware(BearerAuthMiddleware, authenticate=parts.authenticator.caller_for_token),

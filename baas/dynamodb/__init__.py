@@ -16,6 +16,7 @@ are authenticated by SigV4 with access keys that act as the system caller.
 
     protocol.py      the endpoint: authentication, routing by X-Amz-Target, errors
     server.py        the HTTP/1.1 server of the endpoint's own port
+    fast_path.py     SDK requests on the API's port skip the app's routing
     sigv4.py         SigV4 signature verification (pure)
     authentication.py  SigV4 against the stored access keys
     operations.py    the operation table
@@ -30,6 +31,7 @@ from starlette.routing import BaseRoute, Route
 from auth.access_keys import AccessKeyRepository
 from baas.dynamodb.context import StoreSource
 from baas.dynamodb.descriptions import Account
+from baas.dynamodb.fast_path import SdkFastPath
 from baas.dynamodb.protocol import DynamoDBEndpoint
 from baas.dynamodb.server import DynamoDBServer
 
@@ -37,9 +39,12 @@ __all__ = [
     "Account",
     "DynamoDBEndpoint",
     "DynamoDBServer",
+    "SdkFastPath",
     "StoreSource",
     "dynamodb_routes",
     "dynamodb_server",
+    "endpoint_paths",
+    "endpoint_routes",
 ]
 
 _METHODS = ["GET", "HEAD", "POST"]
@@ -57,12 +62,20 @@ def dynamodb_routes(
     ``store`` may be a function returning the store, for apps that build their routes
     before their lifespan opens it; ``keys`` defaults to the access keys in that store.
     """
-    endpoint = DynamoDBEndpoint(store, keys or AccessKeyRepository(store), account)
-    routes: list[BaseRoute] = [Route(path, endpoint, methods=_METHODS)]
-    if path != "/":
-        # Some SDKs add a trailing slash to an endpoint URL with a path.
-        routes.append(Route(path.rstrip("/") + "/", endpoint, methods=_METHODS))
-    return routes
+    return endpoint_routes(
+        DynamoDBEndpoint(store, keys or AccessKeyRepository(store), account), path
+    )
+
+
+def endpoint_routes(endpoint: DynamoDBEndpoint, path: str = "/dynamodb") -> list[BaseRoute]:
+    """The routes serving ``endpoint`` at ``path``."""
+    return [Route(each, endpoint, methods=_METHODS) for each in endpoint_paths(path)]
+
+
+def endpoint_paths(path: str = "/dynamodb") -> list[str]:
+    """``path``, and the same with a trailing slash: some SDKs add one to an endpoint
+    URL with a path."""
+    return [path] if path == "/" else [path, path.rstrip("/") + "/"]
 
 
 def dynamodb_server(

@@ -60,3 +60,36 @@ def test_boto3_through_the_api_port_with_a_cli_made_key(tmp_path: Path) -> None:
     assert "Notes" in tables
     assert not [name for name in tables if name.startswith("_baas")], "system tables leak"
     assert me.status_code == 401
+
+
+def test_sdk_calls_keep_request_ids_and_metrics_and_browsers_get_cors(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"BAAS_DATA_DIR": str(tmp_path), "BAAS_CORS_ORIGINS": "https://app.example"}
+    )
+    with serve_in_thread(create_app(settings)) as base:
+        # An SDK call (no Origin) takes the endpoint's short way: the request id and
+        # the metrics are still there. Unsigned, it is refused as DynamoDB does.
+        sdk = httpx.post(
+            f"{base}/dynamodb",
+            headers={
+                "X-Amz-Target": "DynamoDB_20120810.ListTables",
+                "X-Request-Id": "sdk-call-0001",
+            },
+            content=b"{}",
+        )
+        # A browser's preflight goes through the app: CORS applies.
+        preflight = httpx.options(
+            f"{base}/dynamodb",
+            headers={
+                "Origin": "https://app.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        )
+        metrics = httpx.get(f"{base}/metrics").text
+
+    assert sdk.status_code == 400
+    assert sdk.json()["__type"].endswith("#MissingAuthenticationTokenException")
+    assert sdk.headers["x-request-id"] == "sdk-call-0001"
+    assert 'method="POST",path="/dynamodb",status="400"} 1' in metrics
+    assert preflight.headers["access-control-allow-origin"] == "https://app.example"
