@@ -30,7 +30,7 @@ SECRET = "test-secret-key-0123456789abcdefghijklmn"
 REVOKED_KEY_ID = "AKIATESTREVOKED00001"
 
 
-def make_app(database: Path, path: str = "/dynamodb") -> Starlette:
+def make_app(database: Path, path: str = "/dynamodb", synchronous: str = "NORMAL") -> Starlette:
     """A Starlette app serving the endpoint at ``path``.
 
     As in the real app, the routes are built before the lifespan opens the store, so
@@ -41,7 +41,11 @@ def make_app(database: Path, path: str = "/dynamodb") -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = await open_store(
-            SqliteConfig(database, synchronous="NORMAL", ttl_sweep_interval_seconds=3600)
+            SqliteConfig(
+                database,
+                synchronous=synchronous,  # type: ignore[arg-type]
+                ttl_sweep_interval_seconds=3600,
+            )
         )
         opened["store"] = store
         keys = AccessKeyRepository(store)
@@ -56,9 +60,14 @@ def make_app(database: Path, path: str = "/dynamodb") -> Starlette:
     return Starlette(routes=dynamodb_routes(lambda: opened["store"], path=path), lifespan=lifespan)
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Starlette]]:
-    app = make_app(tmp_path_factory.mktemp("dynamodb") / "baas.sqlite3")
+@pytest.fixture(scope="session", params=["NORMAL", "FULL"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Starlette]]:
+    """Under NORMAL most calls commit inline and never suspend; under FULL (the default)
+    every write waits for the writer thread, so each call also runs suspended."""
+    database = tmp_path_factory.mktemp("dynamodb") / "baas.sqlite3"
+    app = make_app(database, synchronous=request.param)
     with serve_in_thread(app) as base_url:
         yield base_url, app
 
