@@ -65,15 +65,19 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], name: str) -> No
 
 
 @contextlib.contextmanager
-def _process(name: str, argv: list[str], port: int) -> Iterator[str]:
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _process(
+    name: str, argv: list[str], ports: list[int], env: dict[str, str] | None = None
+) -> Iterator[None]:
+    """Run ``argv`` until the block ends, once it listens on every one of ``ports``."""
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_for_port(port, process, name)
-        yield f"http://127.0.0.1:{port}"
+        for port in ports:
+            _wait_for_port(port, process, name)
+        yield
     finally:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -106,19 +110,8 @@ def baas_serve(durability: str) -> Iterator[tuple[str, str]]:
         )
         if made.returncode != 0:
             raise RuntimeError(f"baas keys create failed: {made.stderr.decode()[-500:]}")
-        process = subprocess.Popen(
-            [str(executable), "serve"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            _wait_for_port(api_port, process, "baas")
-            _wait_for_port(own_port, process, "baas")
+        with _process("baas", [str(executable), "serve"], [api_port, own_port], env):
             yield f"http://127.0.0.1:{api_port}/dynamodb", f"http://127.0.0.1:{own_port}"
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
 
 
 @contextlib.contextmanager
@@ -127,8 +120,8 @@ def dynalite_server() -> Iterator[str]:
     if not cli.exists():
         raise RuntimeError("dynalite is missing: run `npm install --prefix bench`")
     port = free_port()
-    with _process("dynalite", ["node", str(cli), "--port", str(port)], port) as url:
-        yield url
+    with _process("dynalite", ["node", str(cli), "--port", str(port)], [port]):
+        yield f"http://127.0.0.1:{port}"
 
 
 @contextlib.contextmanager
@@ -137,8 +130,8 @@ def moto_server() -> Iterator[str]:
     if executable is None:
         raise RuntimeError("moto_server is missing: pip install 'moto[server]'")
     port = free_port()
-    with _process("moto", [executable, "-H", "127.0.0.1", "-p", str(port)], port) as url:
-        yield url
+    with _process("moto", [executable, "-H", "127.0.0.1", "-p", str(port)], [port]):
+        yield f"http://127.0.0.1:{port}"
 
 
 # --- the load ---------------------------------------------------------------------------

@@ -136,7 +136,7 @@ class DynamoDBEndpoint:
 
 
 def _request_id(scope: Scope) -> str:
-    # The app's RequestIdMiddleware sets one; standalone (own port) we make our own.
+    # The app's RequestIdMiddleware sets one; mounted without it, we make our own.
     state = scope.get("state") or {}
     request_id = state.get("request_id") if isinstance(state, dict) else None
     return str(request_id) if request_id else new_request_id()

@@ -27,6 +27,7 @@ class _Endpoint:
     def __init__(self) -> None:
         self.script: Answer | None = None
         self.calls: list[tuple[bytes, bytes, dict[bytes, bytes], bytes]] = []
+        self.called = asyncio.Event()
 
     async def answer(
         self,
@@ -37,6 +38,7 @@ class _Endpoint:
         request_id: str,
     ) -> tuple[int, bytes]:
         self.calls.append((raw_path, query_string, dict(headers), body))
+        self.called.set()
         if self.script is not None:
             return await self.script(raw_path, body)
         return 200, json.dumps({"path": raw_path.decode(), "body": body.decode()}).encode()
@@ -287,20 +289,31 @@ async def test_an_idle_connection_is_closed_after_the_keep_alive_time() -> None:
         writer.close()
 
 
+def _hold_calls(endpoint: _Endpoint, answer: bytes) -> asyncio.Event:
+    """Calls wait for the returned event, then answer ``answer``."""
+    release = asyncio.Event()
+
+    async def held(path: bytes, body: bytes) -> tuple[int, bytes]:
+        await release.wait()
+        return 200, answer
+
+    endpoint.script = held
+    return release
+
+
+async def _call_in_progress(writer: asyncio.StreamWriter, endpoint: _Endpoint) -> None:
+    """Send a call and return once the endpoint has it."""
+    endpoint.called.clear()
+    writer.write(_post(b"{}"))
+    await asyncio.wait_for(endpoint.called.wait(), 5)
+
+
 async def test_shutdown_lets_a_call_in_progress_finish_and_stops_listening() -> None:
     async with _serving() as (server, endpoint):
-        started, release = asyncio.Event(), asyncio.Event()
-
-        async def held(path: bytes, body: bytes) -> tuple[int, bytes]:
-            started.set()
-            await release.wait()
-            return 200, b"done"
-
-        endpoint.script = held
+        release = _hold_calls(endpoint, answer=b"done")
         busy_reader, busy_writer = await _connect(server)
         idle_reader, idle_writer = await _connect(server)
-        busy_writer.write(_post(b"{}"))
-        await asyncio.wait_for(started.wait(), 5)
+        await _call_in_progress(busy_writer, endpoint)
         stopping = asyncio.create_task(server.shutdown(grace_seconds=10))
         assert await _closed(idle_reader)  # an idle connection goes at once
         with pytest.raises(ConnectionRefusedError):
@@ -316,17 +329,9 @@ async def test_shutdown_lets_a_call_in_progress_finish_and_stops_listening() -> 
 
 async def test_a_forced_shutdown_does_not_wait() -> None:
     async with _serving() as (server, endpoint):
-        started, never = asyncio.Event(), asyncio.Event()
-
-        async def stuck(path: bytes, body: bytes) -> tuple[int, bytes]:
-            started.set()
-            await never.wait()
-            return 200, b""
-
-        endpoint.script = stuck
+        _hold_calls(endpoint, answer=b"")  # never released
         reader, writer = await _connect(server)
-        writer.write(_post(b"{}"))
-        await asyncio.wait_for(started.wait(), 5)
+        await _call_in_progress(writer, endpoint)
         await asyncio.wait_for(server.shutdown(force=True), 5)
         assert await _closed(reader)
         writer.close()
