@@ -24,6 +24,7 @@ from storage.backend import Decide, RangeRead, ScanRead, StoredItem, WriteOutcom
 from storage.codec import decode_item
 from storage.errors import ResourceNotFoundError, StorageUnavailableError
 from storage.feed import ChangeRecord
+from storage.keys import partition_hash
 from storage.sqlite import mutations
 from storage.sqlite.checkpoints import Checkpointer
 from storage.sqlite.config import SqliteConfig
@@ -38,6 +39,7 @@ __all__ = ["SqliteBackend"]
 _FIVE_YEARS = 5 * 365 * 24 * 3600.0
 # How often a feed waiter looks for records written by other processes.
 _POLL_SECONDS = 0.05
+_GET_ITEM = "SELECT data FROM items WHERE tbl = ? AND hash = ? AND pk = ? AND sk = ?"
 
 
 class SqliteBackend:
@@ -143,7 +145,7 @@ class SqliteBackend:
     async def get_item(self, spec: TableSpec, key: tuple[bytes, bytes]) -> Item | None:
         try:
             row = self._reader.execute(
-                "SELECT data FROM items WHERE tbl = ? AND pk = ? AND sk = ?", (spec.name, *key)
+                _GET_ITEM, (spec.name, partition_hash(key[0]), *key)
             ).fetchone()
         except sqlite3.Error as exc:
             raise StorageUnavailableError(
@@ -156,12 +158,14 @@ class SqliteBackend:
     ) -> list[Item | None]:
         # One read transaction, so the items come from one snapshot (TransactGetItems).
         # No await inside: nothing else can use the read connection meanwhile.
-        sql = "SELECT data FROM items WHERE tbl = ? AND pk = ? AND sk = ?"
         try:
             self._reader.execute("BEGIN")
             try:
                 rows = [
-                    self._reader.execute(sql, (spec.name, *key)).fetchone() for spec, key in keys
+                    self._reader.execute(
+                        _GET_ITEM, (spec.name, partition_hash(key[0]), *key)
+                    ).fetchone()
+                    for spec, key in keys
                 ]
             finally:
                 self._reader.execute("COMMIT")
@@ -172,14 +176,15 @@ class SqliteBackend:
         return [None if row is None else decode_item(row[0]) for row in rows]
 
     async def query(self, spec: TableSpec, read: RangeRead) -> list[StoredItem]:
+        hash_ = partition_hash(read.partition)
         if read.index is None:
-            source, where = "items", "tbl = ? AND pk = ?"
+            source, where = "items", "tbl = ? AND hash = ? AND pk = ?"
             order: tuple[str, ...] = ("sk",)
-            parameters: list[Any] = [spec.name, read.partition]
+            parameters: list[Any] = [spec.name, hash_, read.partition]
         else:
-            source, where = "index_entries", "tbl = ? AND idx = ? AND pk = ?"
+            source, where = "index_entries", "tbl = ? AND idx = ? AND hash = ? AND pk = ?"
             order = ("sk", "tpk", "tsk")
-            parameters = [spec.name, read.index, read.partition]
+            parameters = [spec.name, read.index, hash_, read.partition]
         if read.lower is not None:
             where += " AND sk >= ?" if read.lower[1] else " AND sk > ?"
             parameters.append(read.lower[0])
@@ -276,9 +281,13 @@ class SqliteBackend:
         ]
 
     async def latest_seq(self) -> int:
-        # sqlite_sequence keeps the highest number ever committed, even after pruning.
-        rows = self._read("SELECT seq FROM sqlite_sequence WHERE name = 'changes'", ())
-        return int(rows[0][0]) if rows else 0
+        # The feed's floor is the highest number pruned: the latest when the feed is empty.
+        rows = self._read(
+            "SELECT coalesce((SELECT max(seq) FROM changes),"
+            " (SELECT value FROM meta WHERE name = 'feed_floor'), 0)",
+            (),
+        )
+        return int(rows[0][0])
 
     async def wait_changes(self, after_seq: int, timeout: float) -> bool:  # noqa: ASYNC109 - see Backend.wait_changes
         deadline = time.monotonic() + timeout
@@ -296,12 +305,20 @@ class SqliteBackend:
     async def prune_changes(self, older_than: float) -> int:
         def prune(connection: sqlite3.Connection) -> int:
             # Records are appended in time order, so the old ones are a prefix.
-            cursor = connection.execute(
-                "DELETE FROM changes WHERE seq < coalesce("
+            (cutoff,) = connection.execute(
+                "SELECT coalesce("
                 "(SELECT seq FROM changes WHERE created_at >= ? ORDER BY seq LIMIT 1),"
                 " (SELECT max(seq) + 1 FROM changes))",
                 (older_than,),
-            )
-            return cursor.rowcount
+            ).fetchone()
+            if cutoff is None:
+                return 0  # the feed is empty
+            deleted = connection.execute("DELETE FROM changes WHERE seq < ?", (cutoff,)).rowcount
+            if deleted:
+                # Numbering goes on past the pruned records, also once none is left.
+                connection.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('feed_floor', ?)", (cutoff - 1,)
+                )
+            return deleted
 
         return await self._writer.submit(prune)

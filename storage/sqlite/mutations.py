@@ -74,8 +74,11 @@ def apply_write(
     if token is not None and _replayed(connection, token, now):
         return []
     specs = [require_spec(connection, target.table) for target in targets]
-    keys = [spec.encode_key(target.key) for spec, target in zip(specs, targets, strict=True)]
-    stored = [_load_item(connection, spec.name, key) for spec, key in zip(specs, keys, strict=True)]
+    keys = [
+        _row_key(spec.name, spec.encode_key(target.key))
+        for spec, target in zip(specs, targets, strict=True)
+    ]
+    stored = [_load_item(connection, key) for key in keys]
     olds = [None if data is None else decode_item(data) for data in stored]
     news = decide(olds)
     outcomes: list[WriteOutcome] = []
@@ -103,19 +106,26 @@ def _replayed(connection: sqlite3.Connection, token: tuple[str, str], now: float
     return True
 
 
-def _load_item(
-    connection: sqlite3.Connection, table: str, key: tuple[bytes, bytes]
-) -> bytes | None:
-    row = connection.execute(
-        "SELECT data FROM items WHERE tbl = ? AND pk = ? AND sk = ?", (table, *key)
-    ).fetchone()
+# An item's key in ``items``: table, partition hash, encoded partition and sort key.
+_RowKey = tuple[str, int, bytes, bytes]
+
+
+def _row_key(table: str, key: tuple[bytes, bytes]) -> _RowKey:
+    return (table, partition_hash(key[0]), *key)
+
+
+_ITEM_WHERE = "tbl = ? AND hash = ? AND pk = ? AND sk = ?"
+
+
+def _load_item(connection: sqlite3.Connection, key: _RowKey) -> bytes | None:
+    row = connection.execute(f"SELECT data FROM items WHERE {_ITEM_WHERE}", key).fetchone()  # noqa: S608 - fixed fragments only
     return None if row is None else bytes(row[0])
 
 
 def _store_item(
     connection: sqlite3.Connection,
     spec: TableSpec,
-    key: tuple[bytes, bytes],
+    key: _RowKey,
     before: tuple[Item | None, bytes | None],
     new: Item | None,
     now: float,
@@ -129,32 +139,23 @@ def _store_item(
     old, old_data = before
     new_data = None if new is None else encode_item(new)
     if new is None:
-        connection.execute(
-            "DELETE FROM items WHERE tbl = ? AND pk = ? AND sk = ?", (spec.name, *key)
-        )
+        connection.execute(f"DELETE FROM items WHERE {_ITEM_WHERE}", key)  # noqa: S608 - fixed fragments only
     elif old is not None:
-        # An UPDATE leaves the hash index untouched: fewer pages to write and fsync.
         connection.execute(
-            "UPDATE items SET ttl = ?, size = ?, data = ? WHERE tbl = ? AND pk = ? AND sk = ?",
-            (_ttl_of(spec, new), item_size(new), new_data, spec.name, *key),
+            f"UPDATE items SET ttl = ?, size = ?, data = ? WHERE {_ITEM_WHERE}",  # noqa: S608 - fixed fragments only
+            (_ttl_of(spec, new), item_size(new), new_data, *key),
         )
     else:
+        table, hash_, pk, sk = key
         connection.execute(
             "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                spec.name,
-                *key,
-                partition_hash(key[0]),
-                _ttl_of(spec, new),
-                item_size(new),
-                new_data,
-            ),
+            (table, pk, sk, hash_, _ttl_of(spec, new), item_size(new), new_data),
         )
-    _update_index_entries(connection, spec, key, old, new)
+    if spec.indexes:
+        _update_index_entries(connection, spec, (key[2], key[3]), old, new)
     event = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
     connection.execute(
-        "INSERT INTO changes (tbl, keys, event, old, new, created_at, system)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        _INSERT_CHANGE,
         (
             spec.name,
             encode_item(spec.key_of(new if new is not None else old)),  # type: ignore[arg-type]
@@ -165,6 +166,16 @@ def _store_item(
             int(system),
         ),
     )
+
+
+# Numbered one past the highest record, or past the highest pruned one when the feed
+# was emptied (so a number is never given twice; see schema.py).
+_INSERT_CHANGE = (
+    "INSERT INTO changes (seq, tbl, keys, event, old, new, created_at, system) VALUES ("
+    "coalesce((SELECT max(seq) FROM changes),"
+    " (SELECT value FROM meta WHERE name = 'feed_floor'), 0) + 1,"
+    " ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def _ttl_of(spec: TableSpec, item: Item) -> float | None:
@@ -185,9 +196,9 @@ def _update_index_entries(
     for index in spec.indexes:
         if old is not None and (old_key := index_key(index, old)) is not None:
             connection.execute(
-                "DELETE FROM index_entries"
-                " WHERE tbl = ? AND idx = ? AND pk = ? AND sk = ? AND tpk = ? AND tsk = ?",
-                (spec.name, index.name, *old_key, *key),
+                "DELETE FROM index_entries WHERE tbl = ? AND idx = ? AND hash = ?"
+                " AND pk = ? AND sk = ? AND tpk = ? AND tsk = ?",
+                (spec.name, index.name, partition_hash(old_key[0]), *old_key, *key),
             )
         if new is not None and (new_key := index_key(index, new)) is not None:
             projected = project_for_index(spec, index, new)
@@ -224,14 +235,14 @@ def replace_table(connection: sqlite3.Connection, spec: TableSpec) -> None:
     added = [index for index in spec.indexes if index.name not in old_indexes]
     if added or spec.ttl_attribute != old.ttl_attribute:
         rows = connection.execute(
-            "SELECT pk, sk, data FROM items WHERE tbl = ?", (spec.name,)
+            "SELECT hash, pk, sk, data FROM items WHERE tbl = ?", (spec.name,)
         ).fetchall()
         backfills = [spec.with_changes(indexes=(index,)) for index in added]
-        for pk, sk, data in rows:
+        for hash_, pk, sk, data in rows:
             item = decode_item(data)
             connection.execute(
-                "UPDATE items SET ttl = ? WHERE tbl = ? AND pk = ? AND sk = ?",
-                (_ttl_of(spec, item), spec.name, pk, sk),
+                f"UPDATE items SET ttl = ? WHERE {_ITEM_WHERE}",  # noqa: S608 - fixed fragments only
+                (_ttl_of(spec, item), spec.name, hash_, pk, sk),
             )
             for backfill in backfills:
                 # DynamoDB's back-fill skips (and reports) items whose attribute has the
