@@ -19,6 +19,12 @@ Load: ``--clients`` processes, each with its own boto3 client, send requests one
 the other for ``--seconds``. Items are ~200 bytes; a Query reads one page of 20 items
 from a partition of 100. A figure is operations per second summed over the clients,
 the median of ``--rounds`` measurements taken in turn with the other servers.
+
+A second table gives each server's CPU time (user + system, from ``/proc``, Linux
+only) per request it answered. The clients share the machine's CPUs with the server:
+when they use most of them (boto3 costs more per call than any of these servers), the
+ops/s of different servers are close together, and this table shows the servers' own
+cost apart.
 """
 
 from __future__ import annotations
@@ -67,13 +73,14 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], name: str) -> No
 @contextlib.contextmanager
 def _process(
     name: str, argv: list[str], ports: list[int], env: dict[str, str] | None = None
-) -> Iterator[None]:
-    """Run ``argv`` until the block ends, once it listens on every one of ``ports``."""
+) -> Iterator[int]:
+    """Run ``argv`` until the block ends, once it listens on every one of ``ports``;
+    yields its process id."""
     process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for port in ports:
             _wait_for_port(port, process, name)
-        yield
+        yield process.pid
     finally:
         process.terminate()
         try:
@@ -84,10 +91,11 @@ def _process(
 
 
 @contextlib.contextmanager
-def baas_serve(durability: str) -> Iterator[tuple[str, str]]:
+def baas_serve(durability: str) -> Iterator[tuple[str, str, int]]:
     """``baas serve`` as a user runs it, with the endpoint also on a port of its own.
 
-    Yields the endpoint's URL on the API's port (``/dynamodb``) and on its own port.
+    Yields the endpoint's URL on the API's port (``/dynamodb``) and on its own port, and
+    the process id.
     Temporal is not needed for this endpoint: serve starts without it.
     """
     executable = Path(sys.executable).parent / "baas"
@@ -110,28 +118,28 @@ def baas_serve(durability: str) -> Iterator[tuple[str, str]]:
         )
         if made.returncode != 0:
             raise RuntimeError(f"baas keys create failed: {made.stderr.decode()[-500:]}")
-        with _process("baas", [str(executable), "serve"], [api_port, own_port], env):
-            yield f"http://127.0.0.1:{api_port}/dynamodb", f"http://127.0.0.1:{own_port}"
+        with _process("baas", [str(executable), "serve"], [api_port, own_port], env) as pid:
+            yield f"http://127.0.0.1:{api_port}/dynamodb", f"http://127.0.0.1:{own_port}", pid
 
 
 @contextlib.contextmanager
-def dynalite_server() -> Iterator[str]:
+def dynalite_server() -> Iterator[tuple[str, int]]:
     cli = ROOT / "bench" / "node_modules" / "dynalite" / "cli.js"
     if not cli.exists():
         raise RuntimeError("dynalite is missing: run `npm install --prefix bench`")
     port = free_port()
-    with _process("dynalite", ["node", str(cli), "--port", str(port)], [port]):
-        yield f"http://127.0.0.1:{port}"
+    with _process("dynalite", ["node", str(cli), "--port", str(port)], [port]) as pid:
+        yield f"http://127.0.0.1:{port}", pid
 
 
 @contextlib.contextmanager
-def moto_server() -> Iterator[str]:
+def moto_server() -> Iterator[tuple[str, int]]:
     executable = shutil.which("moto_server", path=str(Path(sys.executable).parent))
     if executable is None:
         raise RuntimeError("moto_server is missing: pip install 'moto[server]'")
     port = free_port()
-    with _process("moto", [executable, "-H", "127.0.0.1", "-p", str(port)], [port]):
-        yield f"http://127.0.0.1:{port}"
+    with _process("moto", [executable, "-H", "127.0.0.1", "-p", str(port)], [port]) as pid:
+        yield f"http://127.0.0.1:{port}", pid
 
 
 # --- the load ---------------------------------------------------------------------------
@@ -203,20 +211,25 @@ def _operation(name: str, client: Any, worker: int) -> Callable[[int], object]:
     )
 
 
+_WARM_UP_CALLS = 20
+
+
 def _load(url: str, name: str, worker: int, seconds: float, results: Any) -> None:
     client = _client(url)
     call = _operation(name, client, worker)
-    for i in range(20):  # warm up the connection and the client's caches
+    for i in range(_WARM_UP_CALLS):  # warm up the connection and the client's caches
         call(i)
     done = 0
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         call(done)
         done += 1
-    results.put(done / seconds)
+    results.put(done)
 
 
-def measure(url: str, name: str, clients: int, seconds: float) -> float:
+def measure(url: str, name: str, clients: int, seconds: float) -> tuple[float, int]:
+    """Operations per second summed over ``clients`` processes, and how many requests
+    the server answered in all (the clients' warm-up included)."""
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     workers = [
@@ -225,10 +238,20 @@ def measure(url: str, name: str, clients: int, seconds: float) -> float:
     ]
     for worker in workers:
         worker.start()
-    rates = [results.get(timeout=seconds + 60) for _ in workers]
+    done = [results.get(timeout=seconds + 60) for _ in workers]
     for worker in workers:
         worker.join()
-    return float(sum(rates))
+    return sum(done) / seconds, sum(done) + clients * _WARM_UP_CALLS
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time of a process so far; None where /proc is missing."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 OPERATIONS = ("PutItem", "GetItem", "Query")
@@ -243,23 +266,35 @@ def main() -> None:
     args = parser.parse_args()
 
     with contextlib.ExitStack() as stack:
-        api_url, own_url = stack.enter_context(baas_serve(args.durability))
+        api_url, own_url, baas_pid = stack.enter_context(baas_serve(args.durability))
         peers = {
             "dynalite (in memory)": stack.enter_context(dynalite_server()),
             "moto_server (in memory)": stack.enter_context(moto_server()),
         }
-        for url in (api_url, *peers.values()):  # one store behind both of baas's URLs
-            prepare(url)
-        urls = {"baas, own port": own_url, "baas, API port /dynamodb": api_url, **peers}
-        samples: dict[str, dict[str, list[float]]] = {
-            label: {name: [] for name in OPERATIONS} for label in urls
+        for url in (api_url, *(url for url, _ in peers.values())):
+            prepare(url)  # once for baas: one store behind both of its URLs
+        servers = {
+            "baas, own port": (own_url, baas_pid),
+            "baas, API port /dynamodb": (api_url, baas_pid),
+            **peers,
+        }
+        rates: dict[str, dict[str, list[float]]] = {
+            label: {name: [] for name in OPERATIONS} for label in servers
+        }
+        cpu: dict[str, dict[str, list[float]]] = {
+            label: {name: [] for name in OPERATIONS} for label in servers
         }
         # Rounds interleave the servers, so load from elsewhere on the machine spreads
         # over all of them instead of skewing one; each figure is a median.
         for round_number in range(args.rounds):
             for name in OPERATIONS:
-                for label, url in urls.items():
-                    samples[label][name].append(measure(url, name, args.clients, args.seconds))
+                for label, (url, pid) in servers.items():
+                    before = _cpu_seconds(pid)
+                    rate, requests = measure(url, name, args.clients, args.seconds)
+                    after = _cpu_seconds(pid)
+                    rates[label][name].append(rate)
+                    if before is not None and after is not None:
+                        cpu[label][name].append(1e6 * (after - before) / requests)
             print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
 
     print(
@@ -267,11 +302,18 @@ def main() -> None:
         f"\nboto3 ops/s, median of {args.rounds} rounds ({args.clients} client processes, "
         f"{args.seconds:g} s per measurement, {os.cpu_count()} CPUs)\n"
     )
-    width = max(len(label) for label in samples)
+    _table(rates, "{:>9,.0f}")
+    if all(cpu[label][name] for label in cpu for name in OPERATIONS):
+        print("\nserver CPU time per request, µs (user + system), median of the rounds\n")
+        _table(cpu, "{:>9,.0f}")
+
+
+def _table(figures: dict[str, dict[str, list[float]]], form: str) -> None:
+    width = max(len(label) for label in figures)
     print(f"{'server':<{width}}  " + "  ".join(f"{name:>9}" for name in OPERATIONS))
-    for label, rates in samples.items():
-        figures = "  ".join(f"{statistics.median(rates[name]):>9,.0f}" for name in OPERATIONS)
-        print(f"{label:<{width}}  {figures}")
+    for label, samples in figures.items():
+        row = "  ".join(form.format(statistics.median(samples[name])) for name in OPERATIONS)
+        print(f"{label:<{width}}  {row}")
 
 
 if __name__ == "__main__":
