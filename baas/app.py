@@ -27,7 +27,6 @@ from baas.dynamodb import (
 from baas.graphql import graphql_routes
 from baas.health import health_endpoint
 from baas.http_errors import exception_handlers
-from baas.metrics import HttpMetrics
 from baas.request_ids import RequestIdMiddleware
 from baas.services import Services
 
@@ -72,7 +71,7 @@ def create_app(
     parts = services or Services(settings, app=app)
     app = parts.app
 
-    metrics = HttpMetrics()
+    metrics = parts.metrics
     dynamodb = DynamoDBEndpoint(
         lambda: parts.store,
         AccessKeyRepository(lambda: parts.store),

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from baas.logs import request_id_var
 from baas.metrics import HttpMetrics
 
-__all__ = ["RequestIdMiddleware", "new_request_id"]
+__all__ = ["RequestIdMiddleware", "new_request_id", "request_answered"]
 
 _log = logging.getLogger("baas.request")
 _VALID_ID = re.compile(rb"^[A-Za-z0-9._-]{8,64}$")
@@ -78,21 +78,30 @@ class RequestIdMiddleware:
                 metrics.websockets -= 1
             else:
                 metrics.in_flight -= 1
-                metrics.observe(scope["method"], scope["path"], status, duration)
-                # The path only, never the query string: it may carry codes or tokens.
-                _log.info(
-                    "%s %s %d",
-                    scope["method"],
-                    scope["path"],
-                    status,
-                    extra={
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": status,
-                        "duration_ms": round(duration * 1000, 2),
-                    },
-                )
+                request_answered(metrics, scope["method"], scope["path"], status, duration)
             request_id_var.reset(token)
+
+
+def request_answered(
+    metrics: HttpMetrics, method: str, path: str, status: int, seconds: float
+) -> None:
+    """Count an answered HTTP request in ``metrics`` and write its log line.
+
+    ``path`` is the path only, never the query string: it may carry codes or tokens.
+    """
+    metrics.observe(method, path, status, seconds)
+    _log.info(
+        "%s %s %d",
+        method,
+        path,
+        status,
+        extra={
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+        },
+    )
 
 
 def _incoming_id(scope: Scope) -> str | None:

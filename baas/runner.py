@@ -68,6 +68,7 @@ def _dynamodb_servers(settings: Settings, services: Services) -> list[_OwnPortSe
         settings.host,
         settings.dynamodb_port,
         account=Account(settings.dynamodb_region),
+        metrics=services.metrics,
     )
     return [_OwnPortServer(server)]
 

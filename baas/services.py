@@ -17,6 +17,7 @@ from baas.application import App
 from baas.auth_wiring import AuthServices
 from baas.call_log import ensure_call_log
 from baas.config import Settings
+from baas.metrics import HttpMetrics
 from baas.models import ModelDeclarationError, ModelSpec
 from baas.temporal_client import TemporalConnection
 from storage import DocumentStore, TableSpec, open_store
@@ -58,6 +59,8 @@ class Services:
         self.policies: dict[str, TablePolicy] = {
             spec.table: TablePolicy(spec.table_spec(), spec.rules) for spec in self.models
         }
+        # What this process serves, on every port it listens on (``/metrics``).
+        self.metrics = HttpMetrics()
 
     @property
     def models(self) -> list[ModelSpec]:

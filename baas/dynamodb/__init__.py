@@ -34,6 +34,7 @@ from baas.dynamodb.descriptions import Account
 from baas.dynamodb.fast_path import SdkFastPath
 from baas.dynamodb.protocol import DynamoDBEndpoint
 from baas.dynamodb.server import DynamoDBServer
+from baas.metrics import HttpMetrics
 
 __all__ = [
     "Account",
@@ -85,11 +86,12 @@ def dynamodb_server(
     keys: AccessKeyRepository | None = None,
     *,
     account: Account | None = None,
+    metrics: HttpMetrics | None = None,
 ) -> DynamoDBServer:
     """The endpoint served on a port of its own (``BAAS_DYNAMODB_PORT``; 0: any free one).
 
     It answers every path (SDKs post to ``/``); ``await server.serve()`` runs it until
-    ``await server.shutdown()``.
+    ``await server.shutdown()``. Its requests count in ``metrics`` (the process's).
     """
     endpoint = DynamoDBEndpoint(store, keys or AccessKeyRepository(store), account)
-    return DynamoDBServer(endpoint, host, port)
+    return DynamoDBServer(endpoint, host, port, metrics=metrics)

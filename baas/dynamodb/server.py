@@ -22,6 +22,9 @@ What it does of HTTP/1.1 (RFC 9112):
 - :meth:`DynamoDBServer.shutdown` stops listening, closes idle connections and lets
   the requests in progress finish (up to a grace period) before closing the rest.
 
+Given the process's :class:`~baas.metrics.HttpMetrics`, every request is counted there
+under the ``/dynamodb`` path group and gets the API's log line, as on the API's port.
+
 A ``POST`` is a DynamoDB call; any other method answers the health line, without
 reading or writing data (as DynamoDB does for tools' health checks).
 """
@@ -48,7 +51,8 @@ from baas.dynamodb.protocol import (
     too_large,
 )
 from baas.json_bodies import dumps
-from baas.request_ids import new_request_id
+from baas.metrics import HttpMetrics
+from baas.request_ids import new_request_id, request_answered
 
 __all__ = ["Answerer", "DynamoDBServer"]
 
@@ -96,11 +100,13 @@ class DynamoDBServer:
         port: int,
         *,
         keep_alive_seconds: float = 30.0,
+        metrics: HttpMetrics | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.host = host
         self.port = port
         self.keep_alive_seconds = keep_alive_seconds
+        self.metrics = metrics or HttpMetrics()
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
         self._sweeper: asyncio.Task[None] | None = None
@@ -311,6 +317,7 @@ class _Connection(asyncio.Protocol):
                 health = self._endpoint.health
                 body = b"" if request.method == b"HEAD" else health
                 self._respond(200, body, HEALTH_CONTENT_TYPE, content_length=len(health))
+                _answered(self._server.metrics, request.method, 200, 0.0)
         if self._done_reading:
             self._finish()
         else:
@@ -318,15 +325,22 @@ class _Connection(asyncio.Protocol):
 
     async def _answer_call(self, request: _Request) -> None:
         request_id = new_request_id()
+        metrics = self._server.metrics
+        metrics.in_flight += 1
+        started = time.perf_counter()
         try:
             status, body = await self._endpoint.answer(
                 request.path, request.query, request.headers, request.body, request_id
             )
         except Exception:  # noqa: BLE001 - answer() handles every error: this is a bug
             _log.exception("the DynamoDB endpoint failed (request %s)", request_id)
+            metrics.in_flight -= 1
+            _answered(metrics, request.method, 500, time.perf_counter() - started)
             self._task = None
             self.close()
             return
+        metrics.in_flight -= 1
+        _answered(metrics, request.method, status, time.perf_counter() - started)
         self._respond(status, body, CONTENT_TYPE, request_id=request_id)
         if self._task is not None:
             # It suspended, and a task finished it: go on with the queue from here.
@@ -455,6 +469,11 @@ _STATUS_LINES = {
 
 def _status_line(status: int) -> bytes:
     return b"HTTP/1.1 %d \r\n" % status
+
+
+def _answered(metrics: HttpMetrics, method: bytes, status: int, seconds: float) -> None:
+    # Every path of this port is the endpoint's: counted as the API's /dynamodb is.
+    request_answered(metrics, method.decode("latin-1"), "/dynamodb", status, seconds)
 
 
 def _split_target(target: bytes) -> tuple[bytes, bytes]:

@@ -67,7 +67,12 @@ def test_serve_answers_sdks_on_the_dynamodb_port(tmp_path: Path) -> None:
         )
         assert "Own" in client.list_tables()["TableNames"]
         assert probe.status_code < 500
+        # The port's requests count in the process's metrics, served on the API's port.
+        metrics = httpx.get(f"http://127.0.0.1:{api_port}/metrics", timeout=10).text
     finally:
         server.send_signal(signal.SIGTERM)
-        server.communicate(timeout=30)
+        _, log = server.communicate(timeout=30)
     assert server.returncode == 0
+    assert 'baas_http_requests_total{method="POST",path="/dynamodb",status="200"} 2' in metrics
+    assert 'baas_http_requests_total{method="GET",path="/dynamodb",status="200"}' in metrics
+    assert "POST /dynamodb 200" in log
