@@ -328,19 +328,20 @@ class _Connection(asyncio.Protocol):
         metrics = self._server.metrics
         metrics.in_flight += 1
         started = time.perf_counter()
+        body: bytes | None
         try:
             status, body = await self._endpoint.answer(
                 request.path, request.query, request.headers, request.body, request_id
             )
         except Exception:  # noqa: BLE001 - answer() handles every error: this is a bug
             _log.exception("the DynamoDB endpoint failed (request %s)", request_id)
-            metrics.in_flight -= 1
-            _answered(metrics, request.method, 500, time.perf_counter() - started)
+            status, body = 500, None
+        metrics.in_flight -= 1
+        _answered(metrics, request.method, status, time.perf_counter() - started)
+        if body is None:  # no answer to give: the connection is closed instead
             self._task = None
             self.close()
             return
-        metrics.in_flight -= 1
-        _answered(metrics, request.method, status, time.perf_counter() - started)
         self._respond(status, body, CONTENT_TYPE, request_id=request_id)
         if self._task is not None:
             # It suspended, and a task finished it: go on with the queue from here.

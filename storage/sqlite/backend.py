@@ -39,7 +39,6 @@ __all__ = ["SqliteBackend"]
 _FIVE_YEARS = 5 * 365 * 24 * 3600.0
 # How often a feed waiter looks for records written by other processes.
 _POLL_SECONDS = 0.05
-_GET_ITEM = "SELECT data FROM items WHERE tbl = ? AND hash = ? AND pk = ? AND sk = ?"
 
 
 class SqliteBackend:
@@ -144,14 +143,12 @@ class SqliteBackend:
 
     async def get_item(self, spec: TableSpec, key: tuple[bytes, bytes]) -> Item | None:
         try:
-            row = self._reader.execute(
-                _GET_ITEM, (spec.name, partition_hash(key[0]), *key)
-            ).fetchone()
+            data = mutations.load_item(self._reader, mutations.row_key(spec.name, key))
         except sqlite3.Error as exc:
             raise StorageUnavailableError(
                 "The storage backend is unavailable, retry later"
             ) from exc
-        return None if row is None else decode_item(row[0])
+        return None if data is None else decode_item(data)
 
     async def get_items(
         self, keys: Sequence[tuple[TableSpec, tuple[bytes, bytes]]]
@@ -161,10 +158,8 @@ class SqliteBackend:
         try:
             self._reader.execute("BEGIN")
             try:
-                rows = [
-                    self._reader.execute(
-                        _GET_ITEM, (spec.name, partition_hash(key[0]), *key)
-                    ).fetchone()
+                stored = [
+                    mutations.load_item(self._reader, mutations.row_key(spec.name, key))
                     for spec, key in keys
                 ]
             finally:
@@ -173,7 +168,7 @@ class SqliteBackend:
             raise StorageUnavailableError(
                 "The storage backend is unavailable, retry later"
             ) from exc
-        return [None if row is None else decode_item(row[0]) for row in rows]
+        return [None if data is None else decode_item(data) for data in stored]
 
     async def query(self, spec: TableSpec, read: RangeRead) -> list[StoredItem]:
         hash_ = partition_hash(read.partition)

@@ -26,11 +26,14 @@ from storage.tables import TableSpec, index_key, project_for_index, spec_from_js
 from storage.values import Item, item_size
 
 __all__ = [
+    "RowKey",
     "apply_write",
     "delete_table",
     "insert_table",
+    "load_item",
     "load_spec",
     "replace_table",
+    "row_key",
 ]
 
 # ClientRequestToken validity (DynamoDB TransactWriteItems: 10 minutes).
@@ -75,10 +78,10 @@ def apply_write(
         return []
     specs = [require_spec(connection, target.table) for target in targets]
     keys = [
-        _row_key(spec.name, spec.encode_key(target.key))
+        row_key(spec.name, spec.encode_key(target.key))
         for spec, target in zip(specs, targets, strict=True)
     ]
-    stored = [_load_item(connection, key) for key in keys]
+    stored = [load_item(connection, key) for key in keys]
     olds = [None if data is None else decode_item(data) for data in stored]
     news = decide(olds)
     outcomes: list[WriteOutcome] = []
@@ -107,17 +110,19 @@ def _replayed(connection: sqlite3.Connection, token: tuple[str, str], now: float
 
 
 # An item's key in ``items``: table, partition hash, encoded partition and sort key.
-_RowKey = tuple[str, int, bytes, bytes]
+RowKey = tuple[str, int, bytes, bytes]
 
 
-def _row_key(table: str, key: tuple[bytes, bytes]) -> _RowKey:
+def row_key(table: str, key: tuple[bytes, bytes]) -> RowKey:
+    """The ``items`` key of the item with encoded key ``key`` in ``table``."""
     return (table, partition_hash(key[0]), *key)
 
 
 _ITEM_WHERE = "tbl = ? AND hash = ? AND pk = ? AND sk = ?"
 
 
-def _load_item(connection: sqlite3.Connection, key: _RowKey) -> bytes | None:
+def load_item(connection: sqlite3.Connection, key: RowKey) -> bytes | None:
+    """The stored bytes of one item, or None (on any connection, like load_spec)."""
     row = connection.execute(f"SELECT data FROM items WHERE {_ITEM_WHERE}", key).fetchone()  # noqa: S608 - fixed fragments only
     return None if row is None else bytes(row[0])
 
@@ -125,7 +130,7 @@ def _load_item(connection: sqlite3.Connection, key: _RowKey) -> bytes | None:
 def _store_item(
     connection: sqlite3.Connection,
     spec: TableSpec,
-    key: _RowKey,
+    key: RowKey,
     before: tuple[Item | None, bytes | None],
     new: Item | None,
     now: float,
@@ -151,8 +156,7 @@ def _store_item(
             "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)",
             (table, pk, sk, hash_, _ttl_of(spec, new), item_size(new), new_data),
         )
-    if spec.indexes:
-        _update_index_entries(connection, spec, (key[2], key[3]), old, new)
+    _update_index_entries(connection, spec, (key[2], key[3]), old, new)
     event = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
     connection.execute(
         _INSERT_CHANGE,
