@@ -39,6 +39,14 @@ __all__ = [
 HASH_SPACE = 1 << 32
 _EXPONENT_OFFSET = 130
 _NEGATIVE, _ZERO, _POSITIVE = 1, 2, 3
+_ZERO_BYTES = bytes([_ZERO])
+# Translation tables from a BCD byte (two decimal digits read as hex: 0x42) to the pair's
+# value (42), and to its complement (99 - 42) for negative numbers, which sort reversed.
+_BCD_PAIRS = bytes(
+    10 * (byte >> 4) + (byte & 15) if (byte >> 4) < 10 and (byte & 15) < 10 else 0
+    for byte in range(256)
+)
+_BCD_PAIRS_NEGATED = bytes(99 - pair for pair in _BCD_PAIRS)
 
 
 def encode_key_value(value: Value, key_type: str) -> bytes:
@@ -64,18 +72,18 @@ def decode_key_value(data: bytes, key_type: str) -> Value:
 def _encode_number(number: Decimal) -> bytes:
     number = normalize_number(number)
     if number.is_zero():
-        return bytes([_ZERO])
-    sign, digits, exponent = number.as_tuple()
-    assert isinstance(exponent, int)  # noqa: S101 - finite numbers have an int exponent
-    trimmed = bytes(digits).rstrip(b"\0")
-    adjusted = exponent + len(digits) - 1
-    if len(trimmed) % 2:
-        trimmed += b"\0"
-    pairs = bytes(trimmed[i] * 10 + trimmed[i + 1] for i in range(0, len(trimmed), 2))
-    biased = adjusted + _EXPONENT_OFFSET
-    if not sign:
-        return bytes([_POSITIVE, biased]) + pairs
-    return bytes([_NEGATIVE, 255 - biased]) + bytes(99 - p for p in pairs) + b"\xff"
+        return _ZERO_BYTES
+    # The significant digits, read from the text (cheaper than as_tuple()), in pairs:
+    # each pair of decimal digits read as hex is a BCD byte, translated to 0..99.
+    mantissa = str(number).partition("E")[0]
+    digits = mantissa.replace("-", "").replace(".", "").strip("0")
+    if len(digits) % 2:
+        digits += "0"
+    biased = number.adjusted() + _EXPONENT_OFFSET
+    packed = bytes.fromhex(digits)
+    if not number.is_signed():
+        return bytes((_POSITIVE, biased)) + packed.translate(_BCD_PAIRS)
+    return bytes((_NEGATIVE, 255 - biased)) + packed.translate(_BCD_PAIRS_NEGATED) + b"\xff"
 
 
 def _decode_number(data: bytes) -> Decimal:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from storage.errors import ValidationError
 from storage.keys import encode_key_value
-from storage.values import Item, normalize_number, type_of
+from storage.values import Item, type_of
 
 __all__ = [
     "IndexProjection",
@@ -182,7 +182,7 @@ def _encode_key_part(
     elif kind == "B" and isinstance(value, bytes | bytearray):
         encoded = bytes(value)
     elif kind == "N" and isinstance(value, Decimal | int) and not isinstance(value, bool):
-        encoded = encode_key_value(normalize_number(value), "N")
+        encoded = encode_key_value(Decimal(value) if isinstance(value, int) else value, "N")
     elif value is _MISSING:
         raise ValidationError(_INVALID + f"Missing the key {attribute.name} in the item")
     else:

@@ -115,19 +115,16 @@ def normalize_number(number: Decimal | int) -> Decimal:
         raise ValidationError(f"The parameter cannot be converted to a numeric value: {value}")
     if value.is_zero():
         return Decimal(0)
+    # Most numbers are canonical already (every read and write normalises them), and
+    # their text shows it, cheaper than as_tuple(): an integer prints without point or
+    # exponent, a fraction of moderate size with a point and no trailing zero. The
+    # length bounds the digits, so such a number is also within the limits.
+    if type(value) is Decimal:
+        text = str(value)
+        if len(text) <= _MAX_DIGITS and "E" not in text and ("." not in text or text[-1] != "0"):
+            return value
     sign, digit_tuple, exponent = value.as_tuple()
     assert isinstance(exponent, int)  # noqa: S101 - finite numbers have an int exponent
-    # Most numbers are canonical already (every read and write normalises them): an
-    # integer without exponent, or a fraction without trailing zeros, within the limits.
-    if type(value) is Decimal and len(digit_tuple) <= _MAX_DIGITS:
-        if exponent == 0:
-            return value
-        if (
-            exponent < 0
-            and digit_tuple[-1]
-            and exponent + len(digit_tuple) > _MIN_ADJUSTED_EXPONENT
-        ):
-            return value
     digits = list(digit_tuple)
     while digits and digits[-1] == 0:
         digits.pop()
@@ -153,7 +150,13 @@ def validate_item(item: object) -> Item:
     """Check an item against DynamoDB's type rules and return a normalised copy."""
     if not isinstance(item, dict):
         raise ValidationError("An item must be a map of attribute names to values")
-    return {_attribute_name(name): validate_value(value, 1) for name, value in item.items()}
+    valid: Item = {}
+    for name, value in item.items():
+        if type(name) is not str or not name:
+            _attribute_name(name)  # raises the matching error
+        # Strings, the most common values, are kept here without a call.
+        valid[name] = value if type(value) is str else validate_value(value, 1)
+    return valid
 
 
 def validate_value(value: object, depth: int = 1) -> Value:
@@ -213,7 +216,16 @@ def _validate_set(value: set[Any] | frozenset[Any]) -> Value:
 
 def item_size(item: Item) -> int:
     """The size of an item as DynamoDB counts it against the 400 KB limit."""
-    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+    size = 0
+    for name, value in item.items():
+        # Strings and numbers, most values, are counted here without a call.
+        if type(value) is str:
+            size += len(name.encode()) + len(value.encode())
+        elif type(value) is Decimal:
+            size += len(name.encode()) + _number_size(value)
+        else:
+            size += len(name.encode()) + _value_size(value)
+    return size
 
 
 def _value_size(value: Value) -> int:
@@ -234,8 +246,11 @@ def _value_size(value: Value) -> int:
 
 
 def _number_size(number: Decimal) -> int:
-    digits = number.as_tuple().digits
-    significant = len(bytes(digits).strip(b"\0")) or 1
+    # One byte per two significant digits, plus one (Item sizes and formats). The digits
+    # are read from the text (cheaper than as_tuple()): sign, point, exponent and the
+    # zeros around them do not count.
+    mantissa = str(number).partition("E")[0]
+    significant = len(mantissa.replace("-", "").replace(".", "").strip("0")) or 1
     return (significant + 1) // 2 + 1
 
 

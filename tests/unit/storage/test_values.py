@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Context, Decimal
 
 import pytest
 from hypothesis import given
@@ -18,7 +18,7 @@ from storage.values import (
     validate_item,
 )
 
-from .strategies import items
+from .strategies import items, numbers
 
 
 @pytest.mark.parametrize(
@@ -46,6 +46,29 @@ def test_numbers_are_normalised_and_ints_accepted() -> None:
     assert str(item["e"]) == "1000"
     assert normalize_number(Decimal("9.9999999999999999999999999999999999999E+125"))
     assert normalize_number(Decimal("1E-130"))
+
+
+_EXACT = Context(prec=200)  # room for 126-digit integers
+
+
+@given(numbers)
+def test_normalised_numbers_are_canonical(number: Decimal) -> None:
+    # Reference: trailing zeros trimmed, then an integral value without exponent.
+    reduced = number.normalize(_EXACT)
+    exponent = reduced.as_tuple().exponent
+    assert isinstance(exponent, int)
+    expected = reduced.quantize(Decimal(1), context=_EXACT) if exponent > 0 else reduced
+    normalised = normalize_number(number)
+    assert normalised.as_tuple() == expected.as_tuple()
+    assert normalize_number(normalised).as_tuple() == expected.as_tuple()  # idempotent
+
+
+@given(numbers)
+def test_number_sizes_count_significant_digits(number: Decimal) -> None:
+    # Reference: one byte per two significant digits of the coefficient, plus one.
+    digits = normalize_number(number).as_tuple().digits
+    significant = len(bytes(digits).strip(b"\0")) or 1
+    assert item_size({"": normalize_number(number)}) == (significant + 1) // 2 + 1
 
 
 def test_38_significant_digits_are_kept_exactly() -> None:
@@ -79,6 +102,9 @@ def test_nesting_deeper_than_32_levels_is_refused() -> None:
         ({"ab": "xyz"}, 5),
         ({"n": Decimal(12345)}, 1 + 3 + 1),
         ({"n": Decimal("0.00120")}, 1 + 1 + 1),
+        ({"n": Decimal("-1.5E-10")}, 1 + 1 + 1),
+        ({"n": Decimal("1200")}, 1 + 1 + 1),
+        ({"n": Decimal("-1234567")}, 1 + 4 + 1),
         ({"b": b"\x00\x01"}, 3),
         ({"t": True, "z": None}, 4),
         ({"l": []}, 1 + 3),
