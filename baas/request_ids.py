@@ -90,6 +90,8 @@ def request_answered(
     ``path`` is the path only, never the query string: it may carry codes or tokens.
     """
     metrics.observe(method, path, status, seconds)
+    if not _log.isEnabledFor(logging.INFO):
+        return  # the line and its fields are built only when it is written
     _log.info(
         "%s %s %d",
         method,

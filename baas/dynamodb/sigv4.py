@@ -262,8 +262,9 @@ def verify_authorization(
         )
     canonical = canonical_request(request, authorization.signed_headers)
     to_sign = string_to_sign(stamp, credential, canonical)
-    key = _cached_signing_key(secret, credential.date, credential.region, credential.service)
-    expected = hmac.digest(key, to_sign.encode(), "sha256").hex()
+    signer = _signer(secret, credential.date, credential.region, credential.service).copy()
+    signer.update(to_sign.encode())
+    expected = signer.hexdigest()
     # Constant-time comparison (threat: recovering a valid signature byte by byte by timing).
     if not hmac.compare_digest(expected, authorization.signature):
         raise SignatureError(
@@ -299,9 +300,11 @@ def _check_time(amz_date: datetime, stamp: str, credential: Credential, now: dat
 
 
 # A signing key is valid for a day; deriving it costs four HMACs per request otherwise.
+# What is cached is an HMAC already keyed with it: a copy signs without setting up the
+# key and the digest again.
 @functools.lru_cache(maxsize=1024)
-def _cached_signing_key(secret: str, date: str, region: str, service: str) -> bytes:
-    return signing_key(secret, Credential("", date, region, service))
+def _signer(secret: str, date: str, region: str, service: str) -> hmac.HMAC:
+    return hmac.new(signing_key(secret, Credential("", date, region, service)), digestmod="sha256")
 
 
 def _hmac(key: bytes, message: str) -> bytes:
