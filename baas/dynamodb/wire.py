@@ -148,12 +148,27 @@ class Expressions:
     values: dict[str, Value] | None = None
 
 
+_NO_EXPRESSIONS = Expressions()
+# Every field that expressions() reads: a request with none of them has none.
+_EXPRESSION_FIELDS = frozenset(
+    (
+        *LEGACY_PARAMETERS,
+        *_EXPRESSION_PARAMETERS,
+        "ConditionalOperator",
+        "ExpressionAttributeNames",
+        "ExpressionAttributeValues",
+    )
+)
+
+
 def expressions(body: Body) -> Expressions:
     """The request's expressions, translating legacy parameters (see ``legacy``).
 
     DynamoDB refuses a request that mixes the two styles, and placeholders with legacy
     parameters (API Reference, "Legacy conditional parameters").
     """
+    if _EXPRESSION_FIELDS.isdisjoint(body):
+        return _NO_EXPRESSIONS  # most single-item calls: nothing to parse
     legacy = [name for name in LEGACY_PARAMETERS if body.get(name) is not None]
     modern = [name for name in _EXPRESSION_PARAMETERS if body.get(name) is not None]
     if legacy and modern:

@@ -111,6 +111,8 @@ def test_nesting_deeper_than_32_levels_is_refused() -> None:
         ({"l": ["a", "b"]}, 1 + 3 + 2 * (1 + 1)),
         ({"m": {"k": "v"}}, 1 + 3 + 1 + 1 + 1),
         ({"ss": {"ab", "c"}}, 2 + 3),
+        ({"ns": {Decimal(1), Decimal("12.5")}}, 2 + 2 + 3),
+        ({"bs": {b"ab", b"c"}}, 2 + 3),
         ({"é": "é"}, 4),
     ],
 )
