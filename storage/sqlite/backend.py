@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import functools
 import sqlite3
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -57,6 +58,7 @@ class SqliteBackend:
             raise StorageUnavailableError("The database file cannot be opened") from exc
         self._checkpointer = Checkpointer(functools.partial(connect, config))
         self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         self._changed = asyncio.Event()
         self._writer = GroupCommitWriter(
             writer_connection,
@@ -69,7 +71,9 @@ class SqliteBackend:
         # Called after each commit on the committing jobs' loop: wake this process's
         # feed waiters (through their own loop when the write came from another one).
         self._checkpointer.committed()
-        if asyncio.get_running_loop() is self._loop:
+        # "Is this our loop?" without asyncio.get_running_loop(), which asks the kernel
+        # for the process id on every call (to notice a fork): once per write.
+        if threading.get_ident() == self._loop_thread and self._loop.is_running():
             self._changed.set()
             return
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
