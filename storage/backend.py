@@ -23,9 +23,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from storage.values import item_size
+
 if TYPE_CHECKING:
     from storage.feed import ChangeRecord
-    from storage.tables import TableDescription, TableSpec
+    from storage.tables import KeyAttribute, TableDescription, TableSpec
     from storage.values import Item
 
 __all__ = [
@@ -53,10 +55,32 @@ KEEP: Final = Keep()
 
 @dataclass(frozen=True)
 class WriteTarget:
-    """One item a write reads and may replace, by its (validated) primary key."""
+    """One item a write reads and may replace, by its (validated) primary key.
+
+    What preparing the write already computed can come along for the backend to reuse:
+    ``encoded``, the key as the table's spec encoded it for the key attributes
+    ``schema`` (reused while the table still has them: it may have been recreated in
+    between), and ``sized``, the item a put stores with its size (reused when ``decide``
+    returns that very item).
+    """
 
     table: str
     key: Item
+    encoded: tuple[bytes, bytes] | None = None
+    schema: tuple[KeyAttribute, KeyAttribute | None] | None = None
+    sized: tuple[Item, int] | None = None
+
+    def encoded_key(self, spec: TableSpec) -> tuple[bytes, bytes]:
+        """The target's key encoded for ``spec``, the table's spec in the transaction."""
+        if self.encoded is not None and self.schema == (spec.partition_key, spec.sort_key):
+            return self.encoded
+        return spec.encode_key(self.key)
+
+    def size_of(self, item: Item) -> int:
+        """The size of ``item``, the new item decided for this target."""
+        if self.sized is not None and self.sized[0] is item:
+            return self.sized[1]
+        return item_size(item)
 
 
 Decide = Callable[[list["Item | None"]], Sequence["Item | Keep | None"]]

@@ -81,7 +81,7 @@ async def batch_write(
                 operation = prepare_delete(spec, request.key, None, None, None, "NONE")
             else:
                 raise ValidationError("A batch write request must be a PutRequest or DeleteRequest")
-            key = spec.encode_key(operation.target.key)
+            key = operation.target.encoded_key(spec)
             if key in keys:
                 raise ValidationError(_DUPLICATES)
             keys.add(key)

@@ -63,9 +63,17 @@ def check_return_values(value: str, allowed: tuple[str, ...], message: str) -> N
 
 def validated_item(spec: TableSpec, item: object, *, update: bool = False) -> Item:
     """A normalised item that satisfies the table's key schema and DynamoDB's limits."""
+    return _validated(spec, item, update=update)[0]
+
+
+def _validated(
+    spec: TableSpec, item: object, *, update: bool = False
+) -> tuple[Item, tuple[bytes, bytes], int]:
+    """:func:`validated_item`, with the encoded key and the size it computed on the way."""
     valid = validate_item(item)
-    spec.encode_key(valid)
-    if item_size(valid) > MAX_ITEM_BYTES:
+    encoded = spec.encode_key(valid)
+    size = item_size(valid)
+    if size > MAX_ITEM_BYTES:
         raise ValidationError(
             "Item size to update has exceeded the maximum allowed size"
             if update
@@ -73,7 +81,16 @@ def validated_item(spec: TableSpec, item: object, *, update: bool = False) -> It
         )
     for index in spec.indexes:
         index_key(index, valid)  # refuses a mistyped index key attribute
-    return valid
+    return valid, encoded, size
+
+
+def _target(
+    spec: TableSpec,
+    key: Item,
+    encoded: tuple[bytes, bytes],
+    sized: tuple[Item, int] | None = None,
+) -> WriteTarget:
+    return WriteTarget(spec.name, key, encoded, (spec.partition_key, spec.sort_key), sized)
 
 
 def _condition(
@@ -105,7 +122,7 @@ def prepare_put(
     on_failure: str,
 ) -> PreparedWrite:
     """Validate a PutItem."""
-    new = validated_item(spec, item)
+    new, encoded, size = _validated(spec, item)
     placeholders = placeholders_for(names, values)
     check = _condition(condition, placeholders, on_failure)
     placeholders.check_all_used()
@@ -114,7 +131,7 @@ def prepare_put(
         check(old)
         return new
 
-    return PreparedWrite(WriteTarget(spec.name, spec.key_of(new)), apply)
+    return PreparedWrite(_target(spec, spec.key_of(new), encoded, (new, size)), apply)
 
 
 def prepare_delete(
@@ -152,7 +169,7 @@ def _conditional_on_key(
     outcome: Any,
 ) -> PreparedWrite:
     valid_key = validate_item(key)
-    spec.validate_key(valid_key)
+    encoded = spec.validate_key(valid_key)
     placeholders = placeholders_for(names, values)
     check = _condition(condition, placeholders, on_failure)
     placeholders.check_all_used()
@@ -161,7 +178,7 @@ def _conditional_on_key(
         check(old)
         return outcome
 
-    return PreparedWrite(WriteTarget(spec.name, valid_key), apply)
+    return PreparedWrite(_target(spec, valid_key, encoded), apply)
 
 
 def prepare_update(
@@ -175,7 +192,7 @@ def prepare_update(
 ) -> PreparedWrite:
     """Validate an UpdateItem; key attributes cannot be updated."""
     valid_key = validate_item(key)
-    spec.validate_key(valid_key)
+    encoded = spec.validate_key(valid_key)
     placeholders = placeholders_for(names, values)
     parsed = parse_update(update, placeholders)
     check = _condition(condition, placeholders, on_failure)
@@ -192,7 +209,7 @@ def prepare_update(
             spec, parsed.apply(dict(old) if old is not None else dict(valid_key)), update=True
         )
 
-    return PreparedWrite(WriteTarget(spec.name, valid_key), apply, tuple(parsed.paths))
+    return PreparedWrite(_target(spec, valid_key, encoded), apply, tuple(parsed.paths))
 
 
 def returned_attributes(

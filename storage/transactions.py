@@ -121,7 +121,7 @@ async def transact_write(
     seen: set[tuple[str, tuple[bytes, bytes]]] = set()
     for request, operation in zip(requests, prepared, strict=True):
         spec = await lookup(request.table)
-        identity = (request.table, spec.encode_key(operation.target.key))
+        identity = (request.table, operation.target.encoded_key(spec))
         if identity in seen:
             raise ValidationError(
                 "Transaction request cannot include multiple operations on one item"

@@ -78,18 +78,21 @@ def apply_write(
         return []
     specs = [require_spec(connection, target.table) for target in targets]
     keys = [
-        row_key(spec.name, spec.encode_key(target.key))
+        row_key(spec.name, target.encoded_key(spec))
         for spec, target in zip(specs, targets, strict=True)
     ]
     stored = [load_item(connection, key) for key in keys]
     olds = [None if data is None else decode_item(data) for data in stored]
     news = decide(olds)
     outcomes: list[WriteOutcome] = []
-    for spec, key, old, data, new in zip(specs, keys, olds, stored, news, strict=True):
+    for spec, target, key, old, data, new in zip(
+        specs, targets, keys, olds, stored, news, strict=True
+    ):
         if isinstance(new, Keep) or new == old:
             outcomes.append(WriteOutcome(old, old))
             continue
-        _store_item(connection, spec, key, (old, data), new, now, system=system)
+        size = 0 if new is None else target.size_of(new)
+        _store_item(connection, spec, key, (old, data), (new, size), now, system=system)
         outcomes.append(WriteOutcome(old, new))
     return outcomes
 
@@ -132,29 +135,31 @@ def _store_item(
     spec: TableSpec,
     key: RowKey,
     before: tuple[Item | None, bytes | None],
-    new: Item | None,
+    after: tuple[Item | None, int],
     now: float,
     *,
     system: bool,
 ) -> None:
     """Write (or delete) one item, its index entries and its change record.
 
-    ``before`` is the current item and its stored bytes, reused for the old image.
+    ``before`` is the current item and its stored bytes, reused for the old image;
+    ``after`` the new item (None deletes) and its size.
     """
     old, old_data = before
+    new, size = after
     new_data = None if new is None else encode_item(new)
     if new is None:
         connection.execute(f"DELETE FROM items WHERE {_ITEM_WHERE}", key)  # noqa: S608 - fixed fragments only
     elif old is not None:
         connection.execute(
             f"UPDATE items SET ttl = ?, size = ?, data = ? WHERE {_ITEM_WHERE}",  # noqa: S608 - fixed fragments only
-            (_ttl_of(spec, new), item_size(new), new_data, *key),
+            (_ttl_of(spec, new), size, new_data, *key),
         )
     else:
         table, hash_, pk, sk = key
         connection.execute(
             "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (table, pk, sk, hash_, _ttl_of(spec, new), item_size(new), new_data),
+            (table, pk, sk, hash_, _ttl_of(spec, new), size, new_data),
         )
     _update_index_entries(connection, spec, (key[2], key[3]), old, new)
     event = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
