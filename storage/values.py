@@ -306,11 +306,16 @@ def _number_text(number: Decimal) -> str:
     return text if "E" not in text else format(number, "f")
 
 
-def from_wire(item: object) -> Item:
-    """Parse an item from the wire format, validating it like :func:`validate_item`."""
+def from_wire(item: object, *, validate: bool = True) -> Item:
+    """Parse an item from the wire format, validating it like :func:`validate_item`.
+
+    ``validate=False`` only parses, for an item handed straight to the store, which
+    validates what it is given (once is enough: validating costs as much as parsing).
+    """
     if not isinstance(item, dict):
         raise ValidationError("An item must be a map of attribute names to values")
-    return validate_item({name: value_from_wire(value) for name, value in item.items()})
+    parsed = {name: value_from_wire(value) for name, value in item.items()}
+    return validate_item(parsed) if validate else parsed
 
 
 def value_from_wire(wire: object) -> Value:

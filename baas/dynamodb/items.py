@@ -18,7 +18,7 @@ from baas.dynamodb.capacity import (
 )
 from baas.dynamodb.context import OperationContext
 from baas.dynamodb.wire import Body, boolean, expressions, item, string, table_name
-from storage.values import item_size, to_wire
+from storage.values import item_size, to_wire, validate_item
 
 __all__ = ["delete_item", "get_item", "put_item", "update_item"]
 
@@ -39,7 +39,7 @@ def _with_capacity(
 async def put_item(ctx: OperationContext, body: Body) -> dict[str, Any]:
     """PutItem."""
     table = table_name(body)
-    new = item(body, "Item")
+    new = item(body, "Item", validate=False)  # store.put_item validates it
     expr = expressions(body)
     mode = requested_mode(body)
     return_values = string(body, "ReturnValues") or "NONE"
@@ -57,7 +57,12 @@ async def put_item(ctx: OperationContext, body: Body) -> dict[str, Any]:
     response: dict[str, Any] = {}
     if return_values == "ALL_OLD" and old:
         response["Attributes"] = to_wire(old)
-    consumption = write_consumption(await ctx.spec(table), old, new) if mode != "NONE" else None
+    consumption = (
+        # Sized as stored: normalised (the store validated its own copy).
+        write_consumption(await ctx.spec(table), old, validate_item(new))
+        if mode != "NONE"
+        else None
+    )
     return _with_capacity(response, mode, consumption)
 
 

@@ -121,12 +121,13 @@ def table_name(body: Body, field: str = "TableName") -> str:
     return check_table(name)
 
 
-def item(body: Body, field: str) -> Item:
-    """A required item or key in the wire format, parsed and validated."""
+def item(body: Body, field: str, *, validate: bool = True) -> Item:
+    """A required item or key in the wire format, parsed and validated (see
+    :func:`~storage.values.from_wire` for ``validate``)."""
     value = body.get(field)
     if value is None:
         raise _missing(field)
-    return from_wire(value)
+    return from_wire(value, validate=validate)
 
 
 def optional_item(body: Body, field: str) -> Item | None:
