@@ -8,7 +8,8 @@ written in a *tagged* variant where such a value is a one-key object
 ``{"\\u0000B": base64}`` (``\\u0000SS``, ``\\u0000NS``, ``\\u0000BS`` for sets) and
 decoded with an object hook. The first byte says which variant follows, so the
 common item pays nothing for the rare one. Pickle is never used: a database file
-must not be able to run code.
+must not be able to run code. orjson writes the text (a pure-Python writer remains for
+the rare item with a name starting with NUL, which must be escaped).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import json
 from decimal import Decimal
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
+
+import orjson
 
 from storage.values import Item, Value
 
@@ -31,6 +34,25 @@ _decoder = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal)
 
 def encode_item(item: Item) -> bytes:
     """Serialise a (validated) item."""
+    # orjson writes the item, and asks back only for what JSON lacks: a number is written
+    # as its exact text, a binary value or a set as its tag object. Names starting with
+    # NUL must be escaped, which orjson cannot do: every "\u0000 in its output must be
+    # one of the tags it asked for, or the item is written by _write instead.
+    made = 0
+
+    def fill_in(value: Any) -> Any:
+        nonlocal made
+        if isinstance(value, Decimal):
+            return orjson.Fragment(str(value))
+        made += 1
+        return _tag_object(value)
+
+    try:
+        data = orjson.dumps(item, default=fill_in)
+    except orjson.JSONEncodeError:
+        data = None
+    if data is not None and data.count(b'"\\u0000') == made:
+        return (_TAGGED if made else _PLAIN) + data
     parts: list[str] = []
     # One pass: the tagged variant writes a plain item exactly as the plain one would.
     tagged = _write(item, parts)
@@ -110,6 +132,21 @@ def _tag(value: Value) -> str:
     else:
         name, texts = "NS", [str(e) for e in elements]
     return f'{{"\\u0000{name}": [{", ".join(map(encode_basestring_ascii, texts))}]}}'
+
+
+def _tag_object(value: Any) -> dict[str, Any]:
+    """The tagged object standing for a binary value or a set (see :func:`_tag`)."""
+    if isinstance(value, bytes):
+        return {_TAG + "B": base64.b64encode(value).decode("ascii")}
+    elements: list[Any] = list(value)
+    first = elements[0]
+    if isinstance(first, str):
+        return {_TAG + "SS": elements}
+    if isinstance(first, bytes):
+        return {_TAG + "BS": [base64.b64encode(e).decode("ascii") for e in elements]}
+    if isinstance(first, Decimal):
+        return {_TAG + "NS": [str(e) for e in elements]}
+    raise TypeError(f"not a DynamoDB value: {type(value).__name__}")
 
 
 def _untag(obj: dict[str, Any]) -> Any:

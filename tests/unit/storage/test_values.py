@@ -184,3 +184,11 @@ def test_storage_codec_round_trip_is_lossless(item: dict[str, Value]) -> None:
 def test_codec_keeps_attribute_names_that_look_like_its_tags() -> None:
     item = validate_item({"\x00B": "x", "m": {"\x00SS": b"y"}})
     assert decode_item(encode_item(item)) == item
+
+
+def test_codec_keeps_strings_starting_with_nul_beside_tagged_values() -> None:
+    item = validate_item({"s": "\x00s", "ss": {"\x00a", "b"}, "b": b"\x01", "n": Decimal("1E-7")})
+    assert decode_item(encode_item(item)) == item
+    plain = validate_item({"s": "x", "n": Decimal("-0.5"), "l": [True, None, {"m": Decimal(7)}]})
+    assert encode_item(plain) == b'J{"s":"x","n":-0.5,"l":[true,null,{"m":7}]}'
+    assert decode_item(encode_item(plain)) == plain
