@@ -73,7 +73,7 @@ async def get_item(ctx: OperationContext, body: Body) -> dict[str, Any]:
     consistent = boolean(body, "ConsistentRead")
     found = await ctx.store.get_item(
         table,
-        item(body, "Key"),
+        item(body, "Key", validate=False),  # the store validates it
         consistent=consistent,
         projection=expr.projection,
         names=expr.names,
@@ -99,7 +99,7 @@ async def update_item(ctx: OperationContext, body: Body) -> dict[str, Any]:
     asked = "ALL_NEW" if mode != "NONE" and return_values == "NONE" else return_values
     returned = await ctx.store.update_item(
         table,
-        item(body, "Key"),
+        item(body, "Key", validate=False),  # the store validates it
         update,
         condition=expr.condition,
         names=names,
@@ -126,7 +126,7 @@ async def delete_item(ctx: OperationContext, body: Body) -> dict[str, Any]:
     asked = "ALL_OLD" if mode != "NONE" and return_values == "NONE" else return_values
     old = await ctx.store.delete_item(
         table,
-        item(body, "Key"),
+        item(body, "Key", validate=False),  # the store validates it
         condition=expr.condition,
         names=expr.names,
         values=expr.values,
