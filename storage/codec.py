@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import json
 from decimal import Decimal
-from json.encoder import encode_basestring, encode_basestring_ascii
+from json.encoder import encode_basestring
 from typing import Any
 
 import orjson
@@ -94,7 +94,7 @@ def _write(value: Value, parts: list[str]) -> bool:
         parts.append("]" if value else "[]")
         return tagged
     else:
-        parts.append(_tag(value))
+        parts.append(orjson.dumps(_tag_object(value)).decode())
         return True
     return False
 
@@ -119,23 +119,8 @@ def _write_map(value: dict[str, Value], parts: list[str]) -> bool:
     return tagged
 
 
-def _tag(value: Value) -> str:
-    """The tagged object standing for a binary value or a set, as JSON text."""
-    if isinstance(value, bytes):
-        return f'{{"\\u0000B": "{base64.b64encode(value).decode("ascii")}"}}'
-    elements: list[Any] = list(value)  # type: ignore[arg-type]
-    first = elements[0]
-    if isinstance(first, str):
-        name, texts = "SS", elements
-    elif isinstance(first, bytes):
-        name, texts = "BS", [base64.b64encode(e).decode("ascii") for e in elements]
-    else:
-        name, texts = "NS", [str(e) for e in elements]
-    return f'{{"\\u0000{name}": [{", ".join(map(encode_basestring_ascii, texts))}]}}'
-
-
 def _tag_object(value: Any) -> dict[str, Any]:
-    """The tagged object standing for a binary value or a set (see :func:`_tag`)."""
+    """The tagged object standing for a binary value or a set."""
     if isinstance(value, bytes):
         return {_TAG + "B": base64.b64encode(value).decode("ascii")}
     elements: list[Any] = list(value)

@@ -25,7 +25,7 @@ import hashlib
 from decimal import Decimal
 
 from storage.errors import ValidationError
-from storage.values import Value, normalize_number
+from storage.values import Value, normalize_number, significant_digits
 
 __all__ = [
     "HASH_SPACE",
@@ -73,10 +73,9 @@ def _encode_number(number: Decimal) -> bytes:
     number = normalize_number(number)
     if number.is_zero():
         return _ZERO_BYTES
-    # The significant digits, read from the text (cheaper than as_tuple()), in pairs:
-    # each pair of decimal digits read as hex is a BCD byte, translated to 0..99.
-    mantissa = str(number).partition("E")[0]
-    digits = mantissa.replace("-", "").replace(".", "").strip("0")
+    # The significant digits in pairs: each pair of decimal digits read as hex is a BCD
+    # byte, translated to 0..99.
+    digits = significant_digits(number)
     if len(digits) % 2:
         digits += "0"
     biased = number.adjusted() + _EXPONENT_OFFSET

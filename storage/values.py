@@ -35,6 +35,7 @@ __all__ = [
     "from_wire",
     "item_size",
     "normalize_number",
+    "significant_digits",
     "to_wire",
     "type_of",
     "validate_item",
@@ -252,12 +253,15 @@ def _value_size(value: Value) -> int:
 
 
 def _number_size(number: Decimal) -> int:
-    # One byte per two significant digits, plus one (Item sizes and formats). The digits
-    # are read from the text (cheaper than as_tuple()): sign, point, exponent and the
-    # zeros around them do not count.
+    # One byte per two significant digits, plus one (Item sizes and formats).
+    return ((len(significant_digits(number)) or 1) + 1) // 2 + 1
+
+
+def significant_digits(number: Decimal) -> str:
+    """The significant digits of a finite number, without the zeros around them
+    (empty for zero). Read from its text, which costs less than as_tuple()."""
     mantissa = str(number).partition("E")[0]
-    significant = len(mantissa.replace("-", "").replace(".", "").strip("0")) or 1
-    return (significant + 1) // 2 + 1
+    return mantissa.replace("-", "").replace(".", "").strip("0")
 
 
 # --- DynamoDB JSON wire format -------------------------------------------------------

@@ -280,12 +280,7 @@ class SqliteBackend:
         ]
 
     async def latest_seq(self) -> int:
-        # The feed's floor is the highest number pruned: the latest when the feed is empty.
-        rows = self._read(
-            "SELECT coalesce((SELECT max(seq) FROM changes),"
-            " (SELECT value FROM meta WHERE name = 'feed_floor'), 0)",
-            (),
-        )
+        rows = self._read(f"SELECT {mutations.LATEST_SEQ}", ())
         return int(rows[0][0])
 
     async def wait_changes(self, after_seq: int, timeout: float) -> bool:  # noqa: ASYNC109 - see Backend.wait_changes

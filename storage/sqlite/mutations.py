@@ -26,6 +26,7 @@ from storage.tables import TableSpec, index_key, project_for_index, spec_from_js
 from storage.values import Item, item_size
 
 __all__ = [
+    "LATEST_SEQ",
     "RowKey",
     "apply_write",
     "delete_table",
@@ -177,13 +178,16 @@ def _store_item(
     )
 
 
-# Numbered one past the highest record, or past the highest pruned one when the feed
-# was emptied (so a number is never given twice; see schema.py).
-_INSERT_CHANGE = (
-    "INSERT INTO changes (seq, tbl, keys, event, old, new, created_at, system) VALUES ("
+# The latest change number: the highest record's, or the highest pruned one's when the
+# feed was emptied (see schema.py). A record is numbered one past it, so a number is
+# never given twice.
+LATEST_SEQ = (
     "coalesce((SELECT max(seq) FROM changes),"
-    " (SELECT value FROM meta WHERE name = 'feed_floor'), 0) + 1,"
-    " ?, ?, ?, ?, ?, ?, ?)"
+    " (SELECT value FROM meta WHERE name = 'feed_floor'), 0)"
+)
+_INSERT_CHANGE = (
+    "INSERT INTO changes (seq, tbl, keys, event, old, new, created_at, system)"  # noqa: S608 - fixed fragments only
+    f" VALUES ({LATEST_SEQ} + 1, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
