@@ -15,16 +15,18 @@ API app under uvicorn), with its SQLite store in a temporary directory and
 Every request to baas is SigV4-verified against an access key made by
 ``baas keys create``.
 
-Load: ``--clients`` processes, each with its own boto3 client, send requests one after
-the other for ``--seconds``. Items are ~200 bytes; a Query reads one page of 20 items
-from a partition of 100. A figure is operations per second summed over the clients,
-the median of ``--rounds`` measurements taken in turn with the other servers.
+Load: ``--clients`` processes, started once, each with its own boto3 client per server.
+For a measurement every client warms up, then all of them send requests one after the
+other over the same ``--seconds``. Items are ~200 bytes; a Query reads one page of 20
+items from a partition of 100. A figure is operations per second summed over the
+clients, the median of ``--rounds`` measurements taken in turn with the other servers,
+after one round that warms every server up and is not counted.
 
 A second table gives each server's CPU time (user + system, from ``/proc``, Linux
-only) per request it answered. The clients share the machine's CPUs with the server:
-when they use most of them (boto3 costs more per call than any of these servers), the
-ops/s of different servers are close together, and this table shows the servers' own
-cost apart.
+only) per request it answered, a third the clients' CPU time per call. The clients
+share the machine's CPUs with the server: boto3 costs more per call than any of these
+servers, so the ops/s of different servers are close together, and the second table
+shows the servers' own cost apart.
 """
 
 from __future__ import annotations
@@ -214,34 +216,69 @@ def _operation(name: str, client: Any, worker: int) -> Callable[[int], object]:
 _WARM_UP_CALLS = 20
 
 
-def _load(url: str, name: str, worker: int, seconds: float, results: Any) -> None:
-    client = _client(url)
-    call = _operation(name, client, worker)
-    for i in range(_WARM_UP_CALLS):  # warm up the connection and the client's caches
-        call(i)
-    done = 0
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        call(done)
-        done += 1
-    results.put(done)
+def _client_worker(worker: int, commands: Any, results: Any, start: Any) -> None:
+    """A client process: measures what ``commands`` asks until it gets None.
+
+    A command is ``(url, operation, seconds)``. The worker warms up (connection and
+    caches), waits at ``start`` until every client is warm, then calls for ``seconds``;
+    it answers how many calls it made, in how many seconds, with how much CPU.
+    """
+    import resource
+
+    clients: dict[str, Any] = {}
+    while (command := commands.get()) is not None:
+        url, name, seconds = command
+        client = clients.get(url) or clients.setdefault(url, _client(url))
+        call = _operation(name, client, worker)
+        for i in range(_WARM_UP_CALLS):
+            call(i)
+        start.wait()  # every client measures over the same window
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        began = time.perf_counter()
+        done = 0
+        while time.perf_counter() - began < seconds:
+            call(done)
+            done += 1
+        elapsed = time.perf_counter() - began
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+        results.put((done, elapsed, cpu))
 
 
-def measure(url: str, name: str, clients: int, seconds: float) -> tuple[float, int]:
-    """Operations per second summed over ``clients`` processes, and how many requests
-    the server answered in all (the clients' warm-up included)."""
-    context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    workers = [
-        context.Process(target=_load, args=(url, name, worker, seconds, results))
-        for worker in range(clients)
-    ]
-    for worker in workers:
-        worker.start()
-    done = [results.get(timeout=seconds + 60) for _ in workers]
-    for worker in workers:
-        worker.join()
-    return sum(done) / seconds, sum(done) + clients * _WARM_UP_CALLS
+class Load:
+    """``clients`` client processes, started once and reused for every measurement."""
+
+    def __init__(self, clients: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._start = context.Barrier(clients)
+        self._results = context.Queue()
+        self._commands = [context.Queue() for _ in range(clients)]
+        self._workers = [
+            context.Process(
+                target=_client_worker, args=(worker, commands, self._results, self._start)
+            )
+            for worker, commands in enumerate(self._commands)
+        ]
+        for process in self._workers:
+            process.start()
+
+    def measure(self, url: str, name: str, seconds: float) -> tuple[float, int, float]:
+        """Operations per second summed over the clients, how many requests the server
+        answered in all (the clients' warm-up included), and the clients' CPU time per
+        call in µs."""
+        for commands in self._commands:
+            commands.put((url, name, seconds))
+        answers = [self._results.get(timeout=seconds + 120) for _ in self._commands]
+        calls = sum(done for done, _, _ in answers)
+        rate = sum(done / elapsed for done, elapsed, _ in answers)
+        client_cpu = 1e6 * sum(cpu for _, _, cpu in answers) / max(calls, 1)
+        return rate, calls + len(self._commands) * _WARM_UP_CALLS, client_cpu
+
+    def close(self) -> None:
+        for commands in self._commands:
+            commands.put(None)
+        for process in self._workers:
+            process.join(timeout=30)
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -278,34 +315,42 @@ def main() -> None:
             "baas, API port /dynamodb": (api_url, baas_pid),
             **peers,
         }
-        rates: dict[str, dict[str, list[float]]] = {
-            label: {name: [] for name in OPERATIONS} for label in servers
+        load = Load(args.clients)
+        stack.callback(load.close)
+        figures: dict[str, dict[str, dict[str, list[float]]]] = {
+            kind: {label: {name: [] for name in OPERATIONS} for label in servers}
+            for kind in ("rate", "server", "client")
         }
-        cpu: dict[str, dict[str, list[float]]] = {
-            label: {name: [] for name in OPERATIONS} for label in servers
-        }
+        # Round 0 warms every server up (dynalite's JIT, our caches) and is not counted.
         # Rounds interleave the servers, so load from elsewhere on the machine spreads
         # over all of them instead of skewing one; each figure is a median.
-        for round_number in range(args.rounds):
+        for round_number in range(args.rounds + 1):
             for name in OPERATIONS:
                 for label, (url, pid) in servers.items():
                     before = _cpu_seconds(pid)
-                    rate, requests = measure(url, name, args.clients, args.seconds)
+                    rate, requests, client_cpu = load.measure(url, name, args.seconds)
                     after = _cpu_seconds(pid)
-                    rates[label][name].append(rate)
+                    if round_number == 0:
+                        continue
+                    figures["rate"][label][name].append(rate)
+                    figures["client"][label][name].append(client_cpu)
                     if before is not None and after is not None:
-                        cpu[label][name].append(1e6 * (after - before) / requests)
-            print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
+                        figures["server"][label][name].append(1e6 * (after - before) / requests)
+            print(f"round {round_number}/{args.rounds} done", file=sys.stderr)
 
     print(
         f"\nbaas: SQLite file, synchronous={args.durability}; the peers keep data in memory."
-        f"\nboto3 ops/s, median of {args.rounds} rounds ({args.clients} client processes, "
-        f"{args.seconds:g} s per measurement, {os.cpu_count()} CPUs)\n"
+        f"\nboto3 ops/s, median of {args.rounds} rounds after a warm-up round "
+        f"({args.clients} client processes measuring together, {args.seconds:g} s per "
+        f"measurement, {os.cpu_count()} CPUs)\n"
     )
-    _table(rates, "{:>9,.0f}")
-    if all(cpu[label][name] for label in cpu for name in OPERATIONS):
+    _table(figures["rate"], "{:>9,.0f}")
+    server = figures["server"]
+    if all(server[label][name] for label in server for name in OPERATIONS):
         print("\nserver CPU time per request, µs (user + system), median of the rounds\n")
-        _table(cpu, "{:>9,.0f}")
+        _table(server, "{:>9,.0f}")
+    print("\nclient CPU time per request (boto3), µs, median of the rounds\n")
+    _table(figures["client"], "{:>9,.0f}")
 
 
 def _table(figures: dict[str, dict[str, list[float]]], form: str) -> None:
