@@ -33,6 +33,18 @@ from baas.services import Services
 __all__ = ["create_app"]
 
 
+# What the AWS SDKs send with a signed call to /dynamodb (JavaScript SDK v3 in a browser).
+_AWS_SDK_HEADERS = (
+    "X-Amz-Date",
+    "X-Amz-Target",
+    "X-Amz-Content-Sha256",
+    "X-Amz-Security-Token",
+    "X-Amz-User-Agent",
+    "Amz-Sdk-Invocation-Id",
+    "Amz-Sdk-Request",
+)
+
+
 def _cors(settings: Settings) -> list[Middleware]:
     """Browser apps on the origins in BAAS_CORS_ORIGINS may call the API (none by default).
 
@@ -46,8 +58,8 @@ def _cors(settings: Settings) -> list[Middleware]:
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "PUT", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
-            expose_headers=["X-Request-Id"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-Id", *_AWS_SDK_HEADERS],
+            expose_headers=["X-Request-Id", "X-Amzn-RequestId"],
             allow_credentials=True,
             max_age=600,
         )

@@ -3,16 +3,17 @@ existing DynamoDB implementations started in the same run.
 
     .venv/bin/python bench/dynamodb_api.py [--seconds 3] [--clients 2]
 
-Peers (each in its own process, on its own port, in memory):
-- dynalite (npm, on LevelDB's in-memory backend): ``npm install --prefix bench``;
-- moto's server mode (PyPI ``moto[server]``, ``moto_server``).
+Peers (each in its own process, on its own port):
+- dynalite (npm: ``npm install --prefix bench``), twice: on LevelDB's in-memory backend,
+  and on LevelDB files (``--path``), which write without an fsync;
+- moto's server mode (PyPI ``moto[server]``, ``moto_server``), in memory.
 
 baas is ``baas serve`` (one process) with ``BAAS_DYNAMODB_PORT``: measured on that port
 (the endpoint's own HTTP/1.1 server) and at ``/dynamodb`` of the API's port (the whole
 API app under uvicorn), with its SQLite store in a temporary directory and
-``BAAS_SQLITE_SYNCHRONOUS=NORMAL`` by default (a write survives a crash of the process;
-``--durability FULL`` fsyncs every commit), the peers keeping everything in memory.
-Every request to baas is SigV4-verified against an access key made by
+``BAAS_SQLITE_SYNCHRONOUS=NORMAL`` by default: a write survives a crash of the process
+but not of the machine, as with dynalite on LevelDB files (``--durability FULL`` fsyncs
+every commit). Every request to baas is SigV4-verified against an access key made by
 ``baas keys create``.
 
 Load: ``--clients`` processes, started once, each with its own boto3 client per server.
@@ -125,13 +126,19 @@ def baas_serve(durability: str) -> Iterator[tuple[str, str, int]]:
 
 
 @contextlib.contextmanager
-def dynalite_server() -> Iterator[tuple[str, int]]:
+def dynalite_server(on_disk: bool = False) -> Iterator[tuple[str, int]]:
+    """dynalite in memory, or ``on_disk`` with a LevelDB directory (its writes reach the
+    files without an fsync, as baas's do with ``synchronous=NORMAL``)."""
     cli = ROOT / "bench" / "node_modules" / "dynalite" / "cli.js"
     if not cli.exists():
         raise RuntimeError("dynalite is missing: run `npm install --prefix bench`")
     port = free_port()
-    with _process("dynalite", ["node", str(cli), "--port", str(port)], [port]) as pid:
-        yield f"http://127.0.0.1:{port}", pid
+    with tempfile.TemporaryDirectory() as directory:
+        argv = ["node", str(cli), "--port", str(port)]
+        if on_disk:
+            argv += ["--path", str(Path(directory) / "leveldb")]
+        with _process("dynalite", argv, [port]) as pid:
+            yield f"http://127.0.0.1:{port}", pid
 
 
 @contextlib.contextmanager
@@ -306,6 +313,7 @@ def main() -> None:
         api_url, own_url, baas_pid = stack.enter_context(baas_serve(args.durability))
         peers = {
             "dynalite (in memory)": stack.enter_context(dynalite_server()),
+            "dynalite (LevelDB files)": stack.enter_context(dynalite_server(on_disk=True)),
             "moto_server (in memory)": stack.enter_context(moto_server()),
         }
         for url in (api_url, *(url for url, _ in peers.values())):
@@ -339,7 +347,7 @@ def main() -> None:
             print(f"round {round_number}/{args.rounds} done", file=sys.stderr)
 
     print(
-        f"\nbaas: SQLite file, synchronous={args.durability}; the peers keep data in memory."
+        f"\nbaas: SQLite file, synchronous={args.durability}."
         f"\nboto3 ops/s, median of {args.rounds} rounds after a warm-up round "
         f"({args.clients} client processes measuring together, {args.seconds:g} s per "
         f"measurement, {os.cpu_count()} CPUs)\n"
