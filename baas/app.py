@@ -18,6 +18,8 @@ from baas.auth_routes import auth_routes
 from baas.authn import BearerAuthMiddleware
 from baas.config import Settings
 from baas.dynamodb import (
+    SDK_REQUEST_HEADERS,
+    SDK_RESPONSE_HEADERS,
     Account,
     DynamoDBEndpoint,
     SdkFastPath,
@@ -33,18 +35,6 @@ from baas.services import Services
 __all__ = ["create_app"]
 
 
-# What the AWS SDKs send with a signed call to /dynamodb (JavaScript SDK v3 in a browser).
-_AWS_SDK_HEADERS = (
-    "X-Amz-Date",
-    "X-Amz-Target",
-    "X-Amz-Content-Sha256",
-    "X-Amz-Security-Token",
-    "X-Amz-User-Agent",
-    "Amz-Sdk-Invocation-Id",
-    "Amz-Sdk-Request",
-)
-
-
 def _cors(settings: Settings) -> list[Middleware]:
     """Browser apps on the origins in BAAS_CORS_ORIGINS may call the API (none by default).
 
@@ -58,8 +48,9 @@ def _cors(settings: Settings) -> list[Middleware]:
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "PUT", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-Id", *_AWS_SDK_HEADERS],
-            expose_headers=["X-Request-Id", "X-Amzn-RequestId"],
+            # The SDK's headers let a browser call /dynamodb with the JavaScript SDK.
+            allow_headers=["Authorization", "Content-Type", "X-Request-Id", *SDK_REQUEST_HEADERS],
+            expose_headers=["X-Request-Id", *SDK_RESPONSE_HEADERS],
             allow_credentials=True,
             max_age=600,
         )

@@ -235,8 +235,9 @@ def _client_worker(worker: int, commands: Any, results: Any, start: Any) -> None
     clients: dict[str, Any] = {}
     while (command := commands.get()) is not None:
         url, name, seconds = command
-        client = clients.get(url) or clients.setdefault(url, _client(url))
-        call = _operation(name, client, worker)
+        if url not in clients:
+            clients[url] = _client(url)
+        call = _operation(name, clients[url], worker)
         for i in range(_WARM_UP_CALLS):
             call(i)
         start.wait()  # every client measures over the same window

@@ -32,11 +32,13 @@ from auth.access_keys import AccessKeyRepository
 from baas.dynamodb.context import StoreSource
 from baas.dynamodb.descriptions import Account
 from baas.dynamodb.fast_path import SdkFastPath
-from baas.dynamodb.protocol import DynamoDBEndpoint
+from baas.dynamodb.protocol import SDK_REQUEST_HEADERS, SDK_RESPONSE_HEADERS, DynamoDBEndpoint
 from baas.dynamodb.server import DynamoDBServer
 from baas.metrics import HttpMetrics
 
 __all__ = [
+    "SDK_REQUEST_HEADERS",
+    "SDK_RESPONSE_HEADERS",
     "Account",
     "DynamoDBEndpoint",
     "DynamoDBServer",

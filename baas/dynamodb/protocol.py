@@ -39,12 +39,26 @@ __all__ = [
     "CONTENT_TYPE",
     "HEALTH_CONTENT_TYPE",
     "MAX_BODY_BYTES",
+    "SDK_REQUEST_HEADERS",
+    "SDK_RESPONSE_HEADERS",
     "DynamoDBEndpoint",
     "too_large",
 ]
 
 _log = logging.getLogger("baas.dynamodb")
 CONTENT_TYPE = b"application/x-amz-json-1.0"
+# What an AWS SDK sends with a signed call besides Authorization and Content-Type, and
+# the response header it reads (for CORS: the JavaScript SDK v3 in a browser).
+SDK_REQUEST_HEADERS = (
+    "X-Amz-Date",
+    "X-Amz-Target",
+    "X-Amz-Content-Sha256",
+    "X-Amz-Security-Token",
+    "X-Amz-User-Agent",
+    "Amz-Sdk-Invocation-Id",
+    "Amz-Sdk-Request",
+)
+SDK_RESPONSE_HEADERS = ("X-Amzn-RequestId",)
 HEALTH_CONTENT_TYPE = b"text/plain; charset=utf-8"
 # BatchWriteItem's documented maximum; the body is read before the signature can be
 # checked, so the cap bounds what an unauthenticated client makes us buffer.
