@@ -4,7 +4,8 @@
   (OIDC Discovery §4). The ID token is validated fully (OIDC Core §3.1.3.7): signature
   with a key from the provider's JWKS and an algorithm it announced (asymmetric only),
   ``iss``, ``aud`` (and ``azp`` when there are several audiences), ``exp``, ``iat``,
-  ``nonce``.
+  ``nonce``. The email comes from the ID token, or else from the UserInfo endpoint
+  (OIDC Core §5.3), where a conforming provider puts the claims a scope asked for.
 - :class:`GitHubProvider`: GitHub is OAuth 2.0 without OpenID Connect; the identity is
   read from its user API (``/user``, and ``/user/emails`` for a verified email).
 
@@ -15,6 +16,7 @@ the exact redirect URI registered with the provider (RFC 9700 §4.1).
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -41,6 +43,7 @@ __all__ = [
     "build_provider",
 ]
 
+_log = logging.getLogger("auth.social")
 _TIMEOUT = 10.0
 _LEEWAY = 60  # seconds of clock skew tolerated on exp/iat
 # Threat: "none" and HMAC algorithms (a client secret as verification key) on ID tokens.
@@ -102,6 +105,8 @@ class OidcProvider:
         if not isinstance(id_token, str):
             raise SocialLoginError()
         claims = await self._validate(id_token, metadata, flow.nonce)
+        if not isinstance(claims.get("email"), str):
+            claims = {**claims, **await self._userinfo(metadata, token, str(claims["sub"]))}
         email = claims.get("email")
         return ProviderIdentity(
             issuer=str(claims["iss"]),
@@ -109,6 +114,30 @@ class OidcProvider:
             email=email if isinstance(email, str) else None,
             email_verified=claims.get("email_verified") is True,
         )
+
+    async def _userinfo(
+        self, metadata: Mapping[str, Any], token: Mapping[str, Any], subject: str
+    ) -> dict[str, Any]:
+        """``email`` and ``email_verified`` from the UserInfo endpoint, when it has them.
+
+        Only a JSON answer about the ID token's own subject counts (OIDC Core §5.3.2:
+        threat: another user's claims substituted, so another user's email trusted).
+        """
+        endpoint, access_token = metadata.get("userinfo_endpoint"), token.get("access_token")
+        if not isinstance(endpoint, str) or not isinstance(access_token, str):
+            return {}
+        response = await self._http.get(
+            endpoint, headers={"Authorization": f"Bearer {access_token}"}
+        )
+        response.raise_for_status()
+        content_type = response.headers.get("content-type", "").split(";")[0].strip()
+        info = response.json() if content_type == "application/json" else None
+        if not isinstance(info, dict) or info.get("sub") != subject:
+            _log.warning(
+                "provider %s: userinfo refused (not JSON about the subject)", self.config.name
+            )
+            return {}
+        return {name: info[name] for name in ("email", "email_verified") if name in info}
 
     async def _validate(
         self, id_token: str, metadata: Mapping[str, Any], nonce: str

@@ -1,10 +1,15 @@
 // A real OpenID provider for the social-login integration tests (npm oidc-provider).
 //
-//   node tests/oidc/provider.mjs PORT REDIRECT_URI[,REDIRECT_URI...]
+//   node tests/oidc/provider.mjs PORT REDIRECT_URI[,REDIRECT_URI...] [CONFORMING_PORT]
 //
 // One confidential client ("baas-test" / "baas-test-secret") with the given redirect
 // URIs; any login name signs in as the account of that id, whose email is
-// "<login>@example.com" (verified). Dev interactions (login and consent forms) are on.
+// "<login>@example.com" (verified, unless the login starts with "unverified").
+// Dev interactions (login and consent forms) are on.
+//
+// This provider puts the email in the ID token. With CONFORMING_PORT, a second one is
+// served there that follows the OIDC default instead: the claims a scope asks for
+// (email, email_verified) are only in the UserInfo answer, never in the ID token.
 //
 // Under /wrongaud the same provider is served with a token endpoint that re-signs the
 // ID token for another audience, so the tests can check that baas refuses it.
@@ -18,7 +23,7 @@ const issuer = `http://127.0.0.1:${port}`;
 const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true });
 const signingJwk = { ...(await jose.exportJWK(privateKey)), kid: 'test-key', alg: 'RS256', use: 'sig' };
 
-const provider = new Provider(issuer, {
+const configuration = (conform) => ({
   clients: [{
     client_id: 'baas-test',
     client_secret: 'baas-test-secret',
@@ -30,17 +35,20 @@ const provider = new Provider(issuer, {
   jwks: { keys: [signingJwk] },
   features: { devInteractions: { enabled: true } },
   claims: { openid: ['sub'], email: ['email', 'email_verified'] },
-  conformIdTokenClaims: false, // put email in the ID token, not only in userinfo
+  // false: put email in the ID token, not only in userinfo
+  conformIdTokenClaims: conform,
   cookies: { keys: ['oidc-test-cookie-key'] },
   async findAccount(_ctx, id) {
     return {
       accountId: id,
       async claims() {
-        return { sub: id, email: `${id}@example.com`, email_verified: true };
+        return { sub: id, email: `${id}@example.com`, email_verified: !id.startsWith('unverified') };
       },
     };
   },
 });
+
+const provider = new Provider(issuer, configuration(false));
 
 async function readBody(req) {
   const chunks = [];
@@ -76,6 +84,12 @@ provider.use(async (ctx, next) => {
   }
   await next();
 });
+
+const conformingPort = process.argv[4] ? Number(process.argv[4]) : null;
+if (conformingPort !== null) {
+  const conforming = new Provider(`http://127.0.0.1:${conformingPort}`, configuration(true));
+  await new Promise((resolve) => conforming.listen(conformingPort, '127.0.0.1', resolve));
+}
 
 provider.listen(port, '127.0.0.1', () => {
   process.stdout.write(`ready ${issuer}\n`);

@@ -38,11 +38,12 @@ def social(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
     missing = _missing_tools()
     if missing:
         pytest.skip(missing)
-    baas_port, oidc_port = free_port(), free_port()
+    baas_port, oidc_port, conforming_port = free_port(), free_port(), free_port()
     base = f"http://127.0.0.1:{baas_port}"
-    callbacks = ",".join(f"{base}/auth/oauth/{name}/callback" for name in ("test", "wrongaud"))
+    names = ("test", "wrongaud", "conforming")
+    callbacks = ",".join(f"{base}/auth/oauth/{name}/callback" for name in names)
     process = subprocess.Popen(
-        ["node", str(PROVIDER_SCRIPT), str(oidc_port), callbacks],
+        ["node", str(PROVIDER_SCRIPT), str(oidc_port), callbacks, str(conforming_port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -52,14 +53,19 @@ def social(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
         line = process.stdout.readline()
         assert line.startswith("ready"), "the OpenID provider did not start"
         issuer = f"http://127.0.0.1:{oidc_port}"
+        conforming = f"http://127.0.0.1:{conforming_port}"
         providers = [
             {
                 "name": name,
-                "discovery_url": f"{issuer}{prefix}/.well-known/openid-configuration",
+                "discovery_url": f"{where}/.well-known/openid-configuration",
                 "client_id": "baas-test",
                 "client_secret": "baas-test-secret",
             }
-            for name, prefix in (("test", ""), ("wrongaud", "/wrongaud"))
+            for name, where in (
+                ("test", issuer),
+                ("wrongaud", f"{issuer}/wrongaud"),
+                ("conforming", conforming),
+            )
         ]
         env = {"BAAS_PUBLIC_URL": base, "BAAS_OIDC_PROVIDERS": json.dumps(providers)}
         with auth_server(tmp_path_factory.mktemp("social"), baas_port, **env) as server:
@@ -128,6 +134,24 @@ def test_happy_path_creates_one_account_per_identity(social: AuthServer) -> None
     assert [identity["provider"] for identity in me["identities"]] == ["test"]
     again = _sign_in_with(social, "alice")
     assert again.json()["user"]["id"] == me["id"]
+
+
+def test_email_only_in_userinfo_is_kept(social: AuthServer) -> None:
+    # The conforming provider leaves the email out of the ID token (the OIDC default
+    # for scope-requested claims): baas reads it from the UserInfo endpoint.
+    tokens = _sign_in_with(social, "dora", "conforming")
+    assert tokens.status_code == 200, tokens.text
+    me = social.get("/auth/me", token=tokens.json()["access_token"]).json()
+    assert me["email"] == "dora@example.com"
+    assert me["email_verified"] is True
+
+
+def test_unverified_email_from_userinfo_is_not_trusted(social: AuthServer) -> None:
+    tokens = _sign_in_with(social, "unverified-erin", "conforming")
+    assert tokens.status_code == 200, tokens.text
+    me = social.get("/auth/me", token=tokens.json()["access_token"]).json()
+    assert me["email"] is None
+    assert me["email_verified"] is False
 
 
 def test_tampered_state_is_refused(social: AuthServer) -> None:
