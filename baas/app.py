@@ -39,7 +39,9 @@ def _cors(settings: Settings) -> list[Middleware]:
     """Browser apps on the origins in BAAS_CORS_ORIGINS may call the API (none by default).
 
     Credentials (cookies) are allowed only for those exact origins, never a wildcard:
-    the refresh-token cookie must not be usable from an arbitrary site.
+    the refresh-token cookie must not be usable from an arbitrary site. The request
+    headers baas reads are always allowed; BAAS_CORS_HEADERS adds the ones frontends
+    send for themselves (tracing, error reporting, client names).
     """
     if not settings.cors_origins:
         return []
@@ -49,7 +51,13 @@ def _cors(settings: Settings) -> list[Middleware]:
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             # The SDK's headers let a browser call /dynamodb with the JavaScript SDK.
-            allow_headers=["Authorization", "Content-Type", "X-Request-Id", *SDK_REQUEST_HEADERS],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "X-Request-Id",
+                *SDK_REQUEST_HEADERS,
+                *settings.cors_headers,
+            ],
             expose_headers=["X-Request-Id", *SDK_RESPONSE_HEADERS],
             allow_credentials=True,
             max_age=600,

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from temporalio.workflow import _Definition
-
 from auth.rules import Allow, Rule
 from baas.errors import AppLoadError
 from baas.models import ModelDeclarationError, ModelSpec, declare_model
@@ -24,6 +22,7 @@ from functions import Function
 from storage import ChangeRecord
 from workflows import ScheduleBinding
 from workflows.client import Target, resolve_target
+from workflows.definitions import workflow_definition
 from workflows.triggers import Event, TriggerBinding, change_event
 
 __all__ = ["CALL_OPERATIONS", "App", "Invocable", "allow_call", "load_app"]
@@ -76,7 +75,8 @@ def _invocable(target: type | Function[Any, Any], rules: Sequence[Rule]) -> Invo
             raise AppLoadError(f"{name}: an owner rule cannot grant 'start'")
     if input_type is None:
         assert isinstance(target, type)  # noqa: S101 - resolve_target gave a workflow
-        arg_types = _Definition.must_from_class(target).arg_types or []
+        definition = workflow_definition(target)
+        arg_types = definition.arg_types if definition else ()
         if len(arg_types) != 1 or not isinstance(arg_types[0], type):
             raise AppLoadError(f"{name}: an invocable workflow's run takes one typed input")
         input_type = arg_types[0]

@@ -24,7 +24,13 @@ from baas.errors import SettingsError
 from baas.setting_parsers import boolean, port
 from storage import SqliteConfig
 
-__all__ = ["Environment", "Settings", "environment_with_file", "read_env_file"]
+__all__ = [
+    "DEFAULT_CORS_HEADERS",
+    "Environment",
+    "Settings",
+    "environment_with_file",
+    "read_env_file",
+]
 
 Environment = Literal["dev", "prod"]
 Synchronous = Literal["FULL", "NORMAL"]
@@ -37,6 +43,16 @@ _SECRET_PREFIX = "BAAS_SECRET_"  # noqa: S105 - a variable-name prefix, not a se
 _ENV_FILE_VARIABLE = "BAAS_ENV_FILE"
 _DEFAULT_ENV_FILE = ".env"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 §5.1 token
+
+DEFAULT_CORS_HEADERS = (
+    "traceparent",  # W3C Trace Context (OpenTelemetry)
+    "tracestate",
+    "baggage",  # W3C Baggage
+    "sentry-trace",
+    "apollographql-client-name",
+    "apollographql-client-version",
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +75,9 @@ class Settings:
     env: Environment = "dev"
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    # Request headers browser apps may send beside the ones baas itself reads (tracing,
+    # error reporting, GraphQL client names): a header missing here fails the preflight.
+    cors_headers: tuple[str, ...] = DEFAULT_CORS_HEADERS
     auth: AuthSettings = field(default_factory=AuthSettings)
     reload: bool = True
     # Functions: ctx.secrets (from BAAS_SECRET_<NAME>, keys lower-cased) and whether the
@@ -132,6 +151,7 @@ class Settings:
             env=reader.get("BAAS_ENV", _environment, "dev"),
             log_level=reader.get("BAAS_LOG_LEVEL", _log_level, "INFO"),
             cors_origins=reader.get("BAAS_CORS_ORIGINS", _csv, ()),
+            cors_headers=reader.get("BAAS_CORS_HEADERS", _header_names, DEFAULT_CORS_HEADERS),
             auth=read_auth_settings(reader),
             reload=reader.get("BAAS_RELOAD", boolean, True),
             secrets={
@@ -258,6 +278,14 @@ def _region(raw: str) -> str:
     if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", raw):
         raise ValueError(f"expected an AWS region name such as us-east-1, got {raw!r}")
     return raw
+
+
+def _header_names(raw: str) -> tuple[str, ...]:
+    names = _csv(raw)
+    for name in names:
+        if name != "*" and not _HEADER_NAME.match(name):
+            raise ValueError(f"expected comma-separated header names, got {name!r}")
+    return names
 
 
 def _csv(raw: str) -> tuple[str, ...]:

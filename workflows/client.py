@@ -27,7 +27,6 @@ import uuid
 from enum import StrEnum
 from typing import Any, TypeVar, overload
 
-from temporalio import workflow
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.common import RawValue, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -40,6 +39,7 @@ from functions.identity import Caller, acting_as
 from functions.payloads import DEFAULT_MAX_PAYLOAD_BYTES, check_payload_size
 from functions.registry import registry
 from workflows.clients import configure_client
+from workflows.definitions import workflow_definition
 from workflows.errors import CallNotFoundError
 from workflows.failures import call_error
 from workflows.invoke import INVOKE_WORKFLOW
@@ -96,8 +96,8 @@ def resolve_target(target: Target) -> tuple[str, list[Any], type | None, str | N
         target = registry.get(target)
     if isinstance(target, Function):
         return INVOKE_WORKFLOW, [target.name], target.input_type, target.name
-    definition = workflow._Definition.from_class(target)
-    if definition is None or definition.name is None:
+    definition = workflow_definition(target)
+    if definition is None:
         raise TypeError(f"{target!r} is neither a function nor a @workflow.defn class")
     return definition.name, [], None, None
 

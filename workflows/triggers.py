@@ -2,7 +2,7 @@
 
 ::
 
-    app.trigger("archive-on-close", table="boards", events={"MODIFY"},
+    app.trigger("archive-on-close", model=Board, events={"MODIFY"},
                 target=ArchiveBoardWorkflow, to_input=lambda change: ArchiveBoardInput(...),
                 where=lambda change: change.new_image.get("status") == "closed")
 

@@ -29,7 +29,6 @@ from typing import Any
 import strawberry
 from temporalio.client import Client, WorkflowExecutionDescription
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.workflow import _Definition
 
 from auth.errors import AccessDeniedError
 from auth.rules import Caller, CallerKind, Effect, decide
@@ -66,6 +65,7 @@ from workflows import (
     start_call,
 )
 from workflows.client import STARTER_MEMO, TARGET_MEMO
+from workflows.definitions import workflow_definition
 
 __all__ = ["Calls"]
 
@@ -350,7 +350,8 @@ class Calls:
         invocable = self.invocables.get(str(memo.get(TARGET_MEMO)))
         if invocable is None or not isinstance(invocable.target, type):
             return False
-        return PROGRESS_QUERY in _Definition.must_from_class(invocable.target).queries
+        definition = workflow_definition(invocable.target)
+        return definition is not None and PROGRESS_QUERY in definition.queries
 
     async def _query_progress(self, client: Client, call_id: str, last: Any) -> Any:
         try:

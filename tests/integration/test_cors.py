@@ -13,14 +13,27 @@ from tests.support import free_port, serve_in_thread
 ALLOWED = "https://board.example"
 
 
-def _preflight(base: str, origin: str) -> httpx.Response:
+def _preflight(
+    base: str, origin: str, headers: str = "authorization,content-type"
+) -> httpx.Response:
     return httpx.options(
         f"{base}/graphql",
         headers={
             "Origin": origin,
             "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization,content-type",
+            "Access-Control-Request-Headers": headers,
         },
+    )
+
+
+def _settings(tmp_path: Path, **env: str) -> Settings:
+    return Settings.from_env(
+        {
+            "BAAS_DATA_DIR": str(tmp_path),
+            "BAAS_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
+            "BAAS_CORS_ORIGINS": ALLOWED,
+            **env,
+        }
     )
 
 
@@ -52,3 +65,26 @@ def test_no_cors_headers_without_configured_origins(tmp_path: Path) -> None:
     with serve_in_thread(create_app(settings)) as base:
         response = httpx.get(f"{base}/healthz", headers={"Origin": ALLOWED})
     assert "access-control-allow-origin" not in response.headers
+
+
+def test_tracing_and_client_name_headers_pass_the_preflight_by_default(tmp_path: Path) -> None:
+    # What Sentry, OpenTelemetry and Apollo Client add to a frontend's requests.
+    sent = "authorization,content-type,traceparent,tracestate,baggage,sentry-trace,"
+    sent += "apollographql-client-name,apollographql-client-version"
+    with serve_in_thread(create_app(_settings(tmp_path))) as base:
+        response = _preflight(base, ALLOWED, sent)
+        unknown = _preflight(base, ALLOWED, "content-type,x-custom-thing")
+    assert response.status_code == 200
+    allowed = response.headers["access-control-allow-headers"].lower()
+    for header in sent.split(","):
+        assert header in allowed
+    assert unknown.status_code == 400
+
+
+def test_the_allowed_headers_are_configurable(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, BAAS_CORS_HEADERS="x-custom-thing")
+    with serve_in_thread(create_app(settings)) as base:
+        custom = _preflight(base, ALLOWED, "authorization,content-type,x-custom-thing")
+        dropped = _preflight(base, ALLOWED, "content-type,traceparent")
+    assert custom.status_code == 200  # baas's own headers stay allowed
+    assert dropped.status_code == 400

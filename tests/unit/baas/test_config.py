@@ -164,3 +164,10 @@ def test_settings_from_the_process_read_the_working_directorys_dotenv(
     monkeypatch.delenv("BAAS_TASK_QUEUE", raising=False)
     monkeypatch.delenv("BAAS_ENV_FILE", raising=False)
     assert Settings.from_env().task_queue == "from-dotenv"
+
+
+def test_cors_headers_default_to_tracing_headers_and_refuse_non_tokens() -> None:
+    assert "traceparent" in Settings.from_env({}).cors_headers
+    assert Settings.from_env({"BAAS_CORS_HEADERS": "a-b, c"}).cors_headers == ("a-b", "c")
+    with pytest.raises(SettingsError, match="BAAS_CORS_HEADERS"):
+        Settings.from_env({"BAAS_CORS_HEADERS": "bad header"})
