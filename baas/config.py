@@ -129,6 +129,19 @@ class Settings:
         """The API's external base URL (BAAS_PUBLIC_URL): token issuer, OAuth redirects."""
         return self.auth.public_url or f"http://{self.host}:{self.port}"
 
+    def check_serving(self) -> None:
+        """Refuse settings a serving process (``baas serve``/``worker``/``dev``) cannot run on.
+
+        In prod, ``BAAS_PUBLIC_URL`` is required: it is the issuer of every access token,
+        and its default (``http://BAAS_HOST:BAAS_PORT``) differs between two API processes
+        on different ports, so each would reject the other's tokens behind one balancer.
+        """
+        if not self.is_dev and self.auth.public_url is None:
+            raise SettingsError(
+                "BAAS_PUBLIC_URL: required when BAAS_ENV=prod (the URL clients reach the API "
+                "at; every API process must share it, or each rejects the others' tokens)"
+            )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from ``BAAS_*`` variables.

@@ -39,6 +39,7 @@ _HEALTHY_WITHIN_SECONDS = 60.0
 
 async def run_dev_fast(settings: Settings) -> int:
     """Check ports, start Temporal (unless configured) and the stack, supervise both."""
+    settings.check_serving()
     ports = [(settings.host, settings.port, "BAAS_PORT")]
     if settings.dynamodb_port is not None:
         ports.append((settings.host, settings.dynamodb_port, "BAAS_DYNAMODB_PORT"))

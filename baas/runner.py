@@ -94,6 +94,7 @@ async def run_serve(settings: Settings) -> int:
     The Temporal connection is lazy: the API starts, and answers ``/healthz`` with 503,
     while Temporal is still unreachable.
     """
+    settings.check_serving()
     ports = [(settings.host, settings.port, "BAAS_PORT")]
     if settings.dynamodb_port is not None:
         ports.append((settings.host, settings.dynamodb_port, "BAAS_DYNAMODB_PORT"))

@@ -113,6 +113,7 @@ def start_triggers(
 
 async def run_worker(settings: Settings) -> int:
     """The Temporal worker (scale out: run many on the same task queue)."""
+    settings.check_serving()
     app = load_configured_app(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     stop = StopRequested()

@@ -171,3 +171,12 @@ def test_cors_headers_default_to_tracing_headers_and_refuse_non_tokens() -> None
     assert Settings.from_env({"BAAS_CORS_HEADERS": "a-b, c"}).cors_headers == ("a-b", "c")
     with pytest.raises(SettingsError, match="BAAS_CORS_HEADERS"):
         Settings.from_env({"BAAS_CORS_HEADERS": "bad header"})
+
+
+def test_prod_refuses_to_serve_without_a_public_url() -> None:
+    Settings.from_env({}).check_serving()  # dev: the default URL is fine on a laptop
+    Settings.from_env(
+        {"BAAS_ENV": "prod", "BAAS_PUBLIC_URL": "https://api.example"}
+    ).check_serving()
+    with pytest.raises(SettingsError, match=r"^BAAS_PUBLIC_URL: required when BAAS_ENV=prod"):
+        Settings.from_env({"BAAS_ENV": "prod"}).check_serving()
