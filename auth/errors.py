@@ -23,7 +23,8 @@ The tree::
     ├── AccountExistsError             account_exists       social email matches a password account
     ├── SocialLoginError               social_login_failed  the provider's answer was refused
     ├── UnsupportedGrantTypeError      unsupported_grant_type  token endpoint: not refresh_token
-    └── AuthUnavailableError           temporarily_unavailable  revocation state is stale (store down)
+    ├── AuthUnavailableError           temporarily_unavailable  revocation state is stale (store down)
+    └── ModelDeclarationError          invalid_model        a model declaration cannot work (start-up)
 
 ``invalid_request``, ``invalid_grant`` and ``invalid_token`` are the OAuth 2.0 codes of
 RFC 6749 §5.2 and RFC 6750 §3.1, so a client that knows OAuth knows them.
@@ -49,6 +50,7 @@ __all__ = [
     "InvalidRequestError",
     "InvalidTokenError",
     "ItemNotFoundError",
+    "ModelDeclarationError",
     "RefreshTokenReuseError",
     "SocialLoginError",
     "ThrottledError",
@@ -235,3 +237,14 @@ class UnsupportedGrantTypeError(AuthError):
 
     code = "unsupported_grant_type"
     default_message = "Only grant_type=refresh_token is supported here."
+
+
+class ModelDeclarationError(AuthError):
+    """A model declaration cannot work; the message names the model and the field.
+
+    Raised while an application is loaded (``@app.model``), never while serving: the
+    CLI prints the message and stops.
+    """
+
+    code = "invalid_model"
+    default_message = "A model declaration is invalid."

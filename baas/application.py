@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from auth.errors import ModelDeclarationError
+from auth.models import ModelSpec, declare_model
 from auth.rules import Allow, Rule
 from baas.errors import AppLoadError
-from baas.models import ModelDeclarationError, ModelSpec, declare_model
 from functions import Function
 from storage import ChangeRecord
 from workflows import ScheduleBinding

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+from auth.errors import ModelDeclarationError
 from baas.config import Settings
 from baas.errors import BaasError
 from baas.keys_cli import add_keys_command, run_keys_command
@@ -132,7 +133,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(command)
         with asyncio.Runner(loop_factory=_server_loop_factory()) as runner:
             return runner.run(command)
-    except BaasError as exc:
+    except (BaasError, ModelDeclarationError) as exc:
         print(f"baas: {exc.message}", file=sys.stderr)  # noqa: T201 (the CLI's own output)
         return 1
     except KeyboardInterrupt:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 
 from auth.acting_store import ActingStore, TablePolicy
+from auth.errors import ModelDeclarationError
+from auth.models import ModelSpec
 from auth.rules import Caller
 from baas.application import App
 from baas.auth_wiring import AuthServices
 from baas.call_log import ensure_call_log
 from baas.config import Settings
 from baas.metrics import HttpMetrics
-from baas.models import ModelDeclarationError, ModelSpec
 from baas.temporal_client import TemporalConnection
 from storage import DocumentStore, TableSpec, open_store
 from storage.errors import ResourceNotFoundError, StorageError

@@ -22,8 +22,8 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON, Base64
 
+from auth.models import FieldSpec, ModelSpec
 from baas.graphql.scalars import DateTime, DecimalString
-from baas.models import FieldSpec, ModelSpec
 
 __all__ = [
     "ModelTypes",

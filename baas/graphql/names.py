@@ -12,7 +12,7 @@ here produce the Python-style names Strawberry converts.
 
 from __future__ import annotations
 
-from baas.models import ModelSpec
+from auth.models import ModelSpec
 
 __all__ = ["camel", "index_query_name", "plural", "snake_name", "snake_plural"]
 

@@ -15,14 +15,15 @@ from typing import Any
 
 from auth.acting_store import ActingStore
 from auth.errors import ItemNotFoundError
+from auth.model_filters import compile_filter, compile_key_condition
+from auth.model_values import now_instant
+from auth.models import ModelSpec
 from baas.graphql.errors import BadRequestError
-from baas.graphql.expressions import ExpressionBuilder, compile_filter, compile_key_condition
 from baas.graphql.page_tokens import PageBinding, PageTokens
-from baas.graphql.scalars import now_instant
 from baas.graphql.values import from_graphql, item_to_graphql
 from baas.graphql.writes import PreparedWrite, prepare_create, prepare_delete, prepare_update
-from baas.models import ModelSpec
 from storage import Item, Page
+from storage.expressions.builder import ExpressionBuilder
 
 __all__ = ["KeyQuery", "ModelOperations", "PageLimits"]
 

@@ -18,6 +18,8 @@ from typing import Annotated, Any, Literal, Union
 import strawberry
 from strawberry.types import Info
 
+from auth.errors import ModelDeclarationError
+from auth.models import ModelSpec
 from baas.graphql.arguments import param, plain_or_none, with_signature
 from baas.graphql.context import RequestContext
 from baas.graphql.model_types import (
@@ -33,7 +35,6 @@ from baas.graphql.names import camel, index_query_name, snake_name, snake_plural
 from baas.graphql.operations import KeyQuery, ModelOperations
 from baas.graphql.subscriptions import EventKind, ModelEvents
 from baas.graphql.transact import TransactionItem, run_transaction
-from baas.models import ModelDeclarationError, ModelSpec
 
 __all__ = ["ArgumentKind", "RootField", "declare_field", "model_fields", "transact_field"]
 

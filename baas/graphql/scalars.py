@@ -1,14 +1,13 @@
 """The custom scalars of the generated schema, and which Python type shows each kind.
 
-A model field's *kind* (:data:`baas.models.FieldKind`) decides its GraphQL type:
+A model field's *kind* (:data:`auth.models.FieldKind`) decides its GraphQL type:
 
     string -> String     int -> Int          float -> Float     boolean -> Boolean
     decimal -> Decimal   datetime -> DateTime  bytes -> Base64  json -> JSON
     enum -> the model's Enum (by member name, stored by value)
 
-``DateTime`` is an ISO 8601 instant with a time zone. It is stored as a fixed-width UTC
-string (``2026-01-31T09:30:00.000Z``, the format of JavaScript's ``toISOString``) so
-that stored values sort and compare as text, which filters and key conditions rely on.
+``DateTime`` is an ISO 8601 instant with a time zone, stored in the sortable UTC form of
+:mod:`auth.model_values` (``2026-01-31T09:30:00.000Z``).
 ``Decimal`` travels as a string so no digit is lost (numbers are exact in the store).
 """
 
@@ -16,7 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, NewType
 
@@ -24,21 +23,12 @@ import strawberry
 from strawberry.scalars import JSON, Base64
 from strawberry.types.scalar import ScalarDefinition
 
-__all__ = ["SCALAR_MAP", "DateTime", "DecimalString", "format_instant", "now_instant"]
+from auth.model_values import format_instant
+
+__all__ = ["SCALAR_MAP", "DateTime", "DecimalString"]
 
 DateTime = NewType("DateTime", str)
 DecimalString = NewType("DecimalString", Decimal)
-
-
-def format_instant(moment: datetime) -> str:
-    """The stored text of an aware datetime: UTC, millisecond precision, ``Z``."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-def now_instant() -> str:
-    """The current instant in stored form (``created_at`` and ``updated_at``)."""
-    return format_instant(datetime.now(UTC))
 
 
 def _parse_datetime(value: object) -> str:

@@ -20,14 +20,15 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal
 
+from auth.model_filters import compile_filter
+from auth.models import ModelSpec
 from auth.rules import Decision, Effect
 from baas.graphql.change_hub import ChangeHub
 from baas.graphql.context import RequestContext
-from baas.graphql.expressions import ExpressionBuilder, compile_filter
 from baas.graphql.values import from_graphql, item_to_graphql
-from baas.models import ModelSpec
 from storage import Item
 from storage.expressions import Condition, Placeholders, parse_condition
+from storage.expressions.builder import ExpressionBuilder
 from storage.values import validate_item
 
 __all__ = ["EventKind", "ModelEvents"]

@@ -19,7 +19,7 @@ from typing import Any
 
 from strawberry.utils.str_converters import to_camel_case
 
-from baas.models import FieldSpec, ModelSpec
+from auth.models import FieldSpec, ModelSpec
 from storage import Item
 
 __all__ = ["from_graphql", "item_to_graphql", "to_graphql"]

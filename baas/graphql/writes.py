@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from auth.model_filters import compile_filter
+from auth.model_ids import new_id
+from auth.models import NO_DEFAULT, VERSION_FIELD, ModelSpec
 from auth.rules import Caller, CallerKind
 from baas.graphql.errors import BadRequestError
-from baas.graphql.expressions import ExpressionBuilder, compile_filter
-from baas.graphql.ids import new_id
 from baas.graphql.values import from_graphql
-from baas.models import NO_DEFAULT, VERSION_FIELD, ModelSpec
 from storage import Item
+from storage.expressions.builder import ExpressionBuilder
 
 __all__ = ["PreparedWrite", "prepare_create", "prepare_delete", "prepare_update"]
 

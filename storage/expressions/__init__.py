@@ -20,6 +20,7 @@ Every error is a :class:`storage.errors.ValidationError` with DynamoDB's wording
 
 from __future__ import annotations
 
+from storage.expressions.builder import ExpressionBuilder
 from storage.expressions.condition import Condition, parse_condition
 from storage.expressions.key_condition import KeyCondition, SortKeyCondition, parse_key_condition
 from storage.expressions.paths import Path
@@ -29,6 +30,7 @@ from storage.expressions.update import Update, parse_update
 
 __all__ = [
     "Condition",
+    "ExpressionBuilder",
     "KeyCondition",
     "Path",
     "Placeholders",

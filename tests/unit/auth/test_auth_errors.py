@@ -18,6 +18,7 @@ from auth.errors import (
     InvalidRequestError,
     InvalidTokenError,
     ItemNotFoundError,
+    ModelDeclarationError,
     RefreshTokenReuseError,
     SocialLoginError,
     ThrottledError,
@@ -44,6 +45,7 @@ CODES = {
     UnsupportedGrantTypeError: "unsupported_grant_type",
     AuthenticationRequiredError: "unauthorized",
     AuthUnavailableError: "temporarily_unavailable",
+    ModelDeclarationError: "invalid_model",
 }
 
 

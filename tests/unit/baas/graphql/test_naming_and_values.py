@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import pytest
 
+from auth.model_ids import new_id
+from auth.models import Index, PartitionKey, declare_model
 from auth.rules import allow
-from baas.graphql.ids import new_id
 from baas.graphql.names import index_query_name, plural, snake_name
 from baas.graphql.scalars import SCALAR_MAP, DateTime
 from baas.graphql.values import from_graphql, item_to_graphql
-from baas.models import Index, PartitionKey, declare_model
 
 
 class Colour(enum.Enum):

@@ -5,12 +5,7 @@ from __future__ import annotations
 import pytest
 from strawberry import field as strawberry_field
 
-from auth.rules import allow
-from baas.graphql.change_hub import ChangeHub
-from baas.graphql.limits import GraphQLLimits
-from baas.graphql.root_fields import RootField
-from baas.graphql.schema import build_schema
-from baas.models import (
+from auth.models import (
     Index,
     ModelDeclarationError,
     ModelSpec,
@@ -19,6 +14,11 @@ from baas.models import (
     declare_model,
     generated_id,
 )
+from auth.rules import allow
+from baas.graphql.change_hub import ChangeHub
+from baas.graphql.limits import GraphQLLimits
+from baas.graphql.root_fields import RootField
+from baas.graphql.schema import build_schema
 from storage import DocumentStore
 
 

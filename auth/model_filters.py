@@ -1,33 +1,34 @@
-"""GraphQL filters, conditions and key conditions as store expressions.
+"""Model filters, conditions and key conditions as store expressions.
 
 A filter arrives as plain data (field name -> operators, plus ``and``/``or``/``not``)::
 
     {"done": {"eq": False}, "or": [{"title": {"beginsWith": "a"}}, {"priority": {"ge": 3}}]}
 
 and becomes DynamoDB condition syntax in which every field name is a ``#n<i>``
-placeholder and every value a ``:v<i>`` placeholder. Threat: injection. Nothing a client
+placeholder and every value a ``:v<i>`` placeholder. Threat: injection. Nothing a caller
 sends is ever spliced into expression text; the text is built only from our own
-operator table and counters, and the client's names and values travel in the
+operator table and counters, and the caller's names and values travel in the
 placeholder maps. Field names are checked against the model as well.
 
-One :class:`ExpressionBuilder` is shared by every expression of one store call (update,
-condition, version check), so their placeholders never collide.
+One :class:`~storage.expressions.builder.ExpressionBuilder` is shared by every
+expression of one store call (update, condition, version check), so their placeholders
+never collide. GraphQL (arguments), functions (``ctx.models``) and subscriptions compile
+the same filters here, each converting values to store values with its own ``convert``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from baas.graphql.errors import BadRequestError
-from baas.models import FieldSpec, ModelSpec
+from auth.errors import InvalidRequestError
+from auth.models import FieldSpec, ModelSpec
+from storage.expressions.builder import ExpressionBuilder
 
 __all__ = [
     "COMPARISONS",
     "MAX_FILTER_CONDITIONS",
     "MAX_FILTER_DEPTH",
-    "ExpressionBuilder",
     "compile_filter",
     "compile_key_condition",
 ]
@@ -35,42 +36,12 @@ __all__ = [
 MAX_FILTER_DEPTH = 8
 MAX_FILTER_CONDITIONS = 64
 
-# GraphQL operator -> comparison token. Only these texts ever reach an expression.
+# Filter operator -> comparison token. Only these texts ever reach an expression.
 COMPARISONS: dict[str, str] = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 _FUNCTIONS: dict[str, str] = {"begins_with": "begins_with", "contains": "contains"}
 KEY_OPERATORS = ("eq", "lt", "le", "gt", "ge", "between", "begins_with")
 
 Convert = Callable[[FieldSpec, Any], Any]
-
-
-@dataclass
-class ExpressionBuilder:
-    """Hands out placeholders and collects their names and values."""
-
-    names: dict[str, str] = field(default_factory=dict)
-    values: dict[str, Any] = field(default_factory=dict)
-    _by_name: dict[str, str] = field(default_factory=dict)
-
-    def name(self, attribute: str) -> str:
-        """The ``#n<i>`` placeholder of ``attribute`` (one per distinct attribute)."""
-        placeholder = self._by_name.get(attribute)
-        if placeholder is None:
-            placeholder = f"#n{len(self._by_name)}"
-            self._by_name[attribute] = placeholder
-            self.names[placeholder] = attribute
-        return placeholder
-
-    def value(self, value: Any) -> str:
-        """A new ``:v<i>`` placeholder holding ``value``."""
-        placeholder = f":v{len(self.values)}"
-        self.values[placeholder] = value
-        return placeholder
-
-    def names_or_none(self) -> dict[str, str] | None:
-        return dict(self.names) or None
-
-    def values_or_none(self) -> dict[str, Any] | None:
-        return dict(self.values) or None
 
 
 def compile_filter(
@@ -98,14 +69,14 @@ def _node(
     # Threat: a deeply nested or huge filter in variables (not bounded by the query
     # depth limit, which only sees the document) exhausting the stack or the CPU.
     if depth > MAX_FILTER_DEPTH:
-        raise BadRequestError(f"A filter may nest and/or/not at most {MAX_FILTER_DEPTH} deep.")
+        raise InvalidRequestError(f"A filter may nest and/or/not at most {MAX_FILTER_DEPTH} deep.")
     parts: list[str] = []
     for key, operand in data.items():
         if operand is None:
             continue
         if key in ("and", "or"):
             if not isinstance(operand, Sequence):
-                raise BadRequestError(f"'{key}' takes a list of filters.")
+                raise InvalidRequestError(f"'{key}' takes a list of filters.")
             children = [
                 _node(model, child, builder, convert, depth=depth + 1, counter=counter)
                 for child in operand
@@ -140,7 +111,9 @@ def _field(
             continue
         counter[0] += 1
         if counter[0] > MAX_FILTER_CONDITIONS:
-            raise BadRequestError(f"A filter may hold at most {MAX_FILTER_CONDITIONS} conditions.")
+            raise InvalidRequestError(
+                f"A filter may hold at most {MAX_FILTER_CONDITIONS} conditions."
+            )
         parts.append(_comparison(spec, placeholder, operator, operand, builder, convert))
     return parts
 
@@ -172,12 +145,12 @@ def _comparison(
             if operand
             else f"attribute_not_exists({placeholder})"
         )
-    raise BadRequestError(f"Unknown filter operator '{operator}'.")
+    raise InvalidRequestError(f"Unknown filter operator '{operator}'.")
 
 
 def _pair(operand: Any) -> tuple[Any, Any]:
     if not isinstance(operand, Sequence) or isinstance(operand, str) or len(operand) != 2:
-        raise BadRequestError("'between' takes exactly two values: [low, high].")
+        raise InvalidRequestError("'between' takes exactly two values: [low, high].")
     return operand[0], operand[1]
 
 
@@ -185,7 +158,7 @@ def _field_spec(model: ModelSpec, name: str) -> FieldSpec:
     try:
         return model.field(name)
     except KeyError:
-        raise BadRequestError("The filter names a field the model does not have.") from None
+        raise InvalidRequestError("The filter names a field the model does not have.") from None
 
 
 def compile_key_condition(
@@ -206,12 +179,12 @@ def compile_key_condition(
         return text
     given = {op: operand for op, operand in operators.items() if operand is not None}
     if len(given) > 1:
-        raise BadRequestError("A sort key condition takes exactly one operator.")
+        raise InvalidRequestError("A sort key condition takes exactly one operator.")
     if not given:
         return text
     ((operator, operand),) = given.items()
     if operator not in KEY_OPERATORS:
-        raise BadRequestError(f"Unknown sort key operator '{operator}'.")
+        raise InvalidRequestError(f"Unknown sort key operator '{operator}'.")
     condition = _comparison(
         _field_spec(model, sort_name), builder.name(sort_name), operator, operand, builder, convert
     )
