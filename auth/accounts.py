@@ -39,6 +39,9 @@ __all__ = ["AccountConfig", "AccountService"]
 RevocationListener = Callable[[str, float], None]
 MAIL_POLICY = ThrottlePolicy(max_failures=5, window=3600)
 REQUEST_POLICY = ThrottlePolicy(max_failures=20, window=3600)
+_NO_SUCH_SIGN_UP = (
+    "The code is wrong, used or expired, or the password is not one this email signed up with."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,9 @@ class AccountConfig:
     mail_policy: ThrottlePolicy = MAIL_POLICY
     # Sign-ups, resends, resets and anonymous users from one address: 20 per hour.
     request_policy: ThrottlePolicy = REQUEST_POLICY
+    # Later sign-ups of an unverified email kept beside its first (each costs a hash
+    # check at verification, so few).
+    pending_sign_ups: int = 4
 
 
 class AccountService:
@@ -84,12 +90,26 @@ class AccountService:
     # --- sign-up and verification -----------------------------------------------------
 
     async def sign_up(self, email: object, password: object, *, address: str) -> None:
-        """Register (or re-register an unverified) account and mail a code; same answer
-        whether or not the email already has an account."""
+        """Register (or queue another password for an unverified) account and mail a code;
+        same answer whether or not the email already has an account."""
         email = normalize_email(email)
         password = self.check_new_password(password, email)
         await self._limiter.hit(signup_address_key(address), self.config.request_policy)
         password_hash = await self.passwords.hash(password)  # spent in every branch
+        user = await self._register(email, password_hash)
+        if user is None:
+            await self._mail(email, account_exists_mail(email))
+            return
+        await self._send_code("verify_email", user, email)
+
+    async def _register(self, email: str, password_hash: str) -> User | None:
+        """The unverified account now holding this sign-up; None if the email is verified.
+
+        Threat: account takeover through sign-up. A sign-up for an email that an
+        unverified account holds never replaces that account's password: it waits
+        beside it (see :meth:`verify_email`), so a stranger's sign-up cannot change what
+        the mailbox owner's code activates.
+        """
         existing = await self.users.get_by_email(email)
         if existing is not None and not existing.email_verified and existing.anonymous:
             await self.users.release_email(existing)
@@ -98,17 +118,16 @@ class AccountService:
             user = User.new(email=email, password_hash=password_hash)
             try:
                 await self.users.create(user)
-            except EmailTakenError:
-                return  # a concurrent sign-up won; its owner gets that one's code
-        elif not existing.email_verified:
-            # Nobody proved this email yet, so nobody can sign in to it: the latest
-            # sign-up sets the password, and a new code replaces the old one.
-            user = replace(existing, password_hash=password_hash)
-            await self.users.save(user)
-        else:
-            await self._mail(email, account_exists_mail(email))
-            return
-        await self._send_code("verify_email", user, email)
+            except EmailTakenError:  # a concurrent sign-up won: wait beside it
+                existing = await self.users.get_by_email(email)
+            else:
+                return user
+        if existing is None or existing.email_verified:
+            return None
+        keep = self.config.pending_sign_ups
+        if not await self.users.add_pending_password(existing, password_hash, keep=keep):
+            return None  # verified meanwhile
+        return existing
 
     async def resend_verification(self, email: object, *, address: str) -> None:
         email = normalize_email(email)
@@ -117,14 +136,44 @@ class AccountService:
         if user is not None and not user.email_verified:
             await self._send_code("verify_email", user, email)
 
-    async def verify_email(self, email: object, code: object) -> User:
+    async def verify_email(self, email: object, code: object, password: object) -> User:
+        """Verify an email with an emailed code *and* a password it signed up with.
+
+        The code proves the mailbox; the password picks which sign-up to activate, so
+        only a password the mailbox's holder chose can ever be activated (threat: a
+        stranger signing up with the holder's address, the holder then using a code).
+        """
         email = normalize_email(email)
+        if not isinstance(password, str):
+            raise InvalidRequestError("Give the password you signed up with.")
         user = await self.users.get_by_email(email)
-        if user is None or not await self._codes.consume("verify_email", user.user_id, code):
+        if user is None or user.email_verified:
             raise InvalidCodeError()
-        verified = replace(user, email_verified=True, anonymous=False)
-        await self.users.save(verified)
+        match = await self._codes.check("verify_email", user.user_id, code)
+        if match is None:
+            raise InvalidCodeError()
+        chosen = await self._signed_up_with(user, password)
+        if chosen is None:
+            raise InvalidCodeError(_NO_SUCH_SIGN_UP)
+        if not await self._codes.consume(match):
+            raise InvalidCodeError()
+        verified = await self.users.activate_password(user, chosen)
+        if verified is None:
+            raise InvalidCodeError()
+        if chosen != user.password_hash:
+            # Whoever signed up first could hold sessions (unverified sign-in allowed, or
+            # an anonymous upgrade); the account is the mailbox holder's now.
+            await self.grants.sessions.end_all(user.user_id, "password_change")
+            verified = await self.revoke_access_tokens(verified)
         return verified
+
+    async def _signed_up_with(self, user: User, password: str) -> str | None:
+        """The hash among the account's sign-ups (newest first) that ``password`` matches."""
+        candidates = (*reversed(user.pending_password_hashes), user.password_hash)
+        for candidate in candidates:
+            if candidate is not None and (await self.passwords.verify(candidate, password)).valid:
+                return candidate
+        return None
 
     # --- sign-in, sign-out ------------------------------------------------------------
 
@@ -204,16 +253,20 @@ class AccountService:
             await self._send_code("reset_password", user, email)
 
     async def reset_password(self, email: object, code: object, new: object) -> None:
-        """Set a new password with an emailed code; ends every session of the account."""
+        """Set a new password with an emailed code; ends every session of the account.
+
+        The code proves the mailbox, so its holder chose this password: the email is
+        verified too and sign-ups still waiting are dropped.
+        """
         email = normalize_email(email)
         new_password = self.check_new_password(new, email)
         user = await self.users.get_by_email(email)
-        if user is None or not await self._codes.consume("reset_password", user.user_id, code):
+        match = (
+            None if user is None else await self._codes.check("reset_password", user.user_id, code)
+        )
+        if user is None or match is None or not await self._codes.consume(match):
             raise InvalidCodeError()
-        password_hash = await self.passwords.hash(new_password)
-        # The code proves the mailbox, so the email is verified too.
-        user = replace(user, password_hash=password_hash, email_verified=True)
-        await self.users.save(user)
+        user = await self.users.set_password(user, await self.passwords.hash(new_password))
         await self.grants.sessions.end_all(user.user_id, "password_change")
         await self.revoke_access_tokens(user)
 

@@ -4,6 +4,11 @@ A :class:`User` is one item of ``_baas_users``. Its email, when it has one, is a
 claimed in ``_baas_user_emails`` (key: the casefolded email) in the *same* transaction,
 which is what makes emails unique across concurrent sign-ups and API processes.
 
+An unverified account's ``password_hash`` is the one its *first* sign-up chose; later
+sign-ups for the same email wait beside it in ``pending_password_hashes`` (the newest
+4) and never replace it. Verification activates the one its holder proves (see
+:mod:`auth.accounts`).
+
 ``not_before`` is the per-user revocation time: access tokens issued before it are
 refused (see :mod:`auth.revocation`). Setting it also writes ``_baas_revocations``,
 the small table every process polls, in the same transaction.
@@ -40,6 +45,7 @@ _MAX_EMAIL = 254  # RFC 5321 §4.5.3.1.3 path limit, minus the angle brackets
 _EMAIL = re.compile(r"[^\s@]{1,64}@[^\s@]+\.[^\s@]+")
 _GROUP = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 MAX_GROUPS = 50
+_PENDING = "pending_password_hashes"
 
 
 class EmailTakenError(Exception):
@@ -83,6 +89,8 @@ class User:
     anonymous: bool = False
     created_at: float = 0.0
     not_before: float | None = None
+    # Later sign-ups of an unverified email, oldest first (see the module docstring).
+    pending_password_hashes: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
     def new(cls, **fields: object) -> User:
@@ -207,6 +215,66 @@ class UserRepository:
             values=values,
         )
 
+    async def add_pending_password(self, user: User, password_hash: str, *, keep: int) -> bool:
+        """Queue a later sign-up's password beside an unverified account's own (the newest
+        ``keep`` stay); False if the account was verified (or deleted) meanwhile."""
+        try:
+            await self._store.update_item(
+                USERS_TABLE,
+                {"user_id": user.user_id},
+                "SET #p = list_append(if_not_exists(#p, :empty), :new)",
+                condition="attribute_exists(user_id) AND email_verified = :false",
+                names={"#p": _PENDING},
+                values={":empty": [], ":new": [password_hash], ":false": False},
+            )
+        except ConditionalCheckFailedError:
+            return False
+        # Appends are atomic; trimming afterwards is too (each removal is conditional on
+        # the list still being too long), so concurrent sign-ups never lose a newer entry.
+        while True:
+            try:
+                await self._store.update_item(
+                    USERS_TABLE,
+                    {"user_id": user.user_id},
+                    "REMOVE #p[0]",
+                    condition="size(#p) > :keep",
+                    names={"#p": _PENDING},
+                    values={":keep": keep},
+                )
+            except ConditionalCheckFailedError:
+                return True
+
+    async def activate_password(self, user: User, password_hash: str) -> User | None:
+        """Verify ``user``'s email with ``password_hash`` as its password (one it signed up
+        with) and drop the pending ones; None if it was verified meanwhile."""
+        try:
+            item = await self._store.update_item(
+                USERS_TABLE,
+                {"user_id": user.user_id},
+                "SET password_hash = :h, email_verified = :true, anonymous = :false REMOVE #p",
+                condition="attribute_exists(user_id) AND email_verified = :false",
+                names={"#p": _PENDING},
+                values={":h": password_hash, ":true": True, ":false": False},
+                return_values="ALL_NEW",
+            )
+        except ConditionalCheckFailedError:
+            return None
+        return None if item is None else _from_item(item)
+
+    async def set_password(self, user: User, password_hash: str) -> User:
+        """Set the password after a reset: the code proved the mailbox, so the email is
+        verified too, and no sign-up still waiting can be activated any more."""
+        item = await self._store.update_item(
+            USERS_TABLE,
+            {"user_id": user.user_id},
+            "SET password_hash = :h, email_verified = :true REMOVE #p",
+            condition="attribute_exists(user_id)",
+            names={"#p": _PENDING},
+            values={":h": password_hash, ":true": True},
+            return_values="ALL_NEW",
+        )
+        return user if item is None else _from_item(item)
+
     async def revoke_tokens(self, user: User, *, now: float | None = None) -> User:
         """Set ``not_before``: every access token issued up to now is refused.
 
@@ -304,6 +372,8 @@ def _to_item(user: User) -> Item:
         item["password_hash"] = user.password_hash
     if user.not_before is not None:
         item["not_before"] = number(user.not_before)
+    if user.pending_password_hashes:
+        item[_PENDING] = list(user.pending_password_hashes)
     return item
 
 
@@ -312,6 +382,7 @@ def _from_item(item: Item) -> User:
     not_before = item.get("not_before")
     email = item.get("email")
     password_hash = item.get("password_hash")
+    pending = item.get(_PENDING)
     return User(
         user_id=str(item["user_id"]),
         email=email if isinstance(email, str) else None,
@@ -322,4 +393,7 @@ def _from_item(item: Item) -> User:
         anonymous=item.get("anonymous") is True,
         created_at=float(str(item.get("created_at", 0))),
         not_before=None if not_before is None else float(str(not_before)),
+        pending_password_hashes=(
+            tuple(h for h in pending if isinstance(h, str)) if isinstance(pending, list) else ()
+        ),
     )

@@ -44,7 +44,9 @@ def account_routes(auth: AuthServices) -> list[BaseRoute]:
 
     async def verify_email(request: Request) -> Response:
         body = await read_body(request)
-        user = await auth.accounts.verify_email(body.get("email"), body.get("code"))
+        user = await auth.accounts.verify_email(
+            body.get("email"), body.get("code"), body.get("password")
+        )
         return JSONResponse({"email_verified": True, "user": user.public_view()})
 
     async def resend_verification(request: Request) -> Response:

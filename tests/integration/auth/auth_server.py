@@ -78,7 +78,9 @@ class AuthServer:
             self.post("/auth/signup", {"email": address, "password": password}).status_code == 202
         )
         code = self.code_for(address, "verification")
-        response = self.post("/auth/verify-email", {"email": address, "code": code})
+        response = self.post(
+            "/auth/verify-email", {"email": address, "code": code, "password": password}
+        )
         assert response.status_code == 200, response.text
 
     def signin(self, address: str, password: str = PASSWORD) -> dict[str, object]:

@@ -264,7 +264,8 @@ def test_anonymous_user_upgrades_to_a_full_account_keeping_its_id(server: AuthSe
     code = server.code_for("upgraded@example.com", "verification")
     assert (
         server.post(
-            "/auth/verify-email", {"email": "upgraded@example.com", "code": code}
+            "/auth/verify-email",
+            {"email": "upgraded@example.com", "code": code, "password": PASSWORD},
         ).status_code
         == 200
     )
