@@ -93,6 +93,8 @@ class Settings:
     # FULL: a write survives power loss (the WAL is fsynced at each commit, commits are
     # grouped); NORMAL: it survives a crash of the process (kill -9), not of the machine.
     sqlite_synchronous: Synchronous = "FULL"
+    # How long a write waits for another process's write lock before answering 503.
+    sqlite_busy_timeout: float = 5.0
 
     @property
     def is_dev(self) -> bool:
@@ -112,7 +114,11 @@ class Settings:
     @property
     def store_config(self) -> SqliteConfig:
         """How the embedded document store opens its file."""
-        return SqliteConfig(self.database_path, synchronous=self.sqlite_synchronous)
+        return SqliteConfig(
+            self.database_path,
+            synchronous=self.sqlite_synchronous,
+            busy_timeout_ms=round(self.sqlite_busy_timeout * 1000),
+        )
 
     @property
     def temporal_db_path(self) -> Path:
@@ -179,6 +185,7 @@ class Settings:
             dynamodb_region=reader.get("BAAS_DYNAMODB_REGION", _region, "us-east-1"),
             metrics=reader.get("BAAS_METRICS", boolean, None),
             sqlite_synchronous=reader.get("BAAS_SQLITE_SYNCHRONOUS", _synchronous, "FULL"),
+            sqlite_busy_timeout=reader.get("BAAS_SQLITE_BUSY_TIMEOUT", _busy_timeout, 5.0),
         )
 
 
@@ -278,6 +285,16 @@ def _synchronous(raw: str) -> Synchronous:
     if level == "NORMAL":
         return "NORMAL"
     raise ValueError(f"expected FULL or NORMAL, got {raw!r}")
+
+
+def _busy_timeout(raw: str) -> float:
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0.05 <= seconds <= 60:
+        raise ValueError(f"expected seconds from 0.05 to 60, got {raw!r}")
+    return seconds
 
 
 def _log_level(raw: str) -> str:

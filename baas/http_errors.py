@@ -23,9 +23,18 @@ from starlette.types import Scope
 from auth import errors as auth_errors
 from storage import errors as storage_errors
 
-__all__ = ["error_response", "exception_handlers", "graphql_code_for", "json_error", "status_for"]
+__all__ = [
+    "error_response",
+    "exception_handlers",
+    "graphql_code_for",
+    "json_error",
+    "retry_after_for",
+    "status_for",
+]
 
 _log = logging.getLogger("baas.errors")
+# Seconds a client is asked to wait when the error does not say (Retry-After, RFC 9110 §10.2.3).
+_DEFAULT_RETRY_AFTER = 5
 
 # Looked up along the class hierarchy (most specific first), like Starlette's handlers.
 _STATUS: dict[type[Exception], int] = {
@@ -37,6 +46,7 @@ _STATUS: dict[type[Exception], int] = {
     storage_errors.ResourceNotFoundError: 400,
     storage_errors.ResourceInUseError: 400,
     storage_errors.LimitExceededError: 400,
+    storage_errors.StorageBusyError: 503,
     storage_errors.StorageError: 500,
     auth_errors.InvalidRequestError: 400,
     auth_errors.InvalidTokenError: 401,
@@ -94,9 +104,14 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 
 async def _domain(request: Request, exc: Exception) -> Response:
     status = status_for(exc)
-    if isinstance(exc, auth_errors.AuthUnavailableError):
-        # Expected and safe to say (fail closed while revocations cannot be read).
-        return json_error(request.scope, 503, exc.code, exc.message, {"Retry-After": "5"})
+    if status == 503:
+        # Expected and safe to say: retry later (revocations unreadable, so fail closed;
+        # the store locked by another writer past its busy timeout).
+        retry_after = {"Retry-After": str(retry_after_for(exc))}
+        message = getattr(exc, "message", None) or "Unavailable, retry later."
+        return json_error(
+            request.scope, 503, getattr(exc, "code", "unavailable"), message, retry_after
+        )
     if status is None or status >= 500:
         return await _unexpected(request, exc)
     headers: dict[str, str] = {}
@@ -144,6 +159,9 @@ _GRAPHQL_CODES: dict[type[Exception], str] = {
     auth_errors.AccessDeniedError: "FORBIDDEN",
     auth_errors.ItemNotFoundError: "NOT_FOUND",
     auth_errors.ThrottledError: "THROTTLED",
+    # Momentary: the same operation is expected to succeed later (extensions.retryAfter).
+    storage_errors.StorageBusyError: "UNAVAILABLE",
+    auth_errors.AuthUnavailableError: "UNAVAILABLE",
 }
 
 
@@ -153,3 +171,9 @@ def graphql_code_for(exc: BaseException) -> str | None:
         if cls in _GRAPHQL_CODES:
             return _GRAPHQL_CODES[cls]
     return None
+
+
+def retry_after_for(exc: BaseException) -> int:
+    """Seconds to wait before retrying after ``exc`` (an error answered 503/UNAVAILABLE)."""
+    retry_after = getattr(exc, "retry_after", None)
+    return retry_after if isinstance(retry_after, int) and retry_after > 0 else _DEFAULT_RETRY_AFTER

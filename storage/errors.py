@@ -15,6 +15,7 @@ of other users' items.
     ├── ResourceInUseError               ResourceInUseException
     ├── LimitExceededError               LimitExceededException
     └── StorageUnavailableError          InternalServerError
+        └── StorageBusyError             ServiceUnavailable (retry later)
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "LimitExceededError",
     "ResourceInUseError",
     "ResourceNotFoundError",
+    "StorageBusyError",
     "StorageError",
     "StorageUnavailableError",
     "TransactionCanceledError",
@@ -132,3 +134,16 @@ class StorageUnavailableError(StorageError):
     """
 
     code = "InternalServerError"
+
+
+class StorageBusyError(StorageUnavailableError):
+    """The store stayed locked by another writer for longer than the busy timeout.
+
+    Momentary, unlike its parent: the same request is expected to succeed a little
+    later (another process holds the write lock, e.g. paused in its transaction). Nothing
+    of the refused write was applied. ``retry_after`` is a hint in seconds; the code is
+    the one AWS services answer with HTTP 503 ("Common Errors").
+    """
+
+    code = "ServiceUnavailable"
+    retry_after: ClassVar[int] = 1

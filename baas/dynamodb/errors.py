@@ -8,6 +8,8 @@ DynamoDB answers an error with an HTTP status and a JSON body::
 The SDKs take the part of ``__type`` after ``#`` as the error code and raise their
 matching exception class (botocore: ``client.exceptions.<Code>``). Client errors are
 HTTP 400; ``InternalServerError`` is 500 (DynamoDB API Reference, "Common Errors").
+A store busy past its lock timeout is ``ServiceUnavailable``, 503 with ``Retry-After``:
+every AWS SDK retries a 503 with backoff (botocore's legacy and standard modes alike).
 
     DynamoDBApiError                       (any code, status and namespace)
     └── built by helpers below from store errors and protocol failures
@@ -17,13 +19,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.errors import CancellationReason, StorageError, TransactionCanceledError
+from storage.errors import (
+    CancellationReason,
+    StorageBusyError,
+    StorageError,
+    TransactionCanceledError,
+)
 from storage.values import to_wire
 
 __all__ = [
     "CORAL_SERVICE",
     "CORAL_VALIDATE",
     "DYNAMODB",
+    "RETRY_AFTER",
     "DynamoDBApiError",
     "from_storage_error",
     "internal_error",
@@ -35,6 +43,8 @@ DYNAMODB = "com.amazonaws.dynamodb.v20120810"
 # unknown operation, malformed JSON) carry the "coral" namespaces.
 CORAL_SERVICE = "com.amazon.coral.service"
 CORAL_VALIDATE = "com.amazon.coral.validate"
+# The Retry-After header of every 503 the endpoint answers (the only one: the store busy).
+RETRY_AFTER = str(StorageBusyError.retry_after).encode()
 
 
 class DynamoDBApiError(Exception):
@@ -77,6 +87,8 @@ def internal_error(request_id: str) -> DynamoDBApiError:
 
 def from_storage_error(exc: StorageError, request_id: str) -> DynamoDBApiError:
     """The wire error for a store error; the store names its codes as DynamoDB does."""
+    if isinstance(exc, StorageBusyError):
+        return DynamoDBApiError(exc.code, exc.message, status=503)
     if exc.code == "InternalServerError":
         return internal_error(request_id)
     extra: dict[str, Any] = {}

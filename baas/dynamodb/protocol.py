@@ -25,6 +25,7 @@ from baas.dynamodb.context import OperationContext, StoreSource, store_getter
 from baas.dynamodb.descriptions import Account
 from baas.dynamodb.errors import (
     CORAL_SERVICE,
+    RETRY_AFTER,
     DynamoDBApiError,
     from_storage_error,
     internal_error,
@@ -141,7 +142,9 @@ class DynamoDBEndpoint:
             error = DynamoDBApiError(exc.code, exc.message, namespace=CORAL_SERVICE)
         except StorageError as exc:
             error = from_storage_error(exc, request_id)
-            if error.status >= 500:
+            if error.status == 503:
+                _log.warning("store busy (request %s); answered retry later", request_id)
+            elif error.status >= 500:
                 _log.error("store failure (request %s)", request_id, exc_info=exc)
         except Exception as exc:  # noqa: BLE001 - the last resort: answer 500, log the detail
             _log.error("unexpected error (request %s)", request_id, exc_info=exc)
@@ -202,15 +205,12 @@ def _json_object(body: bytes) -> dict[str, Any]:
 async def _send(
     send: Send, status: int, body: bytes, request_id: str, content_type: bytes = CONTENT_TYPE
 ) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type),
-                (b"content-length", str(len(body)).encode()),
-                (b"x-amzn-requestid", request_id.encode()),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-amzn-requestid", request_id.encode()),
+    ]
+    if status == 503:
+        headers.append((b"retry-after", RETRY_AFTER))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -43,7 +43,7 @@ from typing import Any, NamedTuple, Protocol, cast
 
 import httptools
 
-from baas.dynamodb.errors import DynamoDBApiError
+from baas.dynamodb.errors import RETRY_AFTER, DynamoDBApiError
 from baas.dynamodb.protocol import (
     CONTENT_TYPE,
     HEALTH_CONTENT_TYPE,
@@ -374,6 +374,7 @@ class _Connection(asyncio.Protocol):
                     content_type,
                     b"\r\ncontent-length: %d\r\nx-amzn-requestid: " % length,
                     (request_id or new_request_id()).encode(),
+                    b"\r\nretry-after: %s" % RETRY_AFTER if status == 503 else b"",
                     b"\r\nconnection: close\r\n\r\n" if last else b"\r\n\r\n",
                     body,
                 )

@@ -1,9 +1,10 @@
 """Every GraphQL error leaves with a stable ``extensions.code`` and nothing unsafe.
 
 - A domain error (``storage``/``auth``) gets its code from the one table in
-  :mod:`baas.http_errors` and keeps its safe message; a cancelled transaction adds
-  ``extensions.reasons`` (one per item: ``NONE``, ``NOT_FOUND``,
-  ``CONDITIONAL_CHECK_FAILED`` ...) and never the items themselves.
+  :mod:`baas.http_errors` and keeps its safe message. ``UNAVAILABLE`` (retry later:
+  the store busy, Temporal unreachable) adds ``extensions.retryAfter`` (seconds); a
+  cancelled transaction adds ``extensions.reasons`` (one per item: ``NONE``,
+  ``NOT_FOUND``, ``CONDITIONAL_CHECK_FAILED`` ...) and never the items themselves.
 - A :class:`~baas.graphql.errors.GraphQLApiError` keeps its code and message.
 - A document that does not parse or validate is ``GRAPHQL_PARSE_FAILED`` or
   ``GRAPHQL_VALIDATION_FAILED`` (the names Apollo clients know); a bad variable value is
@@ -22,7 +23,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLSyntaxError
 
 from baas.graphql.errors import GraphQLApiError
-from baas.http_errors import graphql_code_for
+from baas.http_errors import graphql_code_for, retry_after_for
 from storage.errors import TransactionCanceledError, ValidationError
 
 __all__ = ["shape_error", "shape_in_place"]
@@ -63,6 +64,8 @@ def shape_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
             return _with(
                 error, "The transaction was cancelled; see extensions.reasons.", extensions
             )
+        if code == "UNAVAILABLE":  # retry later, as HTTP's Retry-After says
+            extensions["retryAfter"] = retry_after_for(original)
         return _with(error, _safe_message(original), extensions)
     if isinstance(original, ValueError) and not error.path:
         # Scalars report bad variable values with ValueError (messages are ours).

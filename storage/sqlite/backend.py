@@ -29,6 +29,7 @@ from storage.keys import partition_hash
 from storage.sqlite import mutations
 from storage.sqlite.checkpoints import Checkpointer
 from storage.sqlite.config import SqliteConfig
+from storage.sqlite.failures import storage_failure
 from storage.sqlite.schema import connect, create_schema
 from storage.sqlite.writer import GroupCommitWriter
 from storage.tables import TableDescription, TableSpec
@@ -88,9 +89,7 @@ class SqliteBackend:
         try:
             return self._reader.execute(sql, parameters).fetchall()
         except sqlite3.Error as exc:
-            raise StorageUnavailableError(
-                "The storage backend is unavailable, retry later"
-            ) from exc
+            raise storage_failure(exc) from exc
 
     # --- catalog -----------------------------------------------------------------
 
@@ -122,17 +121,13 @@ class SqliteBackend:
         try:
             connection = connect(self._config)
         except sqlite3.Error as exc:
-            raise StorageUnavailableError(
-                "The storage backend is unavailable, retry later"
-            ) from exc
+            raise storage_failure(exc) from exc
         try:
             row = connection.execute(
                 "SELECT count(*), coalesce(sum(size), 0) FROM items WHERE tbl = ?", (name,)
             ).fetchone()
         except sqlite3.Error as exc:
-            raise StorageUnavailableError(
-                "The storage backend is unavailable, retry later"
-            ) from exc
+            raise storage_failure(exc) from exc
         finally:
             connection.close()
         return int(row[0]), int(row[1])
@@ -149,9 +144,7 @@ class SqliteBackend:
         try:
             data = mutations.load_item(self._reader, mutations.row_key(spec.name, key))
         except sqlite3.Error as exc:
-            raise StorageUnavailableError(
-                "The storage backend is unavailable, retry later"
-            ) from exc
+            raise storage_failure(exc) from exc
         return None if data is None else decode_item(data)
 
     async def get_items(
@@ -169,9 +162,7 @@ class SqliteBackend:
             finally:
                 self._reader.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise StorageUnavailableError(
-                "The storage backend is unavailable, retry later"
-            ) from exc
+            raise storage_failure(exc) from exc
         return [None if data is None else decode_item(data) for data in stored]
 
     async def query(self, spec: TableSpec, read: RangeRead) -> list[StoredItem]:

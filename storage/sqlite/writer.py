@@ -29,13 +29,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from storage.errors import StorageUnavailableError
+from storage.sqlite.failures import storage_failure
 
 __all__ = ["GroupCommitWriter"]
 
 T = TypeVar("T")
 _MAX_BATCH = 512
-_UNAVAILABLE = "The storage backend is unavailable, retry later"
 
 
 @dataclass
@@ -124,7 +123,7 @@ class GroupCommitWriter:
         except sqlite3.Error as exc:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
-            raise StorageUnavailableError(_UNAVAILABLE) from exc
+            raise storage_failure(exc) from exc
         return result
 
     def _run(self) -> None:
@@ -157,8 +156,7 @@ class GroupCommitWriter:
         except sqlite3.Error as exc:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
-            failure = StorageUnavailableError(_UNAVAILABLE)
-            failure.__cause__ = exc
+            failure = storage_failure(exc)
             outcomes = [(job, None, failure) for job in batch]
         return outcomes
 

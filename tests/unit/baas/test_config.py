@@ -180,3 +180,13 @@ def test_prod_refuses_to_serve_without_a_public_url() -> None:
     ).check_serving()
     with pytest.raises(SettingsError, match=r"^BAAS_PUBLIC_URL: required when BAAS_ENV=prod"):
         Settings.from_env({"BAAS_ENV": "prod"}).check_serving()
+
+
+def test_the_store_busy_timeout_is_read_in_seconds() -> None:
+    assert Settings.from_env({}).store_config.busy_timeout_ms == 5000
+    assert (
+        Settings.from_env({"BAAS_SQLITE_BUSY_TIMEOUT": "0.5"}).store_config.busy_timeout_ms == 500
+    )
+    for bad in ("0", "soon", "600"):
+        with pytest.raises(SettingsError, match="BAAS_SQLITE_BUSY_TIMEOUT"):
+            Settings.from_env({"BAAS_SQLITE_BUSY_TIMEOUT": bad})
