@@ -16,11 +16,13 @@ import logging
 from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
 from auth import errors as auth_errors
+from baas.errors import BodyTooLargeError, ClientDisconnectedError, RequestBodyError
+from baas.request_bodies import CLIENT_CLOSED_REQUEST
 from storage import errors as storage_errors
 
 __all__ = [
@@ -64,6 +66,10 @@ _STATUS: dict[type[Exception], int] = {
     auth_errors.AuthenticationRequiredError: 401,
     auth_errors.AuthUnavailableError: 503,
     auth_errors.AuthError: 401,
+    BodyTooLargeError: 413,
+    ClientDisconnectedError: CLIENT_CLOSED_REQUEST,
+    ClientDisconnect: CLIENT_CLOSED_REQUEST,
+    RequestBodyError: 400,
 }
 
 
@@ -125,6 +131,17 @@ async def _domain(request: Request, exc: Exception) -> Response:
     return json_error(request.scope, status, getattr(exc, "code", "error"), message, headers)
 
 
+async def _request_body(request: Request, exc: Exception) -> Response:
+    """A body too large (413), or a client gone mid-body: expected, never a crash."""
+    status = status_for(exc) or 400
+    if status == CLIENT_CLOSED_REQUEST:
+        # No traceback: a client may always hang up. The answer goes nowhere.
+        _log.info("the client disconnected before sending the whole body")
+        return Response(status_code=status)
+    message = getattr(exc, "message", None) or str(exc)
+    return json_error(request.scope, status, getattr(exc, "code", "bad_request"), message)
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     _log.error("unhandled error", exc_info=exc)
     return error_response(
@@ -141,6 +158,8 @@ exception_handlers = {
     HTTPException: _http_exception,
     storage_errors.StorageError: _domain,
     auth_errors.AuthError: _domain,
+    RequestBodyError: _request_body,
+    ClientDisconnect: _request_body,
     Exception: _unexpected,
 }
 

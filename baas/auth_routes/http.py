@@ -1,7 +1,8 @@
 """Request and response helpers shared by the ``/auth`` routes.
 
 Bodies are JSON objects (the token endpoint also takes the form encoding of RFC 6749
-§4.1.3), at most 16 KiB (threat: memory exhaustion by large bodies). Token responses
+§4.1.3), at most 16 KiB (threat: memory exhaustion by large bodies: reading stops at
+the limit, chunked or not, with a 413; see :mod:`baas.request_bodies`). Token responses
 are never cached (RFC 6749 §5.1). The refresh token can travel in a cookie for browser
 apps: ``HttpOnly`` (out of reach of injected scripts), ``Secure``, ``SameSite=Strict``
 (never sent on cross-site requests, threat: CSRF), scoped to ``/auth``.
@@ -9,7 +10,6 @@ apps: ``HttpOnly`` (out of reach of injected scripts), ``Secure``, ``SameSite=St
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
@@ -26,6 +26,8 @@ from auth.rules import Caller, CallerKind
 from auth.throttle import client_address
 from auth.users import User
 from baas.authn import caller_of
+from baas.json_bodies import loads
+from baas.request_bodies import read_body as read_limited
 
 if TYPE_CHECKING:
     from auth.token_grants import IssuedTokens
@@ -49,13 +51,11 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 async def read_body(request: Request, *, allow_form: bool = False) -> dict[str, object]:
-    """The request's JSON object (or form fields when ``allow_form``)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > _MAX_BODY):
-        raise InvalidRequestError("The request body is too large.")
-    raw = await request.body()
-    if len(raw) > _MAX_BODY:
-        raise InvalidRequestError("The request body is too large.")
+    """The request's JSON object (or form fields when ``allow_form``).
+
+    BodyTooLargeError (413) past 16 KiB; InvalidRequestError when it is not an object.
+    """
+    raw = await read_limited(request.scope, request.receive, _MAX_BODY)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if allow_form and content_type == "application/x-www-form-urlencoded":
         try:
@@ -69,8 +69,8 @@ async def read_body(request: Request, *, allow_form: bool = False) -> dict[str, 
     if not raw:
         return {}
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        body = loads(raw)
+    except ValueError:
         raise InvalidRequestError("The body must be a JSON object.") from None
     if not isinstance(body, dict):
         raise InvalidRequestError("The body must be a JSON object.")

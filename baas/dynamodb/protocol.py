@@ -32,7 +32,9 @@ from baas.dynamodb.errors import (
 )
 from baas.dynamodb.operations import OPERATIONS
 from baas.dynamodb.sigv4 import SignatureError, SignedRequest
+from baas.errors import BodyTooLargeError, ClientDisconnectedError
 from baas.json_bodies import dumps, loads
+from baas.request_bodies import CLIENT_CLOSED_REQUEST, read_body
 from baas.request_ids import new_request_id
 from storage.errors import StorageError
 
@@ -96,9 +98,13 @@ class DynamoDBEndpoint:
             await _send(send, 200, self.health, request_id, HEALTH_CONTENT_TYPE)
             return
         try:
-            body = await _read_body(scope, receive)
-        except DynamoDBApiError as exc:
-            await _send(send, exc.status, dumps(exc.body()), request_id)
+            body = await read_body(scope, receive, MAX_BODY_BYTES)
+        except BodyTooLargeError:
+            await _send(send, 413, dumps(too_large().body()), request_id)
+            return
+        except ClientDisconnectedError:
+            # Nobody to answer; counted as the client's doing, never as a 500.
+            await _send(send, CLIENT_CLOSED_REQUEST, b"", request_id)
             return
         status, answer = await self.answer(
             scope.get("raw_path") or scope["path"].encode(),
@@ -157,25 +163,6 @@ def _request_id(scope: Scope) -> str:
     state = scope.get("state") or {}
     request_id = state.get("request_id") if isinstance(state, dict) else None
     return str(request_id) if request_id else new_request_id()
-
-
-async def _read_body(scope: Scope, receive: Receive) -> bytes:
-    for name, value in scope["headers"]:
-        if name.lower() == b"content-length" and value.isdigit() and int(value) > MAX_BODY_BYTES:
-            raise too_large()
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise DynamoDBApiError("SerializationException", "The client disconnected.")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise too_large()
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def too_large() -> DynamoDBApiError:

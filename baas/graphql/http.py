@@ -20,7 +20,6 @@ browser's GET without a query gets GraphiQL.
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -30,6 +29,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
 from baas.authn import caller_of
+from baas.errors import BodyTooLargeError
 from baas.graphql.context import RequestContext
 from baas.graphql.execution import (
     OperationNotAllowedError,
@@ -39,7 +39,8 @@ from baas.graphql.execution import (
 )
 from baas.graphql.limits import GraphQLLimits
 from baas.graphql.schema import BaasSchema
-from baas.json_bodies import JsonBody
+from baas.json_bodies import JsonBody, loads
+from baas.request_bodies import read_body
 from baas.services import Services
 
 __all__ = ["GraphQLEndpoint"]
@@ -98,10 +99,13 @@ class GraphQLEndpoint:
             raise _RequestError(
                 415, "UNSUPPORTED_MEDIA_TYPE", "Send the request as application/json."
             )
-        body = await _read_body(request, self.limits.max_body_bytes)
         try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            body = await read_body(request.scope, request.receive, self.limits.max_body_bytes)
+        except BodyTooLargeError as exc:
+            raise _RequestError(413, "PAYLOAD_TOO_LARGE", exc.message) from None
+        try:
+            data = loads(body)
+        except ValueError:
             raise _RequestError(400, "BAD_REQUEST", "The body is not valid JSON.") from None
         if isinstance(data, list):
             raise _RequestError(400, "BATCHING_NOT_SUPPORTED", "Send one operation per request.")
@@ -172,7 +176,7 @@ def _from_query_string(request: Request) -> dict[str, Any]:
     for name in ("variables", "extensions"):
         if name in params:
             try:
-                params[name] = json.loads(params[name])
+                params[name] = loads(params[name])
             except ValueError:
                 raise _RequestError(400, "BAD_REQUEST", f"'{name}' must be JSON.") from None
     return _checked(params)
@@ -188,22 +192,6 @@ def _checked(params: dict[str, Any]) -> dict[str, Any]:
         if value is not None and not isinstance(value, kind):
             raise _RequestError(400, "BAD_REQUEST", f"'{name}' has the wrong type.")
     return params
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _RequestError(413, "PAYLOAD_TOO_LARGE", f"The body may hold at most {limit} bytes.")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:  # threat: a chunked body that never declared its length
-            raise _RequestError(
-                413, "PAYLOAD_TOO_LARGE", f"The body may hold at most {limit} bytes."
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _result_response(outcome: Outcome, media_type: str) -> Response:
