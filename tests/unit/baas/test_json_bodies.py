@@ -55,7 +55,7 @@ def test_a_document_nested_too_deep_is_a_value_error_not_a_recursion_error(
     ],
 )
 def test_a_lone_surrogate_is_refused(document: bytes) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="lone surrogate"):
         loads(document)
 
 
