@@ -23,7 +23,8 @@ from typing import Any
 
 from auth.errors import InvalidRequestError
 from auth.models import FieldSpec, ModelSpec
-from storage.expressions.builder import ExpressionBuilder
+from storage.expressions import ExpressionBuilder, Placeholders, parse_condition
+from storage.values import validate_item
 
 __all__ = [
     "COMPARISONS",
@@ -40,6 +41,7 @@ MAX_FILTER_CONDITIONS = 64
 COMPARISONS: dict[str, str] = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 _FUNCTIONS: dict[str, str] = {"begins_with": "begins_with", "contains": "contains"}
 KEY_OPERATORS = ("eq", "lt", "le", "gt", "ge", "between", "begins_with")
+_NO_DEFAULT = object()
 
 Convert = Callable[[FieldSpec, Any], Any]
 
@@ -105,6 +107,7 @@ def _field(
 ) -> list[str]:
     spec = _field_spec(model, name)
     placeholder = builder.name(name)
+    defaults = dict(model.read_defaults)
     parts: list[str] = []
     for operator, operand in operators.items():
         if operand is None:
@@ -114,8 +117,34 @@ def _field(
             raise InvalidRequestError(
                 f"A filter may hold at most {MAX_FILTER_CONDITIONS} conditions."
             )
-        parts.append(_comparison(spec, placeholder, operator, operand, builder, convert))
+        known = len(builder.values)
+        text = _comparison(spec, placeholder, operator, operand, builder, convert)
+        default = defaults.get(name, _NO_DEFAULT)
+        if default is not _NO_DEFAULT:
+            text = _as_read(text, placeholder, name, default, builder, known)
+        parts.append(text)
     return parts
+
+
+def _as_read(
+    text: str, placeholder: str, name: str, default: Any, builder: ExpressionBuilder, known: int
+) -> str:
+    """``text`` judging an item that lacks the field (or holds null) by its default.
+
+    Reads show such an item with the declared default (:meth:`ModelSpec.with_defaults`),
+    so a filter must see the same value, or a list would hide items it shows as
+    matching (``done: {eq: false}`` and an item written without ``done``). Whether the
+    default matches is decided here, with the store's own evaluator.
+    """
+    added = list(builder.values)[known:]
+    condition = parse_condition(
+        text,
+        Placeholders({placeholder: name}, validate_item({k: builder.values[k] for k in added})),
+    )
+    absent = f"attribute_not_exists({placeholder}) OR attribute_type({placeholder}, {builder.value('NULL')})"
+    if condition.evaluate({name: default}):
+        return f"({text}) OR {absent}"
+    return f"NOT ({absent}) AND ({text})"
 
 
 def _comparison(

@@ -37,9 +37,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeAlias, TypeVar
 
-from auth.errors import ModelDeclarationError
+from auth.errors import InvalidRequestError, ModelDeclarationError
+from auth.model_values import to_store
 from auth.rules import Rule
-from storage import IndexProjection, IndexSpec, KeyAttribute, TableSpec
+from storage import IndexProjection, IndexSpec, Item, KeyAttribute, TableSpec
 from storage.errors import ValidationError
 from storage.tables import validate_name
 
@@ -132,6 +133,16 @@ class FieldSpec:
     def generated(self) -> bool:
         return isinstance(self.default, GeneratedId)
 
+    @property
+    def fills_default(self) -> bool:
+        """Whether reads show the declared default when an item lacks this field."""
+        return not (
+            self.server_owned
+            or self.generated
+            or self.default is NO_DEFAULT
+            or self.default is None
+        )
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -147,12 +158,24 @@ class ModelSpec:
     owner_fields: tuple[str, ...]
     ttl_attribute: str | None
     declared: type
+    read_defaults: tuple[tuple[str, Any], ...] = ()
+    """``(field, stored default)`` of each field a read fills when an item lacks it."""
 
     def field(self, name: str) -> FieldSpec:
         for spec in self.fields:
             if spec.name == name:
                 return spec
         raise KeyError(name)
+
+    def with_defaults(self, item: Item) -> Item:
+        """``item`` with each declared default it lacks (or holds as null) filled in.
+
+        Items written before a field was declared, or by a raw path (``/dynamodb``, a
+        system write), read as if written through the model: a ``done: bool = False``
+        never reads as null. The stored item is not changed.
+        """
+        missing = {name: default for name, default in self.read_defaults if item.get(name) is None}
+        return {**item, **missing} if missing else item
 
     @property
     def key_fields(self) -> tuple[str, ...]:
@@ -174,6 +197,8 @@ class ModelSpec:
                 for name, index in self.indexes.items()
             ),
             ttl_attribute=self.ttl_attribute,
+            # The store raises it on every write, whoever writes (see storage.versions).
+            version_attribute=VERSION_FIELD,
         )
 
     def _key(self, name: str) -> KeyAttribute:
@@ -225,6 +250,9 @@ def declare_model(
     except ValidationError:
         fail(None, f"invalid table name {table_name!r}: use 3-255 of a-z A-Z 0-9 _ . -")
     return ModelSpec(
+        read_defaults=tuple(
+            (spec.name, _stored_default(fail, spec)) for spec in fields if spec.fills_default
+        ),
         name=name,
         table=table_name,
         fields=tuple(fields),
@@ -236,6 +264,13 @@ def declare_model(
         ttl_attribute=ttl,
         declared=cls,
     )
+
+
+def _stored_default(fail: _Failer, spec: FieldSpec) -> Any:
+    try:
+        return to_store(spec, spec.default)
+    except InvalidRequestError:
+        fail(spec.name, f"the default {spec.default!r} does not fit the declared type")
 
 
 class _Failer:

@@ -58,7 +58,7 @@ class Services:
         self.tokens = self.auth.issuer
         self.authenticator = self.auth.authenticator
         self.policies: dict[str, TablePolicy] = {
-            spec.table: TablePolicy(spec.table_spec(), spec.rules) for spec in self.models
+            spec.table: TablePolicy.of_model(spec) for spec in self.models
         }
         # What this process serves, on every port it listens on (``/metrics``).
         self.metrics = HttpMetrics()
@@ -133,3 +133,6 @@ class Services:
             _log.info("updated indexes of %s: removed %s, added %s", wanted.name, stale, added)
         if current.ttl_attribute != wanted.ttl_attribute:
             await self.store.update_ttl(wanted.name, wanted.ttl_attribute)
+        if current.version_attribute != wanted.version_attribute:
+            # Tables made before the store kept versions: from now on every write bumps it.
+            await self.store.update_version_attribute(wanted.name, wanted.version_attribute)

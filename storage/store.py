@@ -175,6 +175,18 @@ class DocumentStore:
         self._specs.pop(name, None)
         await self._backend.replace_table(spec.with_changes(ttl_attribute=attribute))
 
+    async def update_version_attribute(self, name: str, attribute: str | None) -> None:
+        """Name (or with None, stop keeping) the table's version attribute.
+
+        From then on every write raises it (see :mod:`storage.versions`); items already
+        stored keep theirs until their next write.
+        """
+        spec = await self._spec(name)
+        changed = spec.with_changes(version_attribute=attribute)
+        validate_spec(changed)
+        self._specs.pop(name, None)
+        await self._backend.replace_table(changed)
+
     # --- single items --------------------------------------------------------------
 
     async def get_item(

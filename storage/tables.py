@@ -65,13 +65,18 @@ class IndexSpec:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A table: key schema, global secondary indexes and TTL attribute."""
+    """A table: key schema, global secondary indexes, TTL and version attributes.
+
+    ``version_attribute`` names a change counter the store raises on every write (see
+    :mod:`storage.versions`); DynamoDB has no such thing, so its API never shows it.
+    """
 
     name: str
     partition_key: KeyAttribute
     sort_key: KeyAttribute | None = None
     indexes: tuple[IndexSpec, ...] = ()
     ttl_attribute: str | None = None
+    version_attribute: str | None = None
 
     def index(self, name: str) -> IndexSpec:
         """The index called ``name``; ValidationError if there is none (as DynamoDB)."""
@@ -236,6 +241,10 @@ def validate_spec(spec: TableSpec) -> None:
         validate_index(index)
     if spec.ttl_attribute is not None and not spec.ttl_attribute:
         raise ValidationError("TimeToLiveSpecification AttributeName may not be empty")
+    if spec.version_attribute is not None and (
+        not spec.version_attribute or spec.version_attribute in spec.key_names()
+    ):
+        raise ValidationError(_INVALID + "The version attribute must be a non-key attribute")
 
 
 def validate_index(index: IndexSpec) -> None:
@@ -273,6 +282,7 @@ def spec_to_json(spec: TableSpec) -> str:
             "pk": key(spec.partition_key),
             "sk": key(spec.sort_key),
             "ttl": spec.ttl_attribute,
+            "version": spec.version_attribute,
             "indexes": [
                 {
                     "name": index.name,
@@ -308,4 +318,11 @@ def spec_from_json(text: str) -> TableSpec:
                 IndexProjection(index["projection"], tuple(index["include"])),
             )
         )
-    return TableSpec(raw["name"], partition_key, key(raw["sk"]), tuple(indexes), raw["ttl"])
+    return TableSpec(
+        raw["name"],
+        partition_key,
+        key(raw["sk"]),
+        tuple(indexes),
+        raw["ttl"],
+        raw.get("version"),  # absent in catalogs written before version attributes
+    )

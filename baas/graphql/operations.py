@@ -16,7 +16,6 @@ from typing import Any
 from auth.acting_store import ActingStore
 from auth.errors import ItemNotFoundError
 from auth.model_filters import compile_filter, compile_key_condition
-from auth.model_values import now_instant
 from auth.models import ModelSpec
 from baas.graphql.errors import BadRequestError
 from baas.graphql.page_tokens import PageBinding, PageTokens
@@ -132,7 +131,7 @@ class ModelOperations:
     async def create(
         self, store: ActingStore, data: Mapping[str, Any], condition: Mapping[str, Any] | None
     ) -> dict[str, Any]:
-        write = prepare_create(self.model, store.caller, data, condition, now_instant())
+        write = prepare_create(self.model, data, condition)
         if write.item is None:  # pragma: no cover - prepare_create always makes one
             raise RuntimeError("no item to create")
         item = await store.create_item(
@@ -151,16 +150,15 @@ class ModelOperations:
         condition: Mapping[str, Any] | None,
         expected_version: int | None,
     ) -> dict[str, Any]:
-        write = prepare_update(self.model, data, condition, expected_version, now_instant())
-        if write.update is None:  # pragma: no cover - prepare_update always makes one
-            raise RuntimeError("no update expression")
+        write = prepare_update(self.model, data, condition, expected_version)
         item = await store.update_item(
             write.table,
             write.key,
-            write.update,
+            write.update or "",
             condition=write.condition,
             names=write.names,
             values=write.values,
+            expected_version=write.expected_version,
         )
         return self._written(item)
 
@@ -178,24 +176,17 @@ class ModelOperations:
             condition=write.condition,
             names=write.names,
             values=write.values,
+            expected_version=write.expected_version,
         )
         return self._written(item)
 
-    def prepare(
-        self, kind: str, caller_store: ActingStore, args: Mapping[str, Any]
-    ) -> PreparedWrite:
+    def prepare(self, kind: str, args: Mapping[str, Any]) -> PreparedWrite:
         """One transaction item (see :mod:`baas.graphql.transact`)."""
         if kind == "create":
-            return prepare_create(
-                self.model, caller_store.caller, args["input"], args.get("condition"), now_instant()
-            )
+            return prepare_create(self.model, args["input"], args.get("condition"))
         if kind == "update":
             return prepare_update(
-                self.model,
-                args["input"],
-                args.get("condition"),
-                args.get("expected_version"),
-                now_instant(),
+                self.model, args["input"], args.get("condition"), args.get("expected_version")
             )
         return prepare_delete(
             self.model, args["key"], args.get("condition"), args.get("expected_version")

@@ -1,24 +1,21 @@
 """Converting field values between GraphQL and the store, by field kind.
 
-The store holds DynamoDB types (numbers as exact ``Decimal``, no floats); GraphQL
-shows ``Int``, ``Float``, enums by member and so on. Each direction is a small pure
-function of the field's :class:`~baas.models.FieldSpec`, so the rules are in one place:
-
-- to the store: ``float`` becomes ``Decimal(str(x))`` (the shortest exact text of the
-  float), enums their ``value``, JSON objects have their floats converted likewise;
-- to GraphQL: ``Decimal`` becomes ``int`` or ``float`` as declared, enum values their
-  member (``None`` for a stored value the enum no longer has), sets become lists.
+To the store, GraphQL's values (already checked against the schema by graphql-core)
+take the model's own conversion, :func:`auth.model_values.to_store`: the same one a
+function's values take. To GraphQL, a stored value becomes what the resolvers return:
+``Decimal`` as ``int`` or ``float`` as declared, enum values their member (``None`` for
+a stored value the enum no longer has), datetimes stay their stored ISO text (the
+``DateTime`` scalar serialises it), sets become lists.
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from strawberry.utils.str_converters import to_camel_case
 
+from auth.model_values import json_out, to_store
 from auth.models import FieldSpec, ModelSpec
 from storage import Item
 
@@ -27,35 +24,7 @@ __all__ = ["from_graphql", "item_to_graphql", "to_graphql"]
 
 def from_graphql(spec: FieldSpec, value: Any) -> Any:
     """A GraphQL input value of ``spec`` as a store value (None stays None)."""
-    if value is None:
-        return None
-    if spec.list_of and isinstance(value, list):
-        return [_scalar_in(spec, element) for element in value]
-    return _scalar_in(spec, value)
-
-
-def _scalar_in(spec: FieldSpec, value: Any) -> Any:
-    if value is None:
-        return None
-    if spec.kind == "enum" and isinstance(value, enum.Enum):
-        return value.value
-    if spec.kind == "float":
-        return Decimal(repr(float(value)))
-    if spec.kind == "json":
-        return _json_in(value)
-    return value
-
-
-def _json_in(value: Any) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, str | int):
-        return value
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, list):
-        return [_json_in(element) for element in value]
-    if isinstance(value, dict):
-        return {str(key): _json_in(element) for key, element in value.items()}
-    return value
+    return to_store(spec, value)
 
 
 def to_graphql(spec: FieldSpec, value: Any) -> Any:
@@ -79,19 +48,7 @@ def _scalar_out(spec: FieldSpec, value: Any) -> Any:
         except ValueError:
             return None
     if kind == "json":
-        return _json_out(value)
-    return value
-
-
-def _json_out(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, list | set | frozenset):
-        return [_json_out(element) for element in value]
-    if isinstance(value, Mapping):
-        return {key: _json_out(element) for key, element in value.items()}
-    if isinstance(value, bytes):
-        return value.hex()
+        return json_out(value)
     return value
 
 
@@ -101,20 +58,26 @@ def item_to_graphql(model: ModelSpec, item: Item) -> dict[str, Any]:
     Keyed by GraphQL names so that graphql-core resolves the fields itself, without a
     Python call per field (see :func:`baas.graphql.schema.build_schema`). Only declared
     fields are returned: attributes written by other paths (the DynamoDB API,
-    functions) are not part of the schema and stay invisible.
+    functions) are not part of the schema and stay invisible. A field the item lacks
+    (or holds as null) shows its declared default: items written before the field was
+    declared, or by a raw path, read as if written through the model.
     """
-    return {
-        graphql_name: to_graphql(spec, item.get(spec.name))
-        for spec, graphql_name in _output_fields(model)
-    }
+    result: dict[str, Any] = {}
+    for spec, graphql_name, default in _output_fields(model):
+        value = item.get(spec.name)
+        result[graphql_name] = to_graphql(spec, default if value is None else value)
+    return result
 
 
-_OUTPUT_FIELDS: dict[int, tuple[ModelSpec, tuple[tuple[FieldSpec, str], ...]]] = {}
+_OUTPUT_FIELDS: dict[int, tuple[ModelSpec, tuple[tuple[FieldSpec, str, Any], ...]]] = {}
 
 
-def _output_fields(model: ModelSpec) -> tuple[tuple[FieldSpec, str], ...]:
+def _output_fields(model: ModelSpec) -> tuple[tuple[FieldSpec, str, Any], ...]:
     cached = _OUTPUT_FIELDS.get(id(model))
     if cached is None or cached[0] is not model:
-        fields = tuple((spec, to_camel_case(spec.name)) for spec in model.fields)
+        defaults = dict(model.read_defaults)
+        fields = tuple(
+            (spec, to_camel_case(spec.name), defaults.get(spec.name)) for spec in model.fields
+        )
         cached = _OUTPUT_FIELDS[id(model)] = (model, fields)  # the model keeps its id unique
     return cached[1]

@@ -24,6 +24,7 @@ from storage.errors import (
 from storage.keys import partition_hash
 from storage.tables import TableSpec, index_key, project_for_index, spec_from_json, spec_to_json
 from storage.values import Item, item_size
+from storage.versions import next_version
 
 __all__ = [
     "LATEST_SEQ",
@@ -92,6 +93,8 @@ def apply_write(
         if isinstance(new, Keep) or new == old:
             outcomes.append(WriteOutcome(old, old))
             continue
+        if new is not None and spec.version_attribute is not None:
+            new = next_version(spec.version_attribute, old, new)
         size = 0 if new is None else target.size_of(new)
         _store_item(connection, spec, key, (old, data), (new, size), now, system=system)
         outcomes.append(WriteOutcome(old, new))

@@ -37,7 +37,7 @@ class Journal:
         policies = {}
         for spec in board_app.models.values():
             await store.create_table(spec.table_spec())
-            policies[spec.table] = TablePolicy(spec.table_spec(), spec.rules)
+            policies[spec.table] = TablePolicy.of_model(spec)
         return cls(store=store, policies=policies)
 
     def store_for(self, caller: Caller, acts_as: ActsAs) -> MemoryStore | ActingStore:

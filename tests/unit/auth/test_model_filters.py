@@ -16,7 +16,8 @@ from auth.model_filters import (
 )
 from auth.models import FieldSpec, PartitionKey, SortKey, declare_model
 from auth.rules import allow
-from storage.expressions import ExpressionBuilder
+from storage.expressions import ExpressionBuilder, Placeholders, parse_condition
+from storage.values import validate_item
 
 
 class Note:
@@ -112,3 +113,44 @@ def test_one_builder_never_reuses_a_value_placeholder() -> None:
     compile_filter(NOTE, {"title": {"eq": "b"}}, builder, _as_is)
     assert builder.values == {":v0": "a", ":v1": "b"}
     assert builder.names == {"#n0": "title"}
+
+
+class Task:
+    board: PartitionKey[str]
+    id: SortKey[str]
+    done: bool = False
+    status: str = "active"
+
+
+TASK = declare_model(Task, rules=[allow.owner()])
+WRITTEN_WITHOUT = {"board": "b", "id": "1"}  # by a raw path, or before the fields existed
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"done": {"eq": False}},
+        {"done": {"eq": True}},
+        {"done": {"ne": False}},
+        {"status": {"ne": "active"}},
+        {"status": {"begins_with": "act"}},
+        {"status": {"exists": True}},
+        {"status": {"exists": False}},
+        {"not": {"done": {"eq": False}}},
+    ],
+)
+@pytest.mark.parametrize(
+    "item",
+    [WRITTEN_WITHOUT, {**WRITTEN_WITHOUT, "done": None, "status": None}],
+    ids=["absent", "null"],
+)
+def test_a_filter_sees_a_missing_field_as_its_declared_default(
+    data: dict[str, Any], item: dict[str, Any]
+) -> None:
+    # What a list shows (the item with its defaults) and what its filter selects agree.
+    builder = ExpressionBuilder()
+    text = compile_filter(TASK, data, builder, _as_is)
+    assert text is not None
+    shown = TASK.with_defaults(item)
+    condition = parse_condition(text, Placeholders(builder.names, validate_item(builder.values)))
+    assert condition.evaluate(item) == condition.evaluate(shown)

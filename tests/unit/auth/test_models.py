@@ -52,6 +52,7 @@ def test_a_declaration_produces_the_table() -> None:
             IndexSpec("by_owner", KeyAttribute("owner", "S"), KeyAttribute("created_at", "S")),
             IndexSpec("by_title", KeyAttribute("title", "S"), None, IndexProjection("KEYS_ONLY")),
         ),
+        version_attribute="version",
     )
     assert spec.key_fields == ("board_id", "id")
     assert spec.owner_fields == ("owner",)

@@ -65,6 +65,21 @@ def test_values_round_trip_through_the_store_types() -> None:
     assert "extra" not in out  # undeclared attributes stay invisible
 
 
+class Flags:
+    id: PartitionKey[str]
+    done: bool = False
+    colour: Colour = Colour.RED
+    note: str | None = None
+
+
+def test_a_field_an_item_lacks_reads_as_its_declared_default() -> None:
+    flags = declare_model(Flags, rules=[allow.owner()])
+    for stored in ({"id": "x"}, {"id": "x", "done": None, "colour": None}):
+        out = item_to_graphql(flags, stored)
+        assert (out["done"], out["colour"], out["note"]) == (False, Colour.RED, None)
+    assert item_to_graphql(flags, {"id": "x", "done": True})["done"] is True
+
+
 def test_datetimes_are_stored_in_one_sortable_utc_form() -> None:
     parse = SCALAR_MAP[DateTime].parse_value
     assert parse is not None

@@ -1,0 +1,174 @@
+"""The reading half of :class:`~auth.acting_store.ActingStore`: decisions and reads.
+
+Every read asks :func:`auth.rules.decide` for the caller's decision on the table: denied
+raises :class:`~auth.errors.AccessDeniedError` before anything is read; owner-only
+becomes part of the read itself (a query's or scan's filter, a check of the item a get
+returned), so a list never shows someone else's item. Reads return items as stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from auth.models import ModelSpec
+from auth.rule_conditions import check_user_placeholders, owned, with_owner
+from auth.rules import Caller, CallerKind, Decision, Effect, Rule, decide
+from storage import DocumentStore, Item, Page, TableSpec
+from storage.expressions import Placeholders, parse_key_condition
+from storage.values import validate_item
+
+__all__ = ["ActingReader", "TablePolicy"]
+
+Names = Mapping[str, str] | None
+Values = Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class TablePolicy:
+    """The access rules of one table, and the model that declares it (if one does)."""
+
+    table: TableSpec
+    rules: tuple[Rule, ...]
+    model: ModelSpec | None = None
+
+    @classmethod
+    def of_model(cls, model: ModelSpec) -> TablePolicy:
+        """The policy of a model's table: its rules and its write rules."""
+        return cls(model.table_spec(), model.rules, model)
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        return self.table.key_names()
+
+
+class ActingReader:
+    """``store`` acting as ``caller`` over the tables in ``policies``: decisions, reads.
+
+    :class:`~auth.acting_store.ActingStore` adds the writes; use that.
+    """
+
+    def __init__(
+        self, store: DocumentStore, caller: Caller, policies: Mapping[str, TablePolicy]
+    ) -> None:
+        self.store = store
+        self.caller = caller
+        self._policies = policies
+
+    # --- decisions --------------------------------------------------------------------
+
+    def decide(self, table: str, operation: str) -> Decision:
+        """The caller's decision for ``operation`` on ``table`` (denied if unknown)."""
+        policy = self._policies.get(table)
+        if policy is None:
+            if self.caller.kind == CallerKind.SYSTEM:
+                return Decision(Effect.ALLOWED, operation)
+            return Decision(Effect.DENIED, operation)
+        return decide(policy.rules, self.caller, operation)
+
+    def key_names(self, table: str) -> tuple[str, ...]:
+        policy = self._policies.get(table)
+        return policy.key_names if policy is not None else ()
+
+    def require(self, table: str, operation: str) -> Decision:
+        return self.decide(table, operation).require()
+
+    def model(self, table: str) -> ModelSpec | None:
+        """The model declaring ``table``, or None for a table without one."""
+        policy = self._policies.get(table)
+        return policy.model if policy is not None else None
+
+    def models(self) -> list[ModelSpec]:
+        """Every model this store knows, in declaration order."""
+        return [policy.model for policy in self._policies.values() if policy.model is not None]
+
+    # --- reads ------------------------------------------------------------------------
+
+    async def get_item(
+        self, table: str, key: Item, *, projection: str | None = None, names: Names = None
+    ) -> Item | None:
+        """The item if it exists and the caller may read it, else None."""
+        decision = self.require(table, "get")
+        check_user_placeholders(names, None)
+        if projection is not None and decision.effect == Effect.OWNER_ONLY:
+            # Fetch whole so the owner test sees the owner field, then project.
+            item = await self.store.get_item(table, key, consistent=True)
+            if item is None or not owned(decision, item):
+                return None
+            return await self.store.get_item(
+                table, key, consistent=True, projection=projection, names=names
+            )
+        item = await self.store.get_item(
+            table, key, consistent=True, projection=projection, names=names
+        )
+        if item is None or (decision.effect == Effect.OWNER_ONLY and not owned(decision, item)):
+            return None
+        return item
+
+    async def query(
+        self,
+        table: str,
+        key_condition: str,
+        *,
+        filter: str | None = None,  # noqa: A002 - DynamoDB's name
+        names: Names = None,
+        values: Values = None,
+        **options: Any,
+    ) -> Page:
+        """A query page holding only items the caller may list."""
+        decision = self.require(table, "list")
+        check_user_placeholders(names, values)
+        owner_partition = self._owner_partition(
+            decision, table, key_condition, names, values, options
+        )
+        if owner_partition is not None:
+            # The query reads one owner's partition (an index keyed by the owner field),
+            # where DynamoDB forbids a filter on the key: the key condition itself is
+            # the owner test. Someone else's partition answers an empty page.
+            if owner_partition != decision.caller_id:
+                return Page([], 0, 0, None)
+            return await self.store.query(
+                table, key_condition, filter=filter, names=names, values=values, **options
+            )
+        merged, names, values = with_owner(decision, filter, names, values)
+        return await self.store.query(
+            table, key_condition, filter=merged, names=names, values=values, **options
+        )
+
+    def _owner_partition(
+        self,
+        decision: Decision,
+        table: str,
+        key_condition: str,
+        names: Names,
+        values: Values,
+        options: Mapping[str, Any],
+    ) -> object | None:
+        """The partition value when an owner-only query is keyed by an owner field."""
+        policy = self._policies.get(table)
+        if decision.effect != Effect.OWNER_ONLY or policy is None:
+            return None
+        index = options.get("index")
+        keys = policy.table.index(index) if index else policy.table
+        partition = keys.partition_key.name
+        if partition not in decision.owner_fields:
+            return None
+        sort = keys.sort_key.name if keys.sort_key else None
+        placeholders = Placeholders(names, validate_item(dict(values)) if values else None)
+        return parse_key_condition(key_condition, placeholders, partition, sort).partition_value
+
+    async def scan(
+        self,
+        table: str,
+        *,
+        filter: str | None = None,  # noqa: A002 - DynamoDB's name
+        names: Names = None,
+        values: Values = None,
+        **options: Any,
+    ) -> Page:
+        """A scan page holding only items the caller may list."""
+        decision = self.require(table, "list")
+        check_user_placeholders(names, values)
+        merged, names, values = with_owner(decision, filter, names, values)
+        return await self.store.scan(table, filter=merged, names=names, values=values, **options)
