@@ -24,6 +24,7 @@ from auth import errors as auth_errors
 from baas.errors import BodyTooLargeError, ClientDisconnectedError, RequestBodyError
 from baas.request_bodies import CLIENT_CLOSED_REQUEST
 from storage import errors as storage_errors
+from workflows import errors as workflows_errors
 
 __all__ = [
     "error_response",
@@ -70,6 +71,7 @@ _STATUS: dict[type[Exception], int] = {
     ClientDisconnectedError: CLIENT_CLOSED_REQUEST,
     ClientDisconnect: CLIENT_CLOSED_REQUEST,
     RequestBodyError: 400,
+    workflows_errors.TemporalUnavailableError: 503,
 }
 
 
@@ -112,7 +114,7 @@ async def _domain(request: Request, exc: Exception) -> Response:
     status = status_for(exc)
     if status == 503:
         # Expected and safe to say: retry later (revocations unreadable, so fail closed;
-        # the store locked by another writer past its busy timeout).
+        # the store locked by another writer past its busy timeout; Temporal unreachable).
         retry_after = {"Retry-After": str(retry_after_for(exc))}
         message = getattr(exc, "message", None) or "Unavailable, retry later."
         return json_error(
@@ -160,6 +162,7 @@ exception_handlers = {
     auth_errors.AuthError: _domain,
     RequestBodyError: _request_body,
     ClientDisconnect: _request_body,
+    workflows_errors.WorkflowsError: _domain,
     Exception: _unexpected,
 }
 
@@ -181,6 +184,7 @@ _GRAPHQL_CODES: dict[type[Exception], str] = {
     # Momentary: the same operation is expected to succeed later (extensions.retryAfter).
     storage_errors.StorageBusyError: "UNAVAILABLE",
     auth_errors.AuthUnavailableError: "UNAVAILABLE",
+    workflows_errors.TemporalUnavailableError: "UNAVAILABLE",
 }
 
 

@@ -32,6 +32,7 @@ from workflows.errors import (
     CallNotFoundError,
     ScheduleError,
     SignalTimeoutError,
+    TemporalUnavailableError,
     WorkflowFailure,
     WorkflowsError,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "ScheduleError",
     "SignalTimeoutError",
     "SyncReport",
+    "TemporalUnavailableError",
     "WorkflowFailure",
     "WorkflowsError",
     "approve",

@@ -18,6 +18,10 @@ Starter: a call started for a user records them in its memo (``baas_starter``, b
 
 Size: inputs above ``max_payload_bytes`` (1 MB by default, measured encoded) are
 refused with PayloadTooLargeError before anything reaches Temporal.
+
+Availability: when Temporal cannot be reached, every function here raises
+TemporalUnavailableError (retry later) once the client's own retries give up; a start
+that raises it started nothing.
 """
 
 from __future__ import annotations
@@ -38,9 +42,10 @@ from functions.guard import ensure_not_inside_function
 from functions.identity import Caller, acting_as
 from functions.payloads import DEFAULT_MAX_PAYLOAD_BYTES, check_payload_size
 from functions.registry import registry
+from workflows.availability import is_unreachable, unavailable_when_unreachable
 from workflows.clients import configure_client
 from workflows.definitions import workflow_definition
-from workflows.errors import CallNotFoundError
+from workflows.errors import CallNotFoundError, TemporalUnavailableError
 from workflows.failures import call_error
 from workflows.invoke import INVOKE_WORKFLOW
 from workflows.signals import APPROVAL_SIGNAL, ApprovalDecision
@@ -133,7 +138,7 @@ async def start_call(
     memo = {TARGET_MEMO: function_name or workflow_name}
     if caller.user_id is not None:
         memo[STARTER_MEMO] = caller.user_id
-    with acting_as(caller):
+    with acting_as(caller), unavailable_when_unreachable():
         try:
             await client.start_workflow(
                 workflow_name,
@@ -171,8 +176,8 @@ async def result(
         return await handle.result()
     except WorkflowFailureError as exc:
         raise call_error(exc) from exc
-    except RPCError as exc:
-        raise _not_found(exc, call_id) from exc
+    except (RPCError, RuntimeError) as exc:
+        raise _call_error(exc, call_id) from exc
 
 
 async def status(client: Client, call_id: str) -> CallStatus:
@@ -180,8 +185,8 @@ async def status(client: Client, call_id: str) -> CallStatus:
     handle = client.get_workflow_handle(call_id)
     try:
         description = await handle.describe()
-    except RPCError as exc:
-        raise _not_found(exc, call_id) from exc
+    except (RPCError, RuntimeError) as exc:
+        raise _call_error(exc, call_id) from exc
     return status_of(description.status)
 
 
@@ -191,8 +196,8 @@ async def signal(client: Client, call_id: str, name: str, value: Any, caller: Ca
     with acting_as(caller):
         try:
             await handle.signal(name, value)
-        except RPCError as exc:
-            raise _not_found(exc, call_id) from exc
+        except (RPCError, RuntimeError) as exc:
+            raise _call_error(exc, call_id) from exc
 
 
 async def approve(
@@ -206,13 +211,15 @@ async def cancel(client: Client, call_id: str) -> None:
     """Ask the call to stop; a saga inside it runs its compensations first."""
     try:
         await client.get_workflow_handle(call_id).cancel()
-    except RPCError as exc:
-        raise _not_found(exc, call_id) from exc
+    except (RPCError, RuntimeError) as exc:
+        raise _call_error(exc, call_id) from exc
 
 
-def _not_found(exc: RPCError, call_id: str) -> Exception:
-    if exc.status == RPCStatusCode.NOT_FOUND:
+def _call_error(exc: RPCError | RuntimeError, call_id: str) -> Exception:
+    if isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND:
         return CallNotFoundError(f"no call {call_id!r}")
+    if is_unreachable(exc):
+        return TemporalUnavailableError()
     return exc
 
 

@@ -17,6 +17,7 @@ Two kinds, under one root:
     ├── CallFailedError                <the failure's code>  a call ended in failure
     ├── CallCancelledError             call_cancelled
     ├── CallNotFoundError              call_not_found
+    ├── TemporalUnavailableError       temporal_unavailable  Temporal cannot be reached: retry later
     └── ScheduleError                  invalid_schedule   a bad schedule declaration
 
 A ``CallFailedError``'s code is the one the failure carried: a function's own
@@ -25,6 +26,8 @@ A ``CallFailedError``'s code is the one the failure carried: a function's own
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from temporalio.exceptions import ApplicationError
 
@@ -35,6 +38,7 @@ __all__ = [
     "CallNotFoundError",
     "ScheduleError",
     "SignalTimeoutError",
+    "TemporalUnavailableError",
     "WorkflowFailure",
     "WorkflowsError",
 ]
@@ -88,6 +92,20 @@ class CallNotFoundError(WorkflowsError):
     """No call with this id exists (or it is past the retention period)."""
 
     code = "call_not_found"
+
+
+class TemporalUnavailableError(WorkflowsError):
+    """Temporal cannot be reached right now; nothing was started or changed.
+
+    Momentary (a restart, a network cut): the same request is expected to succeed
+    later. ``retry_after`` is a hint in seconds (a dev server restarts in about one).
+    """
+
+    code = "temporal_unavailable"
+    retry_after: ClassVar[int] = 2
+
+    def __init__(self, message: str = "Workflows are unavailable right now; retry later.") -> None:
+        super().__init__(message)
 
 
 class ScheduleError(WorkflowsError):

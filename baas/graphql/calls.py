@@ -64,6 +64,7 @@ from workflows import (
     signal,
     start_call,
 )
+from workflows.availability import unavailable_when_unreachable
 from workflows.client import STARTER_MEMO, TARGET_MEMO
 from workflows.definitions import workflow_definition
 
@@ -239,7 +240,8 @@ class Calls:
             if state != CallState.RUNNING:
                 return
             await asyncio.sleep(self.poll_seconds)
-            description = await handle.describe()
+            with unavailable_when_unreachable():
+                description = await handle.describe()
 
     # --- the parts ---------------------------------------------------------------
 
@@ -280,7 +282,8 @@ class Calls:
         if not 0 < len(call_id) <= _MAX_ID_LENGTH:
             raise CallNotFoundApiError()
         try:
-            description = await client.get_workflow_handle(call_id).describe()
+            with unavailable_when_unreachable():
+                description = await client.get_workflow_handle(call_id).describe()
         except RPCError as exc:
             if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
                 raise CallNotFoundApiError() from exc

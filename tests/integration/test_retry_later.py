@@ -3,6 +3,9 @@
 
 The store: another process paused (SIGSTOP) inside its write transaction holds SQLite's
 write lock; every way in refuses writes until it resumes, then the same writes succeed.
+Temporal: killed under a connected API, a call start is refused within the client's
+5 s timeout (it used to hang 10-30 s, then fail with INTERNAL_SERVER_ERROR), nothing is
+recorded, and calls start again once Temporal is back.
 """
 
 from __future__ import annotations
@@ -27,9 +30,14 @@ from botocore.exceptions import ClientError
 
 from auth.access_keys import AccessKeyRepository
 from auth.users import UserRepository
+from baas.app import create_app
+from baas.config import Settings
 from baas.dynamodb import dynamodb_server
+from baas.temporal_dev import EmbeddedTemporal
+from examples.board import app as board_app
 from storage import SqliteConfig, open_store
-from tests.integration.graphql.server import Api, serve_api
+from tests.integration.graphql.server import ENV, Api, serve_api
+from tests.support import free_port, serve_in_thread
 
 KEY_ID = "AKIABUSYSTORE0000001"
 SECRET = "busy-store-secret-0123456789abcdefghijk"
@@ -193,3 +201,64 @@ def test_a_paused_writer_holding_the_lock_gets_503_everywhere_then_nothing_is_lo
             return await users.get_by_email("new@example.com") is not None
 
     assert asyncio.run(user_exists())
+
+
+START = """mutation($input: JSON!) {
+  startArchiveBoard(input: $input) { id status } }"""
+MY_CALLS = "{ myCalls(limit: 10) { items { id } } }"
+
+
+async def test_with_temporal_down_a_start_answers_unavailable_at_once_and_records_nothing(
+    tmp_path: Path, task_queue: str
+) -> None:
+    port = free_port()
+
+    def temporal() -> EmbeddedTemporal:  # its state survives the kill, like a restart's
+        return EmbeddedTemporal(
+            host="127.0.0.1", port=port, ui_port=None,
+            db_path=tmp_path / "temporal.db", log_path=tmp_path / "temporal.log",
+        )  # fmt: skip
+
+    server = temporal()
+    await server.start()
+    env = {"BAAS_DATA_DIR": str(tmp_path), "BAAS_TEMPORAL_ADDRESS": server.address, **ENV}
+    settings = Settings.from_env({**env, "BAAS_TASK_QUEUE": task_queue})
+    asgi = create_app(settings, app=board_app)
+    try:
+        with serve_in_thread(asgi) as url:
+            token = asgi.state.services.tokens.issue_access_token("olga").token
+
+            async def post(query: str, **variables: Any) -> dict[str, Any]:
+                async with httpx.AsyncClient(timeout=5) as client:  # a 10 s hang fails
+                    response = await client.post(
+                        f"{url}/graphql",
+                        json={"query": query, "variables": variables},
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
+                body: dict[str, Any] = response.json()
+                return body
+
+            started = await post(START, input={"board_id": "b1"})
+            assert started["data"]["startArchiveBoard"]["status"] == "RUNNING", started
+
+            assert server.pid is not None
+            os.kill(server.pid, signal.SIGKILL)
+            refused = await post(START, input={"board_id": "b2"})
+            [error] = refused["errors"]
+            assert error["extensions"]["code"] == "UNAVAILABLE", refused
+            assert error["extensions"]["retryAfter"] >= 1
+            await server.stop()
+
+            server = temporal()
+            await server.start()
+            again = await post(START, input={"board_id": "b3"})
+            assert again["data"]["startArchiveBoard"]["status"] == "RUNNING", again
+            mine = (await post(MY_CALLS))["data"]["myCalls"]["items"]
+    finally:
+        await server.stop()
+    # The refused start left no record of a call that never started.
+    started_ids = {
+        started["data"]["startArchiveBoard"]["id"],
+        again["data"]["startArchiveBoard"]["id"],
+    }
+    assert {call["id"] for call in mine} == started_ids
