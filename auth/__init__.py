@@ -2,7 +2,7 @@
 access rules and sign-in throttling.
 
 The core modules are pure or talk to persistence through small Protocols
-(``SigningKeyRepository``, ``ThrottleRepository``). On top of them, the account flows
+(``SigningKeyRepository``, ``AttemptStore``). On top of them, the account flows
 (``accounts``, ``sessions``, ``admin``, ``social``) keep their state in system tables of
 the document store (``system_tables``, ``users``, ``refresh_store``, ``stored_*``,
 ``revocation``); ``baas.auth_wiring`` assembles them and ``baas.auth_routes`` serves

@@ -136,7 +136,9 @@ class AccountService:
         if user is not None and not user.email_verified:
             await self._send_code("verify_email", user, email)
 
-    async def verify_email(self, email: object, code: object, password: object) -> User:
+    async def verify_email(
+        self, email: object, code: object, password: object, *, address: str
+    ) -> User:
         """Verify an email with an emailed code *and* a password it signed up with.
 
         The code proves the mailbox; the password picks which sign-up to activate, so
@@ -146,6 +148,7 @@ class AccountService:
         email = normalize_email(email)
         if not isinstance(password, str):
             raise InvalidRequestError("Give the password you signed up with.")
+        attempt = await self._throttle.code_attempt(address)  # before any comparison
         user = await self.users.get_by_email(email)
         if user is None or user.email_verified:
             raise InvalidCodeError()
@@ -165,6 +168,7 @@ class AccountService:
             # an anonymous upgrade); the account is the mailbox holder's now.
             await self.grants.sessions.end_all(user.user_id, "password_change")
             verified = await self.revoke_access_tokens(verified)
+        await attempt.succeeded()
         return verified
 
     async def _signed_up_with(self, user: User, password: str) -> str | None:
@@ -183,18 +187,17 @@ class AccountService:
         email = normalize_email(email)
         if not isinstance(password, str):
             raise InvalidRequestError("Give a password.")
-        # Before the hasher: a throttled attempt must not learn whether it was right.
-        await self._throttle.check(email, address)
+        # Reserved before the hasher: a throttled attempt must not learn whether it was
+        # right, and a burst evaluates at most the limit. A failure keeps its slots.
+        attempt = await self._throttle.password_attempt(email, address)
         user = await self.users.get_by_email(email)
         if user is None or user.password_hash is None:
             await self.passwords.verify_dummy(password)
-            await self._throttle.record_failure(email, address)
             raise InvalidCredentialsError()
         result = await self.passwords.verify(user.password_hash, password)
         if not result.valid or not user.enabled:
-            await self._throttle.record_failure(email, address)
             raise InvalidCredentialsError()
-        await self._throttle.record_success(email)
+        await attempt.succeeded()
         if self.config.require_verified_email and not user.email_verified:
             raise EmailNotVerifiedError()
         if result.needs_rehash:  # the configured argon2 parameters changed
@@ -231,14 +234,13 @@ class AccountService:
         if not isinstance(current, str):
             raise InvalidRequestError("Give the current password.")
         new_password = self.check_new_password(new, user.email or "")
-        account = f"user:{user.user_id}"  # threat: guessing it with a stolen access token
-        await self._throttle.check(account, address)
         if user.password_hash is None:
             raise InvalidRequestError("This account has no password; use password reset.")
+        account = f"user:{user.user_id}"  # threat: guessing it with a stolen access token
+        attempt = await self._throttle.password_attempt(account, address)
         if not (await self.passwords.verify(user.password_hash, current)).valid:
-            await self._throttle.record_failure(account, address)
             raise InvalidCredentialsError("The current password is incorrect.")
-        await self._throttle.record_success(account)
+        await attempt.succeeded()
         user = replace(user, password_hash=await self.passwords.hash(new_password))
         await self.users.save(user)
         await self.grants.sessions.end_all(user.user_id, "password_change")
@@ -252,7 +254,9 @@ class AccountService:
         if user is not None and user.enabled and not user.anonymous:
             await self._send_code("reset_password", user, email)
 
-    async def reset_password(self, email: object, code: object, new: object) -> None:
+    async def reset_password(
+        self, email: object, code: object, new: object, *, address: str
+    ) -> None:
         """Set a new password with an emailed code; ends every session of the account.
 
         The code proves the mailbox, so its holder chose this password: the email is
@@ -260,12 +264,14 @@ class AccountService:
         """
         email = normalize_email(email)
         new_password = self.check_new_password(new, email)
+        attempt = await self._throttle.code_attempt(address)  # before any comparison
         user = await self.users.get_by_email(email)
         match = (
             None if user is None else await self._codes.check("reset_password", user.user_id, code)
         )
         if user is None or match is None or not await self._codes.consume(match):
             raise InvalidCodeError()
+        await attempt.succeeded()
         user = await self.users.set_password(user, await self.passwords.hash(new_password))
         await self.grants.sessions.end_all(user.user_id, "password_change")
         await self.revoke_access_tokens(user)

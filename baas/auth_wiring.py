@@ -33,7 +33,7 @@ from auth.sessions import SessionService
 from auth.signing_keys import KeyRing
 from auth.social import SocialLogin
 from auth.stored_signing_keys import StoreSigningKeyRepository
-from auth.stored_throttle import StoreThrottleRepository
+from auth.stored_throttle import StoreAttemptStore
 from auth.system_tables import ensure_system_tables, shared_secret
 from auth.throttle import SignInThrottle, ThrottlePolicy
 from auth.token_grants import TokenGrants
@@ -141,7 +141,7 @@ class AuthServices:
             memory_cost_kib=config.argon2_memory_kib,
             parallelism=config.argon2_parallelism,
         )
-        throttle_repository = StoreThrottleRepository(store)
+        attempts = StoreAttemptStore(store)
         sessions = SessionService(
             RefreshTokenRepository(store),
             RefreshTokenPolicy(
@@ -160,11 +160,11 @@ class AuthServices:
             codes=OneTimeCodes(store, lifetime=config.code_ttl),
             mailer=self.mailer,
             throttle=SignInThrottle(
-                throttle_repository,
+                attempts,
                 account_policy=ThrottlePolicy(config.signin_account_failures, config.signin_window),
                 address_policy=ThrottlePolicy(config.signin_address_failures, config.signin_window),
             ),
-            limiter=RateLimiter(throttle_repository),
+            limiter=RateLimiter(attempts),
             on_revoked=self.revocations.note,
             config=AccountConfig(
                 code_lifetime=config.code_ttl, require_verified_email=config.require_verified_email

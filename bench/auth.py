@@ -9,6 +9,13 @@ Run with ``.venv/bin/python bench/auth.py``.
   same tokens with the same key;
 - sign-in latency over HTTP (a real uvicorn server, default argon2id parameters:
   t=3, m=64 MiB, p=4) beside a bare argon2-cffi ``verify`` with the same parameters;
+- the same with cheap argon2id parameters (t=1, m=8 MiB, p=1), where the hash no longer
+  hides what sign-in adds around it (the store reads, the attempt reservations, the
+  session and the access token), beside a bare ``verify`` with those parameters;
+- the sign-in attempt reservation alone (a slot on the account and one on the address,
+  then freed as after a success) on a SQLite store with the default FULL durability,
+  beside one bare conditional ``UpdateItem`` on the same store: what the reservation
+  adds to every sign-in;
 - refresh latency over HTTP (rotate the refresh token in the store, sign a new access
   token) beside a bare joserfc ``jws.serialize_compact`` of an access token.
 """
@@ -32,9 +39,13 @@ import httpx  # noqa: E402
 from joserfc import jws  # noqa: E402
 
 from auth.signing_keys import InMemorySigningKeyRepository, KeyRing  # noqa: E402
+from auth.stored_throttle import StoreAttemptStore  # noqa: E402
+from auth.system_tables import THROTTLE_TABLE, ensure_system_tables  # noqa: E402
+from auth.throttle import SignInThrottle  # noqa: E402
 from auth.tokens import TokenConfig, TokenIssuer, TokenVerifier  # noqa: E402
 from baas.app import create_app  # noqa: E402
 from baas.config import Settings  # noqa: E402
+from storage import SqliteConfig, open_store  # noqa: E402
 from tests.support import free_port, serve_in_thread  # noqa: E402
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 - a benchmark account
@@ -57,8 +68,7 @@ def _latency_ms(fn: Callable[[], object], rounds: int = LATENCY_ROUNDS) -> tuple
         start = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+    return _percentiles(samples)
 
 
 def bench_verification() -> tuple[float, float, float]:
@@ -84,10 +94,21 @@ def bench_verification() -> tuple[float, float, float]:
     return cold_rate, warm_rate, bare_rate
 
 
-def bench_http() -> dict[str, tuple[float, float]]:
+CHEAP_ARGON2 = {
+    "BAAS_ARGON2_TIME_COST": "1",
+    "BAAS_ARGON2_MEMORY_KIB": "8192",
+    "BAAS_ARGON2_PARALLELISM": "1",
+}
+
+
+def bench_http(argon2_env: dict[str, str], signin_rounds: int) -> dict[str, tuple[float, float]]:
     with tempfile.TemporaryDirectory() as data:
         settings = Settings.from_env(
-            {"BAAS_DATA_DIR": data, "BAAS_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}"}
+            {
+                "BAAS_DATA_DIR": data,
+                "BAAS_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
+                **argon2_env,
+            }
         )
         asyncio.run(_create_user(settings))
         with (
@@ -102,7 +123,7 @@ def bench_http() -> dict[str, tuple[float, float]]:
                 return str(response.json()["refresh_token"])
 
             sign_in()  # warm up (dummy hash, connections)
-            signin = _latency_ms(sign_in, 10)
+            signin = _latency_ms(sign_in, signin_rounds)
             current = [sign_in()]
 
             def refresh() -> None:
@@ -124,10 +145,45 @@ async def _create_user(settings: Settings) -> None:
         await auth.admin.create_admin("bench@example.com", PASSWORD)
 
 
-def bench_bare_argon2() -> tuple[float, float]:
-    hasher = argon2.PasswordHasher()  # argon2-cffi defaults = baas defaults (RFC 9106 low-mem)
+def bench_bare_argon2(rounds: int = 10, **cheap: int) -> tuple[float, float]:
+    # argon2-cffi defaults = baas defaults (RFC 9106 low-memory profile)
+    hasher = argon2.PasswordHasher(**cheap)
     stored = hasher.hash(PASSWORD)
-    return _latency_ms(lambda: hasher.verify(stored, PASSWORD), 10)
+    return _latency_ms(lambda: hasher.verify(stored, PASSWORD), rounds)
+
+
+async def _reservation_samples(rounds: int) -> tuple[list[float], list[float]]:
+    reserve_ms, update_ms = [], []
+    with tempfile.TemporaryDirectory() as data:
+        async with open_store(SqliteConfig(Path(data) / "bench.sqlite3")) as store:
+            await ensure_system_tables(store)
+            throttle = SignInThrottle(StoreAttemptStore(store))
+            for n in range(rounds):  # interleaved, so both see the same machine load
+                start = time.perf_counter()
+                attempt = await throttle.password_attempt("bench@example.com", "192.0.2.1")
+                await attempt.succeeded()
+                reserve_ms.append((time.perf_counter() - start) * 1000)
+                start = time.perf_counter()
+                await store.update_item(
+                    THROTTLE_TABLE,
+                    {"key": "bare"},
+                    "SET s0 = :n",
+                    condition="attribute_not_exists(s0) OR s0 < :n",
+                    values={":n": n},
+                )
+                update_ms.append((time.perf_counter() - start) * 1000)
+    return reserve_ms, update_ms
+
+
+def bench_reservation() -> tuple[tuple[float, float], tuple[float, float]]:
+    """(reserve + release a sign-in attempt, one conditional UpdateItem), ms p50 / p95."""
+    reserve_ms, update_ms = asyncio.run(_reservation_samples(300))
+    return _percentiles(reserve_ms), _percentiles(update_ms)
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
 def bench_bare_sign() -> tuple[float, float]:
@@ -144,9 +200,12 @@ def bench_bare_sign() -> tuple[float, float]:
 
 def main() -> None:
     cold_rate, warm_rate, bare_rate = bench_verification()
-    http = bench_http()
+    http = bench_http({}, 10)
+    cheap_http = bench_http(CHEAP_ARGON2, 100)
     argon = bench_bare_argon2()
+    cheap_argon = bench_bare_argon2(100, time_cost=1, memory_cost=8192, parallelism=1)
     sign = bench_bare_sign()
+    reservation, bare_update = bench_reservation()
     rows = [
         (
             "token verify, new token (/s, 1 core)",
@@ -161,6 +220,18 @@ def main() -> None:
             "joserfc verify",
         ),
         ("sign-in over HTTP (ms p50 / p95)", _pair(http["signin"]), _pair(argon), "argon2 verify"),
+        (
+            "sign-in, cheap argon2 (ms p50 / p95)",
+            _pair(cheap_http["signin"]),
+            _pair(cheap_argon),
+            "argon2 verify, same",
+        ),
+        (
+            "sign-in attempt reservation (ms p50 / p95)",
+            _pair(reservation),
+            _pair(bare_update),
+            "one UpdateItem",
+        ),
         ("refresh over HTTP (ms p50 / p95)", _pair(http["refresh"]), _pair(sign), "joserfc sign"),
     ]
     print(f"{'measure':<40} {'baas':>16} {'baseline':>16}  baseline is")

@@ -45,7 +45,10 @@ def account_routes(auth: AuthServices) -> list[BaseRoute]:
     async def verify_email(request: Request) -> Response:
         body = await read_body(request)
         user = await auth.accounts.verify_email(
-            body.get("email"), body.get("code"), body.get("password")
+            body.get("email"),
+            body.get("code"),
+            body.get("password"),
+            address=address_of(request, auth),
         )
         return JSONResponse({"email_verified": True, "user": user.public_view()})
 
@@ -94,7 +97,10 @@ def account_routes(auth: AuthServices) -> list[BaseRoute]:
     async def reset_password(request: Request) -> Response:
         body = await read_body(request)
         await auth.accounts.reset_password(
-            body.get("email"), body.get("code"), body.get("new_password")
+            body.get("email"),
+            body.get("code"),
+            body.get("new_password"),
+            address=address_of(request, auth),
         )
         return Response(status_code=204)
 

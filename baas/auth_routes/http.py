@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from auth.client_addresses import client_address
 from auth.errors import (
     AccessDeniedError,
     AuthenticationRequiredError,
@@ -23,7 +24,6 @@ from auth.errors import (
     InvalidTokenError,
 )
 from auth.rules import Caller, CallerKind
-from auth.throttle import client_address
 from auth.users import User
 from baas.authn import caller_of
 from baas.json_bodies import loads

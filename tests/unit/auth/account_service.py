@@ -29,7 +29,7 @@ from auth.refresh_store import RefreshTokenRepository
 from auth.refresh_tokens import RefreshTokenPolicy
 from auth.sessions import SessionService
 from auth.signing_keys import InMemorySigningKeyRepository, KeyRing
-from auth.stored_throttle import StoreThrottleRepository
+from auth.stored_throttle import StoreAttemptStore
 from auth.system_tables import ensure_system_tables
 from auth.throttle import SignInThrottle
 from auth.token_grants import TokenGrants
@@ -99,7 +99,9 @@ class Accounts:
 
     async def signed_up_and_verified(self, email: str, password: str = PASSWORD) -> None:
         await self.service.sign_up(email, password, address="192.0.2.1")
-        await self.service.verify_email(email, await self.code(email), password)
+        await self.service.verify_email(
+            email, await self.code(email), password, address="192.0.2.1"
+        )
 
 
 def build_accounts(
@@ -108,7 +110,7 @@ def build_accounts(
     sender = CapturingSender()
     mailer = BackgroundMailer(sender)
     hasher = CountingHasher()
-    throttle_repository = StoreThrottleRepository(store)
+    attempts = StoreAttemptStore(store)
     token_config = TokenConfig(issuer="https://baas.test", audience="baas")
     service = AccountService(
         users=UserRepository(store, revocation_retention=930),
@@ -121,8 +123,8 @@ def build_accounts(
         ),
         codes=OneTimeCodes(store),
         mailer=mailer,
-        throttle=SignInThrottle(throttle_repository),
-        limiter=RateLimiter(throttle_repository),
+        throttle=SignInThrottle(attempts),
+        limiter=RateLimiter(attempts),
         on_revoked=lambda _user_id, _not_before: None,
         config=config,
     )

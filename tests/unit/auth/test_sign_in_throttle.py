@@ -1,31 +1,26 @@
-"""Sign-in throttling: the sliding window, the two budgets, and the client address."""
+"""Sign-in throttling: the sliding window of attempt slots, the two budgets, bursts,
+and the client address."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from auth.errors import ThrottledError
-from auth.throttle import (
-    ACCOUNT_POLICY,
-    FailureLog,
-    InMemoryThrottleRepository,
-    SignInThrottle,
+from auth.attempt_limits import (
+    InMemoryAttemptStore,
+    Refusal,
+    Reservation,
     ThrottlePolicy,
-    address_bucket,
-    client_address,
-    record_failure,
-    retry_after,
+    free_slot,
+    wait_for_slot,
 )
+from auth.client_addresses import address_bucket, client_address
+from auth.errors import ThrottledError
+from auth.throttle import ACCOUNT_POLICY, SignInThrottle
 from tests.unit.auth.auth_fakes import FakeClock
 
 FIVE_PER_15_MIN = ThrottlePolicy(max_failures=5, window=900)
-
-
-def failures_at(*times: float, policy: ThrottlePolicy = FIVE_PER_15_MIN) -> FailureLog:
-    log = FailureLog()
-    for at in times:
-        log = record_failure(log, at, policy)
-    return log
 
 
 # --- the sliding window ----------------------------------------------------------------
@@ -36,24 +31,26 @@ def test_documented_defaults() -> None:
 
 
 @pytest.mark.parametrize(
-    ("failures", "now", "expected"),
+    ("taken", "now", "wait"),
     [
-        pytest.param((), 0, None, id="no-failures"),
-        pytest.param((0, 1, 2, 3), 4, None, id="four-failures-still-allowed"),
-        pytest.param((0, 1, 2, 3, 4), 4, 896, id="fifth-failure-blocks-until-first-leaves"),
+        pytest.param((), 0, None, id="no-attempts"),
+        pytest.param((0, 1, 2, 3), 4, None, id="four-taken-one-free"),
+        pytest.param((0, 1, 2, 3, 4), 4, 896, id="fifth-blocks-until-the-first-leaves"),
         pytest.param((0, 1, 2, 3, 4), 899.5, 1, id="fraction-rounds-up"),
-        pytest.param((0, 1, 2, 3, 4), 900, None, id="first-failure-left-window"),
-        pytest.param((0, 100, 200, 300, 400, 500, 600), 950, 150, id="window-slides"),
-        pytest.param((0, 1000, 1001, 1002, 1003), 1004, None, id="old-failure-does-not-count"),
+        pytest.param((0, 1, 2, 3, 4), 900, None, id="first-left-the-window"),
+        pytest.param((700, 100, 200, 300, 400), 950, 50, id="window-slides"),
+        pytest.param((0, 1000, 1001, 1002, 1003), 1004, None, id="old-slot-is-free"),
+        pytest.param((0, None, 2, 3, 4), 5, None, id="released-slot-is-free"),
     ],
 )
-def test_retry_after(failures: tuple[float, ...], now: float, expected: int | None) -> None:
-    assert retry_after(failures_at(*failures), now, FIVE_PER_15_MIN) == expected
-
-
-def test_log_stays_bounded() -> None:
-    log = failures_at(*range(100))
-    assert log.failures == (95, 96, 97, 98, 99)
+def test_free_slots(taken: tuple[float | None, ...], now: float, wait: int | None) -> None:
+    slot = free_slot(taken, now, FIVE_PER_15_MIN)
+    if wait is None:
+        assert slot is not None
+        assert slot >= len(taken) or taken[slot] is None or now - taken[slot] >= 900  # type: ignore[operator]
+    else:
+        assert slot is None
+        assert wait_for_slot(taken, now, FIVE_PER_15_MIN) == wait
 
 
 def test_policy_is_validated() -> None:
@@ -61,23 +58,29 @@ def test_policy_is_validated() -> None:
         ThrottlePolicy(max_failures=0, window=60)
 
 
+async def test_a_burst_takes_exactly_the_free_slots() -> None:
+    store = InMemoryAttemptStore()
+    taken = await asyncio.gather(*(store.reserve("k", FIVE_PER_15_MIN, 0) for _ in range(50)))
+    assert sum(isinstance(t, Reservation) for t in taken) == 5
+    assert {t.retry_after for t in taken if isinstance(t, Refusal)} == {900}
+
+
 # --- accounts and addresses ------------------------------------------------------------
 
 
 @pytest.fixture
-def repository() -> InMemoryThrottleRepository:
-    return InMemoryThrottleRepository()
+def store() -> InMemoryAttemptStore:
+    return InMemoryAttemptStore()
 
 
 @pytest.fixture
-def throttle(repository: InMemoryThrottleRepository, clock: FakeClock) -> SignInThrottle:
-    return SignInThrottle(repository, clock=clock)
+def throttle(store: InMemoryAttemptStore, clock: FakeClock) -> SignInThrottle:
+    return SignInThrottle(store, clock=clock)
 
 
 async def fail(throttle: SignInThrottle, times: int, account: str, address: str) -> None:
     for _ in range(times):
-        await throttle.check(account, address)
-        await throttle.record_failure(account, address)
+        await throttle.password_attempt(account, address)  # a failure keeps its slots
 
 
 async def test_account_is_throttled_after_five_failures(
@@ -85,17 +88,17 @@ async def test_account_is_throttled_after_five_failures(
 ) -> None:
     await fail(throttle, 5, "bob@example.com", "198.51.100.7")
     with pytest.raises(ThrottledError) as raised:
-        await throttle.check("bob@example.com", "203.0.113.9")  # from anywhere
+        await throttle.password_attempt("bob@example.com", "203.0.113.9")  # from anywhere
     assert raised.value.retry_after == 900
     assert raised.value.code == "too_many_requests"
     clock.advance(900)
-    await throttle.check("bob@example.com", "203.0.113.9")
+    await throttle.password_attempt("bob@example.com", "203.0.113.9")
 
 
 async def test_account_budget_ignores_case(throttle: SignInThrottle) -> None:
     await fail(throttle, 5, "Bob@Example.com", "198.51.100.7")
     with pytest.raises(ThrottledError):
-        await throttle.check("bob@example.com", "203.0.113.9")
+        await throttle.password_attempt("bob@example.com", "203.0.113.9")
 
 
 async def test_address_is_throttled_after_twenty_failures_across_accounts(
@@ -104,44 +107,53 @@ async def test_address_is_throttled_after_twenty_failures_across_accounts(
     for n in range(20):
         await fail(throttle, 1, f"user{n}@example.com", "198.51.100.7")
     with pytest.raises(ThrottledError):
-        await throttle.check("fresh@example.com", "198.51.100.7")
-    await throttle.check("fresh@example.com", "198.51.100.8")
+        await throttle.password_attempt("fresh@example.com", "198.51.100.7")
+    await throttle.password_attempt("fresh@example.com", "198.51.100.8")
+
+
+async def test_a_refused_attempt_takes_no_slot_anywhere(throttle: SignInThrottle) -> None:
+    await fail(throttle, 5, "bob@example.com", "198.51.100.7")
+    for _ in range(20):  # refused by the account: the address keeps its budget
+        with pytest.raises(ThrottledError):
+            await throttle.password_attempt("bob@example.com", "198.51.100.7")
+    for n in range(15):
+        await fail(throttle, 1, f"other{n}@example.com", "198.51.100.7")
 
 
 async def test_ipv6_addresses_share_their_64(throttle: SignInThrottle) -> None:
     for n in range(20):
         await fail(throttle, 1, f"user{n}@example.com", f"2001:db8:1:2::{n + 1:x}")
     with pytest.raises(ThrottledError):
-        await throttle.check("fresh@example.com", "2001:db8:1:2:ffff::1")
-    await throttle.check("fresh@example.com", "2001:db8:1:3::1")
+        await throttle.password_attempt("fresh@example.com", "2001:db8:1:2:ffff::1")
+    await throttle.password_attempt("fresh@example.com", "2001:db8:1:3::1")
 
 
 async def test_success_clears_the_account_but_not_the_address(throttle: SignInThrottle) -> None:
     await fail(throttle, 4, "bob@example.com", "198.51.100.7")
     for n in range(15):
         await fail(throttle, 1, f"sprayed{n}@example.com", "198.51.100.7")
-    await throttle.record_success("bob@example.com")
-    await fail(throttle, 1, "bob@example.com", "198.51.100.8")
-    await throttle.check("bob@example.com", "198.51.100.8")  # 1 of 5: fine
+    attempt = await throttle.password_attempt("bob@example.com", "198.51.100.7")
+    await attempt.succeeded()  # frees its own address slot: 19 of 20 taken
+    await fail(throttle, 4, "bob@example.com", "198.51.100.8")
+    await throttle.password_attempt("bob@example.com", "198.51.100.8")  # 5 of 5: fine
     await fail(throttle, 1, "other@example.com", "198.51.100.7")  # address at 20 now
     with pytest.raises(ThrottledError):
-        await throttle.check("anyone@example.com", "198.51.100.7")
+        await throttle.password_attempt("anyone@example.com", "198.51.100.7")
 
 
-async def test_state_survives_a_restart(
-    repository: InMemoryThrottleRepository, clock: FakeClock
-) -> None:
-    await fail(SignInThrottle(repository, clock=clock), 5, "bob@example.com", "198.51.100.7")
-    restarted = SignInThrottle(repository, clock=clock)
+async def test_codes_have_their_own_budget_per_address(throttle: SignInThrottle) -> None:
+    for _ in range(20):
+        await throttle.code_attempt("198.51.100.7")
     with pytest.raises(ThrottledError):
-        await restarted.check("bob@example.com", "198.51.100.7")
+        await throttle.code_attempt("198.51.100.7")
+    await throttle.password_attempt("bob@example.com", "198.51.100.7")
 
 
-async def test_entries_carry_an_expiry_for_the_store_ttl(
-    throttle: SignInThrottle, repository: InMemoryThrottleRepository, clock: FakeClock
-) -> None:
-    await fail(throttle, 1, "bob@example.com", "198.51.100.7")
-    assert {expires for _, expires in repository.entries.values()} == {clock() + 900}
+async def test_state_survives_a_restart(store: InMemoryAttemptStore, clock: FakeClock) -> None:
+    await fail(SignInThrottle(store, clock=clock), 5, "bob@example.com", "198.51.100.7")
+    restarted = SignInThrottle(store, clock=clock)
+    with pytest.raises(ThrottledError):
+        await restarted.password_attempt("bob@example.com", "198.51.100.7")
 
 
 # --- the client address ----------------------------------------------------------------

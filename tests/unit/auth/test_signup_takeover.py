@@ -19,10 +19,15 @@ from auth.errors import (
     InvalidCredentialsError,
     InvalidGrantError,
 )
+from auth.users import User
 from tests.unit.auth.account_service import PASSWORD, Accounts, accounts_on_disk
 
 VICTIM = "victim@example.com"
 ATTACKER_PASSWORD = "the attackers own passphrase"
+
+
+async def verify(accounts: Accounts, code: str, password: str) -> User:
+    return await accounts.service.verify_email(VICTIM, code, password, address="192.0.2.1")
 
 
 async def signs_in(accounts: Accounts, password: str, email: str = VICTIM) -> bool:
@@ -40,7 +45,7 @@ async def test_a_later_sign_up_cannot_change_what_the_victims_code_activates(
         await accounts.service.sign_up(VICTIM, PASSWORD, address="192.0.2.1")
         victims_code = await accounts.code(VICTIM)
         await accounts.service.sign_up(VICTIM, ATTACKER_PASSWORD, address="203.0.113.66")
-        await accounts.service.verify_email(VICTIM, victims_code, PASSWORD)
+        await verify(accounts, victims_code, PASSWORD)
         assert await signs_in(accounts, PASSWORD)
         assert not await signs_in(accounts, ATTACKER_PASSWORD)
 
@@ -52,7 +57,7 @@ async def test_the_strangers_code_in_the_victims_mailbox_activates_the_victims_p
         await accounts.service.sign_up(VICTIM, PASSWORD, address="192.0.2.1")
         await accounts.service.sign_up(VICTIM, ATTACKER_PASSWORD, address="203.0.113.66")
         strangers_code = await accounts.code(VICTIM)  # the newest mail
-        await accounts.service.verify_email(VICTIM, strangers_code, PASSWORD)
+        await verify(accounts, strangers_code, PASSWORD)
         assert await signs_in(accounts, PASSWORD)
         assert not await signs_in(accounts, ATTACKER_PASSWORD)
 
@@ -63,7 +68,7 @@ async def test_a_stranger_who_signed_up_first_cannot_have_the_account_verified(
     async with accounts_on_disk(tmp_path) as accounts:
         await accounts.service.sign_up(VICTIM, ATTACKER_PASSWORD, address="203.0.113.66")
         await accounts.service.sign_up(VICTIM, PASSWORD, address="192.0.2.1")
-        await accounts.service.verify_email(VICTIM, await accounts.code(VICTIM), PASSWORD)
+        await verify(accounts, await accounts.code(VICTIM), PASSWORD)
         assert await signs_in(accounts, PASSWORD)
         assert not await signs_in(accounts, ATTACKER_PASSWORD)
 
@@ -81,7 +86,7 @@ async def test_a_silent_sign_up_after_the_mail_budget_is_spent_changes_nothing(
         await accounts.service.sign_up(VICTIM, ATTACKER_PASSWORD, address="203.0.113.66")
         await accounts.mailer.drain()
         assert len(accounts.sender.mails) == mailed  # silent: no mail went
-        await accounts.service.verify_email(VICTIM, victims_code, PASSWORD)
+        await verify(accounts, victims_code, PASSWORD)
         assert await signs_in(accounts, PASSWORD)
         assert not await signs_in(accounts, ATTACKER_PASSWORD)
 
@@ -98,7 +103,7 @@ async def test_concurrent_sign_ups_never_replace_the_victims_password(tmp_path: 
         await accounts.mailer.drain()
         codes = accounts.sender.codes_to(VICTIM, "verification")
         assert codes
-        await accounts.service.verify_email(VICTIM, codes[0], PASSWORD)
+        await verify(accounts, codes[0], PASSWORD)
         assert await signs_in(accounts, PASSWORD)
         for password in strangers:
             assert not await signs_in(accounts, password)
@@ -109,10 +114,10 @@ async def test_verification_needs_a_password_the_address_signed_up_with(tmp_path
         await accounts.service.sign_up(VICTIM, PASSWORD, address="192.0.2.1")
         code = await accounts.code(VICTIM)
         with pytest.raises(InvalidCodeError):
-            await accounts.service.verify_email(VICTIM, code, "a password nobody chose")
-        await accounts.service.verify_email(VICTIM, code, PASSWORD)  # the code still works
+            await verify(accounts, code, "a password nobody chose")
+        await verify(accounts, code, PASSWORD)  # the code still works
         with pytest.raises(InvalidCodeError):
-            await accounts.service.verify_email(VICTIM, code, PASSWORD)  # once
+            await verify(accounts, code, PASSWORD)  # once
 
 
 async def test_before_verification_only_the_first_sign_ups_password_is_the_accounts(
@@ -137,9 +142,7 @@ async def test_verifying_a_later_sign_up_ends_the_first_sign_ups_sessions(
         await accounts.service.sign_up(VICTIM, ATTACKER_PASSWORD, address="203.0.113.66")
         squatter = await accounts.service.sign_in(VICTIM, ATTACKER_PASSWORD, address="203.0.113.66")
         await accounts.service.sign_up(VICTIM, PASSWORD, address="192.0.2.1")
-        verified = await accounts.service.verify_email(
-            VICTIM, await accounts.code(VICTIM), PASSWORD
-        )
+        verified = await verify(accounts, await accounts.code(VICTIM), PASSWORD)
         assert verified.not_before is not None
         assert squatter.refresh is not None
         with pytest.raises(InvalidGrantError):
@@ -154,7 +157,7 @@ async def test_a_password_reset_drops_the_sign_ups_still_waiting(tmp_path: Path)
         await accounts.service.sign_up(VICTIM, "a pending passphrase", address="203.0.113.67")
         await accounts.service.forgot_password(VICTIM, address="192.0.2.1")
         reset = await accounts.code(VICTIM, "reset")
-        await accounts.service.reset_password(VICTIM, reset, PASSWORD)
+        await accounts.service.reset_password(VICTIM, reset, PASSWORD, address="192.0.2.1")
         assert await signs_in(accounts, PASSWORD)
         assert not await signs_in(accounts, ATTACKER_PASSWORD)
         assert not await signs_in(accounts, "a pending passphrase")
@@ -174,9 +177,9 @@ async def test_an_anonymous_claim_on_the_address_cannot_be_verified_by_its_holde
         )
         code = await accounts.code(VICTIM)
         with pytest.raises(InvalidCodeError):
-            await accounts.service.verify_email(VICTIM, code, PASSWORD)
+            await verify(accounts, code, PASSWORD)
         await accounts.service.sign_up(VICTIM, PASSWORD, address="192.0.2.1")
-        await accounts.service.verify_email(VICTIM, await accounts.code(VICTIM), PASSWORD)
+        await verify(accounts, await accounts.code(VICTIM), PASSWORD)
         user = await accounts.service.users.get_by_email(VICTIM)
         assert user is not None
         assert user.user_id != squatter.user.user_id
@@ -193,6 +196,6 @@ async def test_only_the_newest_sign_ups_wait_beside_the_first(tmp_path: Path) ->
         assert len(user.pending_password_hashes) == accounts.service.config.pending_sign_ups
         code = await accounts.code(VICTIM)
         with pytest.raises(InvalidCodeError):
-            await accounts.service.verify_email(VICTIM, code, passwords[1])  # pushed out
-        await accounts.service.verify_email(VICTIM, code, passwords[-1])
+            await verify(accounts, code, passwords[1])  # pushed out
+        await verify(accounts, code, passwords[-1])
         assert await signs_in(accounts, passwords[-1])
