@@ -95,6 +95,11 @@ class Settings:
     sqlite_synchronous: Synchronous = "FULL"
     # How long a write waits for another process's write lock before answering 503.
     sqlite_busy_timeout: float = 5.0
+    # The HTTP edge (baas.connection_limits): seconds a connection has to send each
+    # request's head (threat: slowloris), and how many connections one client address
+    # may hold at once (0: no cap; the BAAS_TRUSTED_PROXIES are never capped).
+    http_header_timeout: float = 10.0
+    http_max_connections_per_client: int = 256
 
     @property
     def is_dev(self) -> bool:
@@ -186,6 +191,14 @@ class Settings:
             metrics=reader.get("BAAS_METRICS", boolean, None),
             sqlite_synchronous=reader.get("BAAS_SQLITE_SYNCHRONOUS", _synchronous, "FULL"),
             sqlite_busy_timeout=reader.get("BAAS_SQLITE_BUSY_TIMEOUT", _busy_timeout, 5.0),
+            http_header_timeout=reader.get(
+                "BAAS_HTTP_HEADER_TIMEOUT", _header_timeout, cls.http_header_timeout
+            ),
+            http_max_connections_per_client=reader.get(
+                "BAAS_HTTP_MAX_CONNECTIONS_PER_CLIENT",
+                _connection_cap,
+                cls.http_max_connections_per_client,
+            ),
         )
 
 
@@ -295,6 +308,22 @@ def _busy_timeout(raw: str) -> float:
     if not 0.05 <= seconds <= 60:
         raise ValueError(f"expected seconds from 0.05 to 60, got {raw!r}")
     return seconds
+
+
+def _header_timeout(raw: str) -> float:
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0.1 <= seconds <= 600:
+        raise ValueError(f"expected seconds from 0.1 to 600, got {raw!r}")
+    return seconds
+
+
+def _connection_cap(raw: str) -> int:
+    if not raw.isdigit():
+        raise ValueError(f"expected a number of connections (0: no cap), got {raw!r}")
+    return int(raw)
 
 
 def _log_level(raw: str) -> str:

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 
 from baas.app import create_app
 from baas.config import Settings
+from baas.connection_limits import ClientConnections, ConnectionLimits, guarded_http_protocol
 from baas.dynamodb import Account, DynamoDBServer, dynamodb_server
 from baas.lifecycle import load_configured_app, serve_until_stopped, settle_heap
 from baas.ports import require_free_ports
@@ -55,11 +56,27 @@ class _OwnPortServer:
             await serving
 
 
-def _api_server(settings: Settings, services: Services) -> _ApiServer:
-    return _uvicorn(create_app(settings, services=services), settings.host, settings.port)
+def _api_server(
+    settings: Settings, services: Services, connections: ClientConnections
+) -> _ApiServer:
+    asgi = create_app(settings, services=services)
+    return _uvicorn(asgi, settings.host, settings.port, connections=connections)
 
 
-def _dynamodb_servers(settings: Settings, services: Services) -> list[_OwnPortServer]:
+def _connections(settings: Settings) -> ClientConnections:
+    """The process's connection limits, shared by its ports (one cap per client address)."""
+    return ClientConnections(
+        ConnectionLimits(
+            header_timeout=settings.http_header_timeout,
+            max_per_client=settings.http_max_connections_per_client,
+            exempt=settings.auth.trusted_proxies,
+        )
+    )
+
+
+def _dynamodb_servers(
+    settings: Settings, services: Services, connections: ClientConnections
+) -> list[_OwnPortServer]:
     """The DynamoDB endpoint on its own port, when BAAS_DYNAMODB_PORT asks for it."""
     if settings.dynamodb_port is None:
         return []
@@ -69,15 +86,18 @@ def _dynamodb_servers(settings: Settings, services: Services) -> list[_OwnPortSe
         settings.dynamodb_port,
         account=Account(settings.dynamodb_region),
         metrics=services.metrics,
+        connections=connections,
     )
     return [_OwnPortServer(server)]
 
 
-def _uvicorn(asgi: ASGIApp, host: str, port: int) -> _ApiServer:
+def _uvicorn(asgi: ASGIApp, host: str, port: int, *, connections: ClientConnections) -> _ApiServer:
     config = uvicorn.Config(
         asgi,
         host=host,
         port=port,
+        # httptools, with a deadline for request heads and a cap per client address.
+        http=guarded_http_protocol(connections),
         log_config=None,
         access_log=False,
         # Forwarded headers are trusted only where auth's throttling says so.
@@ -105,9 +125,10 @@ async def run_serve(settings: Settings) -> int:
     stop.install()
     services = Services(settings, app=app)
     await services.start()
+    connections = _connections(settings)
     servers: list[_ApiServer | _OwnPortServer] = [
-        _api_server(settings, services),
-        *_dynamodb_servers(settings, services),
+        _api_server(settings, services, connections),
+        *_dynamodb_servers(settings, services, connections),
     ]
     tasks = [asyncio.create_task(server.serve(), name="api") for server in servers]
     # After the first requests could be served: a collection is ~0.1 s of start-up.

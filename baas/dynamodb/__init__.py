@@ -29,6 +29,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from auth.access_keys import AccessKeyRepository
+from baas.connection_limits import ClientConnections
 from baas.dynamodb.context import StoreSource
 from baas.dynamodb.descriptions import Account
 from baas.dynamodb.fast_path import SdkFastPath
@@ -89,11 +90,13 @@ def dynamodb_server(
     *,
     account: Account | None = None,
     metrics: HttpMetrics | None = None,
+    connections: ClientConnections | None = None,
 ) -> DynamoDBServer:
     """The endpoint served on a port of its own (``BAAS_DYNAMODB_PORT``; 0: any free one).
 
     It answers every path (SDKs post to ``/``); ``await server.serve()`` runs it until
-    ``await server.shutdown()``. Its requests count in ``metrics`` (the process's).
+    ``await server.shutdown()``. Its requests count in ``metrics`` (the process's), its
+    connections in ``connections`` (the process's limits; default: the default limits).
     """
     endpoint = DynamoDBEndpoint(store, keys or AccessKeyRepository(store), account)
-    return DynamoDBServer(endpoint, host, port, metrics=metrics)
+    return DynamoDBServer(endpoint, host, port, metrics=metrics, connections=connections)

@@ -18,7 +18,9 @@ What it does of HTTP/1.1 (RFC 9112):
   still due before it, and the connection is closed (after the client has read the
   refusal); a request asking for an upgrade is answered as a plain one, then closed;
 - flow control: a client that does not read its answers is not read from either;
-- a connection idle for ``keep_alive_seconds`` is closed;
+- a connection idle for ``keep_alive_seconds`` is closed, and one that has not sent a
+  complete request head within the head deadline is closed too (slowloris); one client
+  address holds at most so many connections at once (see :mod:`baas.connection_limits`);
 - :meth:`DynamoDBServer.shutdown` stops listening, closes idle connections and lets
   the requests in progress finish (up to a grace period) before closing the rest.
 
@@ -43,6 +45,7 @@ from typing import Any, NamedTuple, Protocol, cast
 
 import httptools
 
+from baas.connection_limits import ClientConnections, ConnectionLimits, refuse
 from baas.dynamodb.errors import RETRY_AFTER, DynamoDBApiError
 from baas.dynamodb.protocol import (
     CONTENT_TYPE,
@@ -50,8 +53,10 @@ from baas.dynamodb.protocol import (
     MAX_BODY_BYTES,
     too_large,
 )
+from baas.errors import BodyTooLargeError
 from baas.json_bodies import dumps
 from baas.metrics import HttpMetrics
+from baas.request_bodies import BodyBuffer, declared_length
 from baas.request_ids import new_request_id, request_answered
 
 __all__ = ["Answerer", "DynamoDBServer"]
@@ -101,12 +106,14 @@ class DynamoDBServer:
         *,
         keep_alive_seconds: float = 30.0,
         metrics: HttpMetrics | None = None,
+        connections: ClientConnections | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.host = host
         self.port = port
         self.keep_alive_seconds = keep_alive_seconds
         self.metrics = metrics or HttpMetrics()
+        self.connections = connections or ClientConnections(ConnectionLimits())
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
         self._sweeper: asyncio.Task[None] | None = None
@@ -167,11 +174,15 @@ class DynamoDBServer:
         return self._date[1]
 
     async def _sweep(self) -> None:
+        header_timeout = self.connections.limits.header_timeout
+        interval = min(_SWEEP_SECONDS, self.keep_alive_seconds / 2, header_timeout / 2)
         while True:
-            await asyncio.sleep(min(_SWEEP_SECONDS, self.keep_alive_seconds / 2))
-            idle_since = time.monotonic() - self.keep_alive_seconds
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            idle_since = now - self.keep_alive_seconds
+            head_since = now - header_timeout
             for connection in list(self._connections):
-                if connection.idle_since(idle_since):
+                if connection.idle_since(idle_since) or connection.head_late(head_since):
                     connection.close()
 
 
@@ -198,25 +209,33 @@ class _Connection(asyncio.Protocol):
         self._write_paused = False
         self._read_paused = False
         self._last_active = time.monotonic()
-        # The request being parsed.
+        self._refused = False  # over the per-client cap: never served
+        # The request being parsed; its head began at _head_since (None: head complete).
+        self._head_since: float | None = self._last_active
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
-        self._body: list[bytes] = []
+        self._body = BodyBuffer(MAX_BODY_BYTES)
         self._head_bytes = 0
-        self._body_bytes = 0
 
     # --- asyncio.Protocol ------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # A stream server's transport (uvloop's is not a subclass of asyncio.Transport).
+        if not self._server.connections.admit(transport):
+            self._refused = self._closing = True
+            refuse(transport)
+            return
         self._transport = cast(asyncio.Transport, transport)
         self._server.track(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._refused:
+            return
         # A call in progress still finishes (a write is never cut in half); only its
         # answer has nowhere to go.
         self._closing = True
         self._queue.clear()
+        self._server.connections.release(self._transport)
         self._server.forget(self)
 
     def data_received(self, data: bytes) -> None:
@@ -242,11 +261,11 @@ class _Connection(asyncio.Protocol):
     # --- httptools callbacks ---------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        if self._head_since is None:
+            self._head_since = time.monotonic()
         self._url = b""
         self._headers = []
-        self._body = []
         self._head_bytes = 0
-        self._body_bytes = 0
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -261,22 +280,24 @@ class _Connection(asyncio.Protocol):
             self._head_too_large()
 
     def on_headers_complete(self) -> None:
+        self._head_since = None
         if self._done_reading:
             return
-        declared = next((value for name, value in self._headers if name == b"content-length"), b"")
-        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        try:
+            self._body = BodyBuffer(MAX_BODY_BYTES, declared_length(self._headers))
+        except BodyTooLargeError:
             self._refuse_error(too_large())
-        elif (b"expect", b"100-continue") in self._headers and self._transport is not None:
+            return
+        if (b"expect", b"100-continue") in self._headers and self._transport is not None:
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
         if self._done_reading:
             return
-        self._body_bytes += len(body)
-        if self._body_bytes > MAX_BODY_BYTES:
+        try:
+            self._body.add(body)
+        except BodyTooLargeError:
             self._refuse_error(too_large())
-            return
-        self._body.append(body)
 
     def on_message_complete(self) -> None:
         if self._done_reading:
@@ -289,7 +310,7 @@ class _Connection(asyncio.Protocol):
                 path,
                 query,
                 self._headers,
-                b"".join(self._body),
+                self._body.take(),
             )
         )
         if not keep_alive or self._parser.should_upgrade():
@@ -444,6 +465,10 @@ class _Connection(asyncio.Protocol):
     def idle_since(self, moment: float) -> bool:
         """Whether nothing happened on this connection since ``moment`` (monotonic)."""
         return self._task is None and not self._queue and self._last_active < moment
+
+    def head_late(self, moment: float) -> bool:
+        """Whether a request head begun before ``moment`` is still incomplete (slowloris)."""
+        return self._head_since is not None and self._head_since < moment
 
     def drain(self) -> None:
         """Close now if idle, else right after the answer in progress (shutting down)."""

@@ -85,6 +85,10 @@ def test_blank_values_mean_default() -> None:
         ("BAAS_RELOAD", "maybe"),
         ("BAAS_METRICS", "sometimes"),
         ("BAAS_SQLITE_SYNCHRONOUS", "OFF"),
+        ("BAAS_HTTP_HEADER_TIMEOUT", "0"),
+        ("BAAS_HTTP_HEADER_TIMEOUT", "soon"),
+        ("BAAS_HTTP_MAX_CONNECTIONS_PER_CLIENT", "-1"),
+        ("BAAS_HTTP_MAX_CONNECTIONS_PER_CLIENT", "many"),
     ],
 )
 def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:
@@ -190,3 +194,12 @@ def test_the_store_busy_timeout_is_read_in_seconds() -> None:
     for bad in ("0", "soon", "600"):
         with pytest.raises(SettingsError, match="BAAS_SQLITE_BUSY_TIMEOUT"):
             Settings.from_env({"BAAS_SQLITE_BUSY_TIMEOUT": bad})
+
+
+def test_the_http_edge_limits_are_read() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.http_header_timeout, defaults.http_max_connections_per_client) == (10.0, 256)
+    settings = Settings.from_env(
+        {"BAAS_HTTP_HEADER_TIMEOUT": "2.5", "BAAS_HTTP_MAX_CONNECTIONS_PER_CLIENT": "0"}
+    )
+    assert (settings.http_header_timeout, settings.http_max_connections_per_client) == (2.5, 0)
