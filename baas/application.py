@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from auth.errors import ModelDeclarationError
 from auth.models import ModelSpec, declare_model
@@ -25,6 +25,9 @@ from workflows import ScheduleBinding
 from workflows.client import Target, resolve_target
 from workflows.definitions import workflow_definition
 from workflows.triggers import Event, TriggerBinding, change_event
+
+if TYPE_CHECKING:  # the worker loads apps too, and has no use for Strawberry
+    from strawberry.extensions import SchemaExtension
 
 __all__ = ["CALL_OPERATIONS", "App", "Invocable", "allow_call", "load_app"]
 
@@ -98,6 +101,7 @@ class App:
         self.schedules: list[ScheduleBinding] = []
         self.triggers: list[TriggerBinding] = []
         self.invocables: dict[str, Invocable] = {}
+        self.graphql_extensions: list[type[SchemaExtension]] = []
 
     def model(
         self, *, rules: Sequence[Rule], table: str | None = None, ttl: str | None = None
@@ -194,6 +198,12 @@ class App:
         binding = TriggerBinding(name, spec.table, target, tuple(events), where, to_input)
         self.triggers.append(binding)
         return binding
+
+    def graphql_extension(self, extension: type[SchemaExtension]) -> type[SchemaExtension]:
+        """Run a Strawberry schema extension on every GraphQL operation, over HTTP and
+        WebSocket alike (docs/graphql.md, "One pipeline, and extensions"); a decorator."""
+        self.graphql_extensions.append(extension)
+        return extension
 
     def __repr__(self) -> str:
         return f"App({self.name!r})"

@@ -17,7 +17,7 @@ from typing import Literal, Protocol, TypeVar
 from auth.passwords import PasswordPolicy
 from auth.social_config import ProviderConfig
 from baas.errors import SettingsError
-from baas.setting_parsers import boolean, port
+from baas.setting_parsers import boolean, port, positive_int
 
 __all__ = ["AuthSettings", "SmtpSettings", "read_auth_settings"]
 
@@ -70,15 +70,15 @@ class AuthSettings:
 def read_auth_settings(reader: _SettingsReader) -> AuthSettings:
     """Every ``BAAS_AUTH_*`` (and mail, proxy, provider) variable, validated."""
     d = AuthSettings()
-    minimum = reader.get("BAAS_PASSWORD_MIN_LENGTH", _positive_int, d.password_min_length)
-    maximum = reader.get("BAAS_PASSWORD_MAX_LENGTH", _positive_int, d.password_max_length)
+    minimum = reader.get("BAAS_PASSWORD_MIN_LENGTH", positive_int, d.password_min_length)
+    maximum = reader.get("BAAS_PASSWORD_MAX_LENGTH", positive_int, d.password_max_length)
     try:
         PasswordPolicy(min_length=minimum, max_length=maximum)
     except ValueError as exc:
         raise SettingsError(f"BAAS_PASSWORD_MIN_LENGTH/BAAS_PASSWORD_MAX_LENGTH: {exc}") from None
-    refresh_idle = reader.get("BAAS_AUTH_REFRESH_IDLE_TTL", _positive_int, d.refresh_idle_ttl)
+    refresh_idle = reader.get("BAAS_AUTH_REFRESH_IDLE_TTL", positive_int, d.refresh_idle_ttl)
     refresh_absolute = reader.get(
-        "BAAS_AUTH_REFRESH_ABSOLUTE_TTL", _positive_int, d.refresh_absolute_ttl
+        "BAAS_AUTH_REFRESH_ABSOLUTE_TTL", positive_int, d.refresh_absolute_ttl
     )
     return AuthSettings(
         public_url=reader.get("BAAS_PUBLIC_URL", _url, None),
@@ -88,23 +88,23 @@ def read_auth_settings(reader: _SettingsReader) -> AuthSettings:
         signing_algorithm=reader.get("BAAS_AUTH_SIGNING_ALG", _algorithm, d.signing_algorithm),
         password_min_length=minimum,
         password_max_length=maximum,
-        argon2_time_cost=reader.get("BAAS_ARGON2_TIME_COST", _positive_int, d.argon2_time_cost),
+        argon2_time_cost=reader.get("BAAS_ARGON2_TIME_COST", positive_int, d.argon2_time_cost),
         argon2_memory_kib=reader.get("BAAS_ARGON2_MEMORY_KIB", _memory, d.argon2_memory_kib),
         argon2_parallelism=reader.get(
-            "BAAS_ARGON2_PARALLELISM", _positive_int, d.argon2_parallelism
+            "BAAS_ARGON2_PARALLELISM", positive_int, d.argon2_parallelism
         ),
-        code_ttl=reader.get("BAAS_AUTH_CODE_TTL", _positive_int, d.code_ttl),
+        code_ttl=reader.get("BAAS_AUTH_CODE_TTL", positive_int, d.code_ttl),
         require_verified_email=reader.get(
             "BAAS_AUTH_REQUIRE_VERIFIED_EMAIL", boolean, d.require_verified_email
         ),
         trusted_proxies=reader.get("BAAS_TRUSTED_PROXIES", _networks, ()),
         signin_account_failures=reader.get(
-            "BAAS_AUTH_SIGNIN_ACCOUNT_FAILURES", _positive_int, d.signin_account_failures
+            "BAAS_AUTH_SIGNIN_ACCOUNT_FAILURES", positive_int, d.signin_account_failures
         ),
         signin_address_failures=reader.get(
-            "BAAS_AUTH_SIGNIN_ADDRESS_FAILURES", _positive_int, d.signin_address_failures
+            "BAAS_AUTH_SIGNIN_ADDRESS_FAILURES", positive_int, d.signin_address_failures
         ),
-        signin_window=reader.get("BAAS_AUTH_SIGNIN_WINDOW", _positive_int, d.signin_window),
+        signin_window=reader.get("BAAS_AUTH_SIGNIN_WINDOW", positive_int, d.signin_window),
         revocation_poll=reader.get("BAAS_AUTH_REVOCATION_POLL", _poll, d.revocation_poll),
         oauth_redirect=reader.get("BAAS_AUTH_OAUTH_REDIRECT", _url, None),
         providers=reader.get("BAAS_OIDC_PROVIDERS", _providers, ()),
@@ -119,21 +119,15 @@ def read_auth_settings(reader: _SettingsReader) -> AuthSettings:
     )
 
 
-def _positive_int(raw: str) -> int:
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"expected a whole number of at least 1, got {raw!r}")
-    return int(raw)
-
-
 def _token_ttl(raw: str) -> int:
-    value = _positive_int(raw)
+    value = positive_int(raw)
     if not 60 <= value <= 24 * 3600:
         raise ValueError(f"expected seconds from 60 to 86400, got {raw!r}")
     return value
 
 
 def _memory(raw: str) -> int:
-    value = _positive_int(raw)
+    value = positive_int(raw)
     if value < 8 * 1024:
         raise ValueError(f"expected KiB of at least 8192 (8 MiB), got {raw!r}")
     return value

@@ -21,7 +21,7 @@ from typing import Literal, TypeVar
 
 from baas.auth_settings import AuthSettings, read_auth_settings
 from baas.errors import SettingsError
-from baas.setting_parsers import boolean, port
+from baas.setting_parsers import boolean, port, positive_int
 from storage import SqliteConfig
 
 __all__ = [
@@ -78,6 +78,9 @@ class Settings:
     # Request headers browser apps may send beside the ones baas itself reads (tracing,
     # error reporting, GraphQL client names): a header missing here fails the preflight.
     cors_headers: tuple[str, ...] = DEFAULT_CORS_HEADERS
+    # Open GraphQL WebSocket connections one client address may hold in one API process
+    # (threat: memory exhaustion); one more is closed with 1013.
+    graphql_ws_connections_per_address: int = 50
     auth: AuthSettings = field(default_factory=AuthSettings)
     reload: bool = True
     # Functions: ctx.secrets (from BAAS_SECRET_<NAME>, keys lower-cased) and whether the
@@ -176,6 +179,9 @@ class Settings:
             log_level=reader.get("BAAS_LOG_LEVEL", _log_level, "INFO"),
             cors_origins=reader.get("BAAS_CORS_ORIGINS", _csv, ()),
             cors_headers=reader.get("BAAS_CORS_HEADERS", _header_names, DEFAULT_CORS_HEADERS),
+            graphql_ws_connections_per_address=reader.get(
+                "BAAS_GRAPHQL_WS_CONNECTIONS_PER_ADDRESS", positive_int, 50
+            ),
             auth=read_auth_settings(reader),
             reload=reader.get("BAAS_RELOAD", boolean, True),
             secrets={

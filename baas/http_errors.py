@@ -30,6 +30,7 @@ __all__ = [
     "error_response",
     "exception_handlers",
     "graphql_code_for",
+    "graphql_codes",
     "json_error",
     "retry_after_for",
     "status_for",
@@ -200,3 +201,8 @@ def retry_after_for(exc: BaseException) -> int:
     """Seconds to wait before retrying after ``exc`` (an error answered 503/UNAVAILABLE)."""
     retry_after = getattr(exc, "retry_after", None)
     return retry_after if isinstance(retry_after, int) and retry_after > 0 else _DEFAULT_RETRY_AFTER
+
+
+def graphql_codes() -> frozenset[str]:
+    """Every GraphQL ``extensions.code`` a domain error may get (docs/graphql.md lists each)."""
+    return frozenset(_GRAPHQL_CODES.values())

@@ -18,6 +18,7 @@ from baas.app import create_app
 from baas.config import Settings
 from baas.connection_limits import ClientConnections, ConnectionLimits, guarded_http_protocol
 from baas.dynamodb import Account, DynamoDBServer, dynamodb_server
+from baas.graphql import GraphQLLimits
 from baas.lifecycle import load_configured_app, serve_until_stopped, settle_heap
 from baas.ports import require_free_ports
 from baas.services import Services
@@ -104,6 +105,8 @@ def _uvicorn(asgi: ASGIApp, host: str, port: int, *, connections: ClientConnecti
         proxy_headers=False,
         server_header=False,
         lifespan="on",
+        # GraphQL's WebSocket messages, capped before uvicorn buffers them (default 16 MiB).
+        ws_max_size=GraphQLLimits().max_body_bytes,
     )
     return _ApiServer(config)
 

@@ -6,13 +6,20 @@ raises ``ValueError`` with a message that the reader prefixes with the variable'
 
 from __future__ import annotations
 
-__all__ = ["boolean", "port"]
+__all__ = ["boolean", "port", "positive_int"]
 
 
 def port(raw: str) -> int:
     """A TCP port number."""
     if not raw.isdigit() or not 1 <= int(raw) <= 65535:
         raise ValueError(f"expected a port number from 1 to 65535, got {raw!r}")
+    return int(raw)
+
+
+def positive_int(raw: str) -> int:
+    """A whole number of at least 1."""
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {raw!r}")
     return int(raw)
 
 

@@ -18,14 +18,16 @@ from baas.graphql.http import GraphQLEndpoint
 from baas.graphql.invocations import invocation_fields
 from baas.graphql.limits import GraphQLLimits
 from baas.graphql.page_tokens import PageTokenKeeper
+from baas.graphql.pipeline import OperationPipeline
 from baas.graphql.root_fields import RootField
-from baas.graphql.schema import BaasSchema, build_schema
+from baas.graphql.schema import BaasSchema, Extension, build_schema
 from baas.graphql.websocket import GraphQLWebSocket, UserActiveCheck
 from baas.services import Services
 
 __all__ = [
     "GRAPHQL_PATH",
     "BaasSchema",
+    "Extension",
     "GraphQLLimits",
     "RootField",
     "UserActiveCheck",
@@ -41,6 +43,7 @@ def graphql_routes(
     limits: GraphQLLimits | None = None,
     is_user_active: UserActiveCheck | None = None,
     extra_fields: Sequence[RootField] = (),
+    extensions: Sequence[Extension] = (),
 ) -> list[BaseRoute]:
     """``/graphql`` over HTTP and WebSocket for the models of ``services.app``.
 
@@ -49,9 +52,16 @@ def graphql_routes(
     (default: ``services.is_user_active`` when the services have one) lets open
     WebSocket connections of a disabled user be closed. ``extra_fields`` are more root
     fields (Strawberry fields with their own resolvers), e.g. workflow operations.
+    ``extensions`` are Strawberry schema extensions (classes, or factories making one
+    instance per operation), after those the app declares (``@app.graphql_extension``);
+    they run on every operation, over HTTP and WebSocket alike
+    (:mod:`baas.graphql.pipeline`). Without ``limits``, the defaults, with
+    ``BAAS_GRAPHQL_WS_CONNECTIONS_PER_ADDRESS``.
     """
-    limits = limits or GraphQLLimits()
     settings = services.settings
+    limits = limits or GraphQLLimits(
+        max_connections_per_address=settings.graphql_ws_connections_per_address
+    )
     hub = ChangeHub(lambda: services.store)
     # The page token key lives in the store, so every API process opens every token.
     tokens = PageTokenKeeper(lambda: shared_secret(services.store, "graphql_page_tokens"))
@@ -62,10 +72,14 @@ def graphql_routes(
         limits,
         is_dev=settings.is_dev,
         extra_fields=[*invocation_fields(services.app, tokens=tokens), *extra_fields],
+        extensions=[*(services.app.graphql_extensions if services.app else ()), *extensions],
     )
-    http = GraphQLEndpoint(schema, services, limits, graphiql=settings.is_dev)
+    # One pipeline for both transports: the same caches, limits, errors and extensions.
+    pipeline = OperationPipeline(schema, limits, is_dev=settings.is_dev)
+    http = GraphQLEndpoint(pipeline, services, limits, graphiql=settings.is_dev)
     websocket = GraphQLWebSocket(
         schema,
+        pipeline,
         services,
         limits,
         allowed_origins=settings.cors_origins,

@@ -7,8 +7,9 @@
   ``NOT_FOUND``, ``CONDITIONAL_CHECK_FAILED`` ...) and never the items themselves.
 - A :class:`~baas.graphql.errors.GraphQLApiError` keeps its code and message.
 - A document that does not parse or validate is ``GRAPHQL_PARSE_FAILED`` or
-  ``GRAPHQL_VALIDATION_FAILED`` (the names Apollo clients know); a bad variable value is
-  ``BAD_USER_INPUT``.
+  ``GRAPHQL_VALIDATION_FAILED`` (the names Apollo clients know); a variable value that
+  does not coerce to its type is ``BAD_USER_INPUT`` (the pipeline marks those, since
+  only it knows the step an error came from).
 - Anything else is a bug: the client gets ``INTERNAL_SERVER_ERROR``, a fixed message and
   the request id; the log gets the traceback. No stack trace, SQL or expression text
   ever reaches a client.
@@ -26,7 +27,24 @@ from baas.graphql.errors import GraphQLApiError
 from baas.http_errors import graphql_code_for, retry_after_for
 from storage.errors import TransactionCanceledError, ValidationError
 
-__all__ = ["shape_error", "shape_in_place"]
+__all__ = [
+    "BAD_USER_INPUT",
+    "INTERNAL_SERVER_ERROR",
+    "PARSE_FAILED",
+    "SHAPING_CODES",
+    "VALIDATION_FAILED",
+    "mark_bad_user_input",
+    "shape_error",
+    "shape_in_place",
+]
+
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+SHAPING_CODES = frozenset({PARSE_FAILED, VALIDATION_FAILED, BAD_USER_INPUT, INTERNAL_SERVER_ERROR})
+"""The codes given here, beside the domain's (:mod:`baas.http_errors`) and the
+:class:`~baas.graphql.errors.GraphQLApiError` classes'."""
 
 _log = logging.getLogger("baas.graphql")
 _EXPRESSION_TEXT = re.compile(r"[#:]\w|token:", re.IGNORECASE)
@@ -45,10 +63,10 @@ def shape_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     original = error.original_error
     if original is None:
         if isinstance(error, GraphQLSyntaxError):
-            return _with(error, error.message, {"code": "GRAPHQL_PARSE_FAILED"})
+            return _with(error, error.message, {"code": PARSE_FAILED})
         if error.path:  # a field error without cause, e.g. a null in a non-null field
-            return _with(error, error.message, {"code": "INTERNAL_SERVER_ERROR"})
-        return _with(error, error.message, {"code": "GRAPHQL_VALIDATION_FAILED"})
+            return _with(error, error.message, {"code": INTERNAL_SERVER_ERROR})
+        return _with(error, error.message, {"code": VALIDATION_FAILED})
     if isinstance(original, GraphQLError):
         return shape_error(original, request_id)
     if isinstance(original, GraphQLApiError):
@@ -69,9 +87,9 @@ def shape_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         return _with(error, _safe_message(original), extensions)
     if isinstance(original, ValueError) and not error.path:
         # Scalars report bad variable values with ValueError (messages are ours).
-        return _with(error, error.message, {"code": "BAD_USER_INPUT"})
+        return _with(error, error.message, {"code": BAD_USER_INPUT})
     _log.error("unexpected error in a GraphQL operation", exc_info=original)
-    return _with(error, _INTERNAL, {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id})
+    return _with(error, _INTERNAL, {"code": INTERNAL_SERVER_ERROR, "requestId": request_id})
 
 
 def _safe_message(error: Exception) -> str:
@@ -108,6 +126,23 @@ def shape_in_place(errors: list[GraphQLError], request_id: str | None) -> None:
             error.message = shaped.message
             error.extensions = shaped.extensions
             error.original_error = None
+
+
+def mark_bad_user_input(errors: list[GraphQLError]) -> None:
+    """Give ``BAD_USER_INPUT`` to the request errors of variable coercion.
+
+    graphql-core words them itself (its own errors, perhaps wrapping a scalar's
+    ``ValueError``, whose messages are ours): without this mark they would read as
+    validation failures. One caused by anything else is left to :func:`shape_error`,
+    which masks it (a bug in a scalar must not speak to the client).
+    """
+    for error in errors:
+        cause = error.original_error
+        while isinstance(cause, GraphQLError):
+            cause = cause.original_error
+        if not error.path and (cause is None or isinstance(cause, ValueError)):
+            error.original_error = None
+            error.extensions = {**(error.extensions or {}), "code": BAD_USER_INPUT}
 
 
 def _is_shaped(error: GraphQLError) -> bool:

@@ -8,7 +8,7 @@ the domain errors' codes come from the one table in :mod:`baas.http_errors`
     ├── BadRequestError        VALIDATION            malformed filter, page size, nextToken ...
     └── InvalidPageTokenError  INVALID_NEXT_TOKEN    forged, altered, expired or foreign token
 
-Anything else is a bug: :class:`~baas.graphql.guard.OperationGuard` masks it as
+Anything else is a bug: :mod:`~baas.graphql.error_shaping` masks it as
 ``INTERNAL_SERVER_ERROR`` with the request id and logs the detail.
 """
 

@@ -31,19 +31,19 @@ from strawberry.http.ides import get_graphql_ide_html
 from baas.authn import caller_of
 from baas.errors import BodyTooLargeError
 from baas.graphql.context import RequestContext
-from baas.graphql.execution import (
+from baas.graphql.limits import GraphQLLimits
+from baas.graphql.pipeline import (
     OperationNotAllowedError,
+    OperationPipeline,
+    OperationRequest,
     Outcome,
     UnknownOperationError,
-    run_operation,
 )
-from baas.graphql.limits import GraphQLLimits
-from baas.graphql.schema import BaasSchema
 from baas.json_bodies import JsonBody, loads
 from baas.request_bodies import read_body
 from baas.services import Services
 
-__all__ = ["GraphQLEndpoint"]
+__all__ = ["REQUEST_ERRORS", "GraphQLEndpoint"]
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -51,14 +51,24 @@ _GET_ONLY = frozenset({OperationType.QUERY})
 _POST = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
 
+REQUEST_ERRORS = {
+    "BAD_REQUEST": 400,
+    "BATCHING_NOT_SUPPORTED": 400,
+    "OPERATION_NOT_SUPPORTED": 400,
+    "METHOD_NOT_ALLOWED": 405,
+    "NOT_ACCEPTABLE": 406,
+    "PAYLOAD_TOO_LARGE": 413,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+}
+"""The codes of requests refused before GraphQL runs, with their HTTP status."""
+
+
 class _RequestError(Exception):
     """The HTTP request itself is unusable; answered before any GraphQL runs."""
 
-    def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status = status
+        self.status = REQUEST_ERRORS[code]
         self.code = code
         self.message = message
         self.headers = headers or {}
@@ -68,9 +78,14 @@ class GraphQLEndpoint:
     """The Starlette endpoint for HTTP requests to ``/graphql``."""
 
     def __init__(
-        self, schema: BaasSchema, services: Services, limits: GraphQLLimits, *, graphiql: bool
+        self,
+        pipeline: OperationPipeline,
+        services: Services,
+        limits: GraphQLLimits,
+        *,
+        graphiql: bool,
     ) -> None:
-        self.schema = schema
+        self.pipeline = pipeline
         self.services = services
         self.limits = limits
         self.graphiql = graphiql
@@ -91,26 +106,22 @@ class GraphQLEndpoint:
         if request.method == "GET":
             return _from_query_string(request)
         if request.method != "POST":
-            raise _RequestError(
-                405, "METHOD_NOT_ALLOWED", "Use GET or POST.", {"Allow": "GET, POST"}
-            )
+            raise _RequestError("METHOD_NOT_ALLOWED", "Use GET or POST.", {"Allow": "GET, POST"})
         content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if content_type != JSON:
-            raise _RequestError(
-                415, "UNSUPPORTED_MEDIA_TYPE", "Send the request as application/json."
-            )
+            raise _RequestError("UNSUPPORTED_MEDIA_TYPE", "Send the request as application/json.")
         try:
             body = await read_body(request.scope, request.receive, self.limits.max_body_bytes)
         except BodyTooLargeError as exc:
-            raise _RequestError(413, "PAYLOAD_TOO_LARGE", exc.message) from None
+            raise _RequestError("PAYLOAD_TOO_LARGE", exc.message) from None
         try:
             data = loads(body)
         except ValueError:
-            raise _RequestError(400, "BAD_REQUEST", "The body is not valid JSON.") from None
+            raise _RequestError("BAD_REQUEST", "The body is not valid JSON.") from None
         if isinstance(data, list):
-            raise _RequestError(400, "BATCHING_NOT_SUPPORTED", "Send one operation per request.")
+            raise _RequestError("BATCHING_NOT_SUPPORTED", "Send one operation per request.")
         if not isinstance(data, dict):
-            raise _RequestError(400, "BAD_REQUEST", "The body must be a JSON object.")
+            raise _RequestError("BAD_REQUEST", "The body must be a JSON object.")
         return _checked(data)
 
     async def _execute(self, request: Request, params: dict[str, Any], media_type: str) -> Response:
@@ -120,32 +131,27 @@ class GraphQLEndpoint:
             request_id=getattr(request.state, "request_id", None) or uuid.uuid4().hex,
         )
         allowed = _GET_ONLY if request.method == "GET" else _POST
+        operation = OperationRequest(
+            params["query"],
+            params.get("variables"),
+            params.get("operationName"),
+            params.get("extensions"),
+        )
         try:
-            outcome = await run_operation(
-                self.schema,
-                params["query"],
-                params.get("variables"),
-                params.get("operationName"),
-                context,
-                allowed,
-            )
+            outcome = await self.pipeline.execute(operation, context, allowed)
         except OperationNotAllowedError as exc:
             if request.method == "GET" and exc.operation == OperationType.MUTATION:
                 raise _RequestError(
-                    405,
                     "METHOD_NOT_ALLOWED",
                     "Mutations must be sent with POST.",
                     {"Allow": "POST"},
                 ) from None
             raise _RequestError(
-                400,
                 "OPERATION_NOT_SUPPORTED",
                 "Subscriptions are served over WebSocket at this URL.",
             ) from None
-        except UnknownOperationError:
-            raise _RequestError(
-                400, "BAD_REQUEST", "operationName does not name one operation of the document."
-            ) from None
+        except UnknownOperationError as exc:
+            raise _RequestError(exc.code, exc.message) from None
         return _result_response(outcome, media_type)
 
 
@@ -166,9 +172,7 @@ def _negotiate(accept: str | None) -> str:
         return GRAPHQL_RESPONSE
     if any(kind in (JSON, "*/*", "application/*") for kind in offered):
         return JSON
-    raise _RequestError(
-        406, "NOT_ACCEPTABLE", f"This endpoint answers {GRAPHQL_RESPONSE} or {JSON}."
-    )
+    raise _RequestError("NOT_ACCEPTABLE", f"This endpoint answers {GRAPHQL_RESPONSE} or {JSON}.")
 
 
 def _from_query_string(request: Request) -> dict[str, Any]:
@@ -178,7 +182,7 @@ def _from_query_string(request: Request) -> dict[str, Any]:
             try:
                 params[name] = loads(params[name])
             except ValueError:
-                raise _RequestError(400, "BAD_REQUEST", f"'{name}' must be JSON.") from None
+                raise _RequestError("BAD_REQUEST", f"'{name}' must be JSON.") from None
     return _checked(params)
 
 
@@ -186,11 +190,11 @@ def _checked(params: dict[str, Any]) -> dict[str, Any]:
     """The request parameters, type-checked (GraphQL-over-HTTP "Request Parameters")."""
     query = params.get("query")
     if not isinstance(query, str) or not query.strip():
-        raise _RequestError(400, "BAD_REQUEST", "'query' must be a non-empty string.")
+        raise _RequestError("BAD_REQUEST", "'query' must be a non-empty string.")
     for name, kind in (("operationName", str), ("variables", dict), ("extensions", dict)):
         value = params.get(name)
         if value is not None and not isinstance(value, kind):
-            raise _RequestError(400, "BAD_REQUEST", f"'{name}' has the wrong type.")
+            raise _RequestError("BAD_REQUEST", f"'{name}' has the wrong type.")
     return params
 
 
@@ -201,6 +205,8 @@ def _result_response(outcome: Outcome, media_type: str) -> Response:
     body: dict[str, Any] = {"errors": errors} if outcome.request_error else {"data": result.data}
     if errors and not outcome.request_error:
         body["errors"] = errors
+    if result.extensions:
+        body["extensions"] = result.extensions
     status = 400 if outcome.request_error and media_type == GRAPHQL_RESPONSE else 200
     return JsonBody(body, status_code=status, media_type=media_type)
 

@@ -24,10 +24,13 @@ class GraphQLLimits:
     max_tokens: int = 2000
     """Lexical tokens in the document (threat: parser CPU)."""
     max_body_bytes: int = 256 * 1024
-    """HTTP request body."""
+    """HTTP request body, and WebSocket message (threat: memory)."""
     page: PageLimits = field(default_factory=PageLimits)
     max_transaction_items: int = 25
     max_subscriptions_per_connection: int = 20
+    max_connections_per_address: int = 50
+    """Open WebSocket connections from one client address, per API process
+    (``BAAS_GRAPHQL_WS_CONNECTIONS_PER_ADDRESS``)."""
     connection_init_timeout_seconds: float = 10.0
     """graphql-transport-ws: close 4408 when no ``connection_init`` came in time."""
     liveness_check_seconds: float = 30.0

@@ -31,16 +31,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError, GraphQLSchema
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import ParserCache
+from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
 from baas.graphql.change_hub import ChangeHub
-from baas.graphql.guard import OperationGuard, ValidationResults
 from baas.graphql.limits import GraphQLLimits
 from baas.graphql.model_types import ModelTypes, TypeFactory
 from baas.graphql.names import camel
@@ -52,7 +51,11 @@ from baas.graphql.scalars import SCALAR_MAP
 from baas.graphql.subscriptions import ModelEvents
 from baas.models import ModelDeclarationError, ModelSpec
 
-__all__ = ["BaasSchema", "build_schema"]
+__all__ = ["BaasSchema", "Extension", "build_schema", "core_schema", "limit_rules"]
+
+Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
+"""A Strawberry extension as ``strawberry.Schema(extensions=...)`` takes it: a class, or a
+factory making one instance per operation."""
 
 
 @strawberry.type(description="Who the request acts as.")
@@ -63,20 +66,13 @@ class Viewer:
 
 
 class BaasSchema(strawberry.Schema):
-    """The generated schema, with what the transports need beside it.
+    """The generated schema; operations on it run in :mod:`baas.graphql.pipeline`.
 
-    ``validation_rules`` are the limits as graphql-core validation rules (beside the
-    spec's own), and
-    ``validated`` caches validation results by document text (see
-    :mod:`baas.graphql.execution`). Error logging is left to the error shaping
-    (:mod:`baas.graphql.error_shaping`): Strawberry logs every error with its traceback,
-    but expected ones (not found, a failed condition) are not incidents, and unexpected
-    ones are logged once, with the request id, where they are masked.
+    Error logging is left to the error shaping (:mod:`baas.graphql.error_shaping`):
+    Strawberry logs every error with its traceback, but expected ones (not found, a
+    failed condition) are not incidents, and unexpected ones are logged once, with the
+    request id, where they are masked.
     """
-
-    validation_rules: tuple[Any, ...] = ()
-    validated: ValidationResults
-    max_tokens: int = 0
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -99,11 +95,13 @@ def build_schema(
     *,
     is_dev: bool,
     extra_fields: Sequence[RootField] = (),
+    extensions: Sequence[Extension] = (),
 ) -> BaasSchema:
     """The schema of ``models``; :class:`ModelDeclarationError` on a name clash.
 
     ``extra_fields`` are root fields generated elsewhere (the call fields of
-    :mod:`baas.graphql.invocations`).
+    :mod:`baas.graphql.invocations`); ``extensions`` are Strawberry extensions, run by
+    the pipeline on every operation of either transport.
     """
     factory = TypeFactory()
     fields: list[RootField] = []
@@ -117,29 +115,37 @@ def build_schema(
         fields.append(transact_field(transactable, limits.max_transaction_items))
     fields += extra_fields
     roots = _roots(fields)
-    rules = _validation_rules(limits, is_dev=is_dev)
-    validated = ValidationResults()
     schema = BaasSchema(
         query=_root("Query", roots["query"]),
         mutation=_root("Mutation", roots["mutation"]) if roots["mutation"] else None,
         subscription=_root("Subscription", roots["subscription"])
         if roots["subscription"]
         else None,
-        extensions=[lambda: OperationGuard(limits.max_tokens, rules, validated), ParserCache],
+        extensions=list(extensions),
         config=StrawberryConfig(
             default_resolver=_default_resolver,
             disable_field_suggestions=not is_dev,  # suggestions leak field names
             scalar_map=SCALAR_MAP,
         ),
     )
-    schema.validation_rules = rules
-    schema.validated = validated
-    schema.max_tokens = limits.max_tokens
-    install_native_resolvers(schema._schema, fields, list(models))
+    install_native_resolvers(core_schema(schema), fields, list(models))
     return schema
 
 
-def _validation_rules(limits: GraphQLLimits, *, is_dev: bool) -> tuple[Any, ...]:
+def core_schema(schema: strawberry.Schema) -> GraphQLSchema:
+    """The graphql-core schema Strawberry built for ``schema``.
+
+    Strawberry keeps it in the private ``_schema`` attribute, with no public accessor;
+    baas reads it only here, so a Strawberry change breaks this function (and its unit
+    test) rather than every caller.
+    """
+    core = schema._schema
+    if not isinstance(core, GraphQLSchema):
+        raise TypeError("Strawberry no longer keeps its graphql-core schema in _schema")
+    return core
+
+
+def limit_rules(limits: GraphQLLimits, *, is_dev: bool) -> tuple[type[ASTValidationRule], ...]:
     """The limits as validation rules, built once (not per request)."""
     rules: list[Any] = [
         depth_validator(limits.max_depth, None),

@@ -18,6 +18,18 @@ what baas needs around it:
   a second one ``4429``; ``subscribe`` before the ack ``4401``; a reused id ``4409``;
   more than ``max_subscriptions_per_connection`` operations get an ``error`` message.
   Only ``graphql-transport-ws`` is spoken (the legacy ``graphql-ws`` gets ``4406``).
+- **Size**: a message longer than ``max_body_bytes`` (the HTTP body's limit) closes the
+  connection with ``1009``; past ``max_connections_per_address`` open connections from
+  one client address (an IPv6 /64 counts as one), a new one is closed with ``1013``.
+  Threat: memory exhaustion by a few clients (20 messages of 15 MB once took an API
+  from 187 to 668 MB). ``baas serve`` also caps messages in uvicorn (``ws_max_size``),
+  before they are buffered.
+
+Every ``subscribe`` runs through :class:`~baas.graphql.pipeline.OperationPipeline`, the
+path HTTP requests take: the same limits, caches, error codes and extensions. A
+document that does not parse or validate gets an ``error`` message (``payload``: the
+errors, with ``GRAPHQL_PARSE_FAILED`` or ``GRAPHQL_VALIDATION_FAILED``); a query or
+mutation one ``next`` then ``complete``; a subscription one ``next`` per event.
 """
 
 from __future__ import annotations
@@ -34,25 +46,36 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from graphql import GraphQLFormattedError
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    CompleteMessage,
     ConnectionInitMessage,
+    ErrorMessage,
     Message,
+    NextMessage,
+    NextMessagePayload,
 )
 from strawberry.types.unset import UnsetType
 
 from auth.errors import InvalidTokenError
 from auth.rules import Caller, CallerKind
+from baas.graphql.connection_limits import CappedWebSocket, ConnectionsPerAddress
 from baas.graphql.context import RequestContext
+from baas.graphql.error_shaping import INTERNAL_SERVER_ERROR
 from baas.graphql.limits import GraphQLLimits
+from baas.graphql.pipeline import OperationPipeline, OperationRequest, UnknownOperationError
 from baas.graphql.schema import BaasSchema
 from baas.services import Services
 
@@ -63,7 +86,7 @@ UserActiveCheck = Callable[[str], Awaitable[bool]]
 
 _log = logging.getLogger("baas.graphql.ws")
 _FORBIDDEN = 4403
-_BAD_REQUEST = 4400
+_INTERNAL = "Internal server error; quote the request id to the operator."
 
 
 class GraphQLWebSocket(GraphQL[RequestContext, None]):
@@ -72,6 +95,7 @@ class GraphQLWebSocket(GraphQL[RequestContext, None]):
     def __init__(
         self,
         schema: BaasSchema,
+        pipeline: OperationPipeline,
         services: Services,
         limits: GraphQLLimits,
         *,
@@ -86,10 +110,23 @@ class GraphQLWebSocket(GraphQL[RequestContext, None]):
             max_subscriptions_per_connection=limits.max_subscriptions_per_connection,
             allowed_origins=allowed_origins,
         )
+        self.pipeline = pipeline
         self.services = services
         self.limits = limits
         self.is_user_active = is_user_active
         self.graphql_transport_ws_handler_class = _TransportHandler
+        self.connections = ConnectionsPerAddress(
+            limits.max_connections_per_address, services.settings.auth.trusted_proxies
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await super().__call__(scope, receive, send)
+            return
+        websocket = CappedWebSocket(scope, receive, send, max_bytes=self.limits.max_body_bytes)
+        async with self.connections.admitted(websocket, GRAPHQL_TRANSPORT_WS_PROTOCOL) as admitted:
+            if admitted:
+                await self.run(websocket)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -153,6 +190,38 @@ class _TransportHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
             return
         await super().handle_message(message)
 
+    async def run_operation(self, operation: Operation[RequestContext, None]) -> None:
+        """Run one ``subscribe`` through the pipeline HTTP uses (module docstring)."""
+        request = OperationRequest(operation.query, operation.variables, operation.operation_name)
+        request_id = self.context.request_id
+        try:
+            outcomes = self.view.pipeline.stream(request, self.context)
+            async with contextlib.aclosing(outcomes):
+                async for outcome in outcomes:
+                    errors = [error.formatted for error in outcome.result.errors or ()]
+                    if outcome.request_error:
+                        await _send_error(operation, errors)
+                        return
+                    payload = NextMessagePayload(data=outcome.result.data)
+                    if errors:
+                        payload["errors"] = errors
+                    if outcome.result.extensions:
+                        payload["extensions"] = outcome.result.extensions
+                    await operation.send_operation_message(
+                        NextMessage(id=operation.id, type="next", payload=payload)
+                    )
+            await operation.send_operation_message(
+                CompleteMessage(id=operation.id, type="complete")
+            )
+        except UnknownOperationError as exc:
+            await _send_error(operation, [_error(exc.message, exc.code, request_id)])
+        except WebSocketDisconnected:
+            return  # the client is gone; shutdown cancels what is left
+        except Exception:  # noqa: BLE001 - a bug (or an extension's hook failed): masked
+            _log.exception("a WebSocket operation failed (request id %s)", request_id)
+            with contextlib.suppress(Exception):
+                await _send_error(operation, [_error(_INTERNAL, INTERNAL_SERVER_ERROR, request_id)])
+
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
         if self.connection_acknowledged and self._watchdog is None:
@@ -195,6 +264,19 @@ class _TransportHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
         except Exception:  # noqa: BLE001 - fail closed: unknown means not allowed
             _log.exception("the liveness check of a WebSocket connection failed")
             return False
+
+
+async def _send_error(
+    operation: Operation[RequestContext, None], errors: list[GraphQLFormattedError]
+) -> None:
+    """graphql-transport-ws ``error``: the operation failed before (or instead of) running."""
+    await operation.send_operation_message(
+        ErrorMessage(id=operation.id, type="error", payload=errors)
+    )
+
+
+def _error(message: str, code: str, request_id: str | None) -> GraphQLFormattedError:
+    return {"message": message, "extensions": {"code": code, "requestId": request_id}}
 
 
 def _well_formed(message: object) -> bool:

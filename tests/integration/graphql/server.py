@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+import json
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from gql import Client, GraphQLRequest
@@ -14,11 +16,13 @@ from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from baas.app import create_app
 from baas.authn import BearerAuthMiddleware
 from baas.config import Settings
-from baas.graphql import GraphQLLimits, graphql_routes
+from baas.graphql import Extension, GraphQLLimits, graphql_routes
 from baas.request_ids import RequestIdMiddleware
 from baas.services import Services
 from tests.integration.graphql.testapp import app as test_app
@@ -82,20 +86,28 @@ def settings_for(data_dir: Path, **env: str) -> Settings:
 
 
 @contextlib.contextmanager
-def serve_api(data_dir: Path, *, limits: GraphQLLimits | None = None, **env: str) -> Iterator[Api]:
+def serve_api(
+    data_dir: Path,
+    *,
+    limits: GraphQLLimits | None = None,
+    extensions: Sequence[Extension] = (),
+    **env: str,
+) -> Iterator[Api]:
     """The test app's API on a free port, with its Services at hand for minting tokens."""
     settings = settings_for(data_dir, **env)
     asgi = (
         create_app(settings, app=test_app)
-        if limits is None
-        else _with_limits(Services(settings, app=test_app), limits)
+        if limits is None and not extensions
+        else _graphql_only(Services(settings, app=test_app), limits, extensions)
     )
     with serve_in_thread(asgi, free_port()) as url:
         yield Api(url, asgi.state.services, settings)
 
 
-def _with_limits(services: Services, limits: GraphQLLimits) -> Starlette:
-    """The GraphQL routes alone, with other limits, behind the same middleware."""
+def _graphql_only(
+    services: Services, limits: GraphQLLimits | None, extensions: Sequence[Extension]
+) -> Starlette:
+    """The GraphQL routes alone, with other limits or extensions, behind the same middleware."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -106,7 +118,7 @@ def _with_limits(services: Services, limits: GraphQLLimits) -> Starlette:
             await services.stop()
 
     app = Starlette(
-        routes=graphql_routes(services, limits=limits),
+        routes=graphql_routes(services, limits=limits, extensions=extensions),
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(BearerAuthMiddleware, authenticate=services.authenticator.caller_for_token),
@@ -121,3 +133,88 @@ async def run(client: Client, query: str, **variables: Any) -> Any:
     """Execute one operation with ``client`` (gql raises on GraphQL errors)."""
     async with client as session:
         return await session.execute(GraphQLRequest(query, variable_values=variables or None))
+
+
+Transport = Literal["http", "websocket"]
+TRANSPORTS: tuple[Transport, ...] = ("http", "websocket")
+
+
+@dataclass
+class Answer:
+    """One operation's answer, whichever way it went.
+
+    ``kind``: ``http`` (``status`` set), ``next`` (a result), ``error`` (a request error:
+    ``body["errors"]`` is the message's payload) or ``closed`` (``status`` is the close
+    code). ``text`` is everything received, to look for leaks in.
+    """
+
+    kind: str
+    body: dict[str, Any]
+    text: str
+    status: int | None = None
+
+    @property
+    def codes(self) -> list[str]:
+        return [error["extensions"]["code"] for error in self.body.get("errors", [])]
+
+    @property
+    def messages(self) -> str:
+        return " ".join(error["message"] for error in self.body.get("errors", []))
+
+
+def ask(
+    api: Api,
+    transport: Transport,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: str | None = None,
+    operation_name: str | None = None,
+) -> Answer:
+    """Run one operation over ``transport`` (HTTP POST, or a graphql-transport-ws socket)."""
+    if transport == "http":
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        body: dict[str, Any] = {"query": query, "variables": variables or {}}
+        if operation_name:
+            body["operationName"] = operation_name
+        response = httpx.post(api.graphql, json=body, headers=headers, timeout=10)
+        return Answer("http", response.json(), response.text, response.status_code)
+    return asyncio.run(
+        ask_websocket(api, query, variables, token=token, operation_name=operation_name)
+    )
+
+
+async def ask_websocket(
+    api: Api,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: str | None = None,
+    operation_name: str | None = None,
+) -> Answer:
+    """One ``subscribe`` on a fresh connection: its ``next`` (up to ``complete``) or ``error``."""
+    payload: dict[str, Any] = {"query": query, "variables": variables or {}}
+    if operation_name:
+        payload["operationName"] = operation_name
+    received: list[str] = []
+    async with connect(api.ws, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        init = {"token": token} if token else {}
+        await ws.send(json.dumps({"type": "connection_init", "payload": init}))
+        await ws.send(json.dumps({"type": "subscribe", "id": "1", "payload": payload}))
+        answer = Answer("closed", {}, "")
+        try:
+            while True:
+                text = str(await asyncio.wait_for(ws.recv(), 10))
+                received.append(text)
+                message = json.loads(text)
+                if message["type"] == "next":
+                    answer = Answer("next", message["payload"], "")
+                elif message["type"] == "error":
+                    answer = Answer("error", {"errors": message["payload"]}, "")
+                    break
+                elif message["type"] == "complete":
+                    break
+        except ConnectionClosed as closed:
+            answer = Answer("closed", {}, "", closed.rcvd.code if closed.rcvd else None)
+    answer.text = "\n".join(received)
+    return answer

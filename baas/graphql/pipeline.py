@@ -1,0 +1,475 @@
+"""The one way a GraphQL operation runs, whichever transport brought it.
+
+HTTP (:mod:`baas.graphql.http`) and WebSocket (:mod:`baas.graphql.websocket`) hand every
+operation to :class:`OperationPipeline`, so both get the same caches, limits, error codes
+and extensions:
+
+1. **parse** with the token limit (threat: parser CPU), cached by document text;
+2. **validate** with the spec's rules, Strawberry's, and the limits (depth, aliases, no
+   introspection outside dev), cached by document text;
+3. **check** the operation type against what the transport allows (HTTP GET: queries;
+   POST: queries and mutations; WebSocket: subscriptions too);
+4. **execute** with graphql-core on the schema Strawberry built, with
+   :class:`~baas.graphql.executor.PlainFieldsExecutor` (native resolvers, plain model
+   fields completed in one step);
+5. **shape** every error (:mod:`baas.graphql.error_shaping`): a stable code, nothing
+   internal, the unexpected logged once with the request id.
+
+Outside dev, suggestions ("Did you mean 'title'?") are left out of every message, from
+validation and from variable coercion alike: they would spell out the field, argument,
+input field, enum value and type names that introspection keeps to itself.
+
+**Extensions.** Strawberry extensions given to the schema
+(``graphql_routes(..., extensions=[...])``) run here, on both transports, with
+Strawberry's hooks in Strawberry's order: ``on_operation`` around everything,
+``on_parse``, ``on_validate``, ``on_execute``, ``resolve`` (as graphql-core middleware,
+around every field), ``on_stream_result`` around each result of a WebSocket operation,
+and ``get_results`` into the response's ``extensions``. A hook may do what Strawberry
+lets it do with the execution context (set the document, the validation errors or the
+result; change variables or validation rules). Errors are shaped after the extensions
+have seen them, so an error reporter sees the original exception. A schema without
+extensions pays for none of this: one set of steps, with hooks that do nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, AsyncIterator, Collection
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+import strawberry
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    execute,
+    get_operation_ast,
+    parse,
+    specified_rules,
+    subscribe,
+    validate,
+)
+from graphql.execution import MiddlewareManager
+from graphql.language import OperationType
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType as StrawberryOperationType
+
+from baas.graphql.context import RequestContext
+from baas.graphql.error_shaping import mark_bad_user_input, shape_in_place
+from baas.graphql.errors import GraphQLApiError
+from baas.graphql.executor import PlainFieldsExecutor, is_awaitable, resolve_field
+from baas.graphql.limits import GraphQLLimits
+from baas.graphql.schema import core_schema, limit_rules
+
+__all__ = [
+    "ALL_OPERATIONS",
+    "OperationNotAllowedError",
+    "OperationPipeline",
+    "OperationRequest",
+    "Outcome",
+    "UnknownOperationError",
+]
+
+ALL_OPERATIONS = frozenset(OperationType)
+_CACHED = 256  # documents (and their validation results) kept per pipeline
+_V = TypeVar("_V")
+
+
+class OperationNotAllowedError(Exception):
+    """The operation's type (e.g. a mutation) is not allowed on this transport (a GET)."""
+
+    def __init__(self, operation: OperationType) -> None:
+        super().__init__(operation.value)
+        self.operation = operation
+
+
+class UnknownOperationError(GraphQLApiError):
+    """``operationName`` names no operation of the document (or is needed and missing)."""
+
+    code = "BAD_REQUEST"
+
+    def __init__(self) -> None:
+        super().__init__("operationName does not name one operation of the document.")
+
+
+@dataclass(frozen=True, slots=True)
+class OperationRequest:
+    """What a client sends for one operation (either transport)."""
+
+    query: str
+    variables: dict[str, Any] | None = None
+    operation_name: str | None = None
+    extensions: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One result, and whether it is a request error (nothing was executed)."""
+
+    result: ExecutionResult
+    request_error: bool
+
+
+class _State(Protocol):
+    """What the steps read and write: Strawberry's ``ExecutionContext`` when extensions
+    look at it, a small :class:`_Run` otherwise (the same attribute names)."""
+
+    query: str | None
+    variables: dict[str, Any] | None
+    validation_rules: tuple[type[ASTValidationRule], ...]
+    graphql_document: DocumentNode | None
+    pre_execution_errors: list[GraphQLError] | None
+    result: Any
+
+
+class _Run:
+    """The state of one operation that no extension looks at."""
+
+    __slots__ = (
+        "graphql_document",
+        "pre_execution_errors",
+        "query",
+        "result",
+        "validation_rules",
+        "variables",
+    )
+
+    def __init__(
+        self,
+        request: OperationRequest,
+        rules: tuple[type[ASTValidationRule], ...],
+    ) -> None:
+        self.query: str | None = request.query
+        self.variables = request.variables
+        self.validation_rules = rules
+        self.graphql_document: DocumentNode | None = None
+        self.pre_execution_errors: list[GraphQLError] | None = None
+        self.result: Any = None
+
+
+class _Bounded(Generic[_V]):
+    """A bounded LRU by document text (threat: memory growth by ever-new documents)."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[str, _V] = OrderedDict()
+
+    def get(self, key: str) -> _V | None:
+        value = self._entries.get(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: _V) -> None:
+        self._entries[key] = value
+        if len(self._entries) > _CACHED:
+            self._entries.popitem(last=False)
+
+
+class _NoHooks:
+    """The hooks of a schema without extensions: each a context that does nothing."""
+
+    middleware: MiddlewareManager | None = None
+    _nothing = contextlib.nullcontext()
+
+    def operation(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        return self._nothing
+
+    parsing = validation = executing = operation
+
+    def on_stream_result(self, _result: Any) -> contextlib.AbstractAsyncContextManager[Any]:
+        return self._nothing
+
+    async def results(self, _state: _State) -> dict[str, Any]:
+        return {}
+
+
+_NO_HOOKS = _NoHooks()
+
+
+class _ExtensionHooks:
+    """The schema's extensions for one operation, driven by Strawberry's own runner."""
+
+    def __init__(self, state: ExecutionContext, extensions: list[SchemaExtension]) -> None:
+        self.runner = SchemaExtensionsRunner(state, extensions)
+        resolving = [e for e in extensions if type(e).resolve is not SchemaExtension.resolve]
+        self.middleware = MiddlewareManager(*resolving) if resolving else None
+
+    def operation(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        return self.runner.operation()
+
+    def parsing(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        return self.runner.parsing()
+
+    def validation(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        return self.runner.validation()
+
+    def executing(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        return self.runner.executing()
+
+    def on_stream_result(self, result: Any) -> contextlib.AbstractAsyncContextManager[Any]:
+        return self.runner.on_stream_result(result)
+
+    async def results(self, state: _State) -> dict[str, Any]:
+        assert isinstance(state, ExecutionContext)  # noqa: S101 - built with the hooks
+        return await self.runner.get_extensions_results(state)
+
+
+_Hooks = _NoHooks | _ExtensionHooks
+
+
+class OperationPipeline:
+    """Parse, validate, check, execute and shape one operation (module docstring)."""
+
+    def __init__(self, schema: strawberry.Schema, limits: GraphQLLimits, *, is_dev: bool) -> None:
+        self.schema = schema
+        self.core: GraphQLSchema = core_schema(schema)
+        self.max_tokens = limits.max_tokens
+        self.rules: tuple[type[ASTValidationRule], ...] = (
+            *specified_rules,
+            MaybeNullValidationRule,
+            OneOfInputValidationRule,
+            *limit_rules(limits, is_dev=is_dev),
+        )
+        # "Did you mean ...?" would spell the schema out where introspection is off.
+        self.hide_suggestions = not is_dev
+        self._documents: _Bounded[DocumentNode] = _Bounded()
+        self._validated: _Bounded[list[GraphQLError]] = _Bounded()
+
+    async def execute(
+        self,
+        request: OperationRequest,
+        context: RequestContext,
+        allowed: Collection[OperationType],
+    ) -> Outcome:
+        """Run a query or mutation (``allowed`` says which); one outcome.
+
+        :class:`OperationNotAllowedError` and :class:`UnknownOperationError` are for the
+        transport to answer in its own terms.
+        """
+        state, hooks = self._begin(request, context, allowed)
+        request_error = True
+        try:
+            async with hooks.operation():
+                operation = await self._prepare(state, hooks, request, allowed)
+                if operation is not None:
+                    request_error = await self._execute(state, hooks, request, context)
+        except (OperationNotAllowedError, UnknownOperationError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - an extension's hook failed: masked below
+            state.result, request_error = ExecutionResult(None, [_as_graphql_error(exc)]), False
+        return await self._finish(state, hooks, context, request_error=request_error)
+
+    async def stream(
+        self, request: OperationRequest, context: RequestContext
+    ) -> AsyncGenerator[Outcome, None]:
+        """Run any operation (WebSocket): one outcome, or one per subscription event.
+
+        A first outcome that is a request error is the only one.
+        """
+        state, hooks = self._begin(request, context, ALL_OPERATIONS)
+        async with hooks.operation():
+            operation = await self._prepare(state, hooks, request, ALL_OPERATIONS)
+            if operation is None:
+                yield await self._finish(state, hooks, context, request_error=True)
+                return
+            if operation.operation != OperationType.SUBSCRIPTION:
+                request_error = await self._execute(state, hooks, request, context)
+                outcome = await self._finish(state, hooks, context, request_error=request_error)
+                async with hooks.on_stream_result(outcome.result):
+                    yield outcome
+                return
+            async for outcome in self._events(state, hooks, request, context):
+                async with hooks.on_stream_result(outcome.result):
+                    yield outcome
+
+    def _begin(
+        self,
+        request: OperationRequest,
+        context: RequestContext,
+        allowed: Collection[OperationType],
+    ) -> tuple[_State, _Hooks]:
+        if not self.schema.extensions:
+            return _Run(request, self.rules), _NO_HOOKS
+        state = ExecutionContext(
+            query=request.query,
+            schema=self.schema,
+            allowed_operations={StrawberryOperationType(kind.value) for kind in allowed},
+            context=context,
+            variables=request.variables,
+            validation_rules=self.rules,
+            provided_operation_name=request.operation_name,
+            operation_extensions=request.extensions,
+        )
+        state.parse_options["max_tokens"] = self.max_tokens
+        extensions = self.schema.get_extensions()
+        for extension in extensions:
+            extension.execution_context = state
+        return state, _ExtensionHooks(state, extensions)
+
+    async def _prepare(
+        self,
+        state: _State,
+        hooks: _Hooks,
+        request: OperationRequest,
+        allowed: Collection[OperationType],
+    ) -> OperationDefinitionNode | None:
+        """Parse, validate and check; the operation, or None (``state.result`` says why)."""
+        parsed_here = False
+        async with hooks.parsing():
+            if state.graphql_document is None:  # an on_parse hook may have set it
+                try:
+                    state.graphql_document = self._parse(state.query or "")
+                    parsed_here = True
+                except GraphQLError as syntax_error:  # also: over the token limit
+                    state.pre_execution_errors = [syntax_error]
+                    state.result = ExecutionResult(None, [syntax_error])
+                    return None
+        document = state.graphql_document
+        async with hooks.validation():
+            if state.pre_execution_errors is None:  # an on_validate hook may have set it
+                # The cache holds what these rules say of this text, nothing else.
+                cacheable = parsed_here and state.validation_rules is self.rules
+                state.pre_execution_errors = self._validate(state, document, cacheable=cacheable)
+            errors = state.pre_execution_errors
+        if errors:
+            # A copy: shaping changes the list's errors, the cached list stays as it is.
+            state.result = ExecutionResult(None, list(errors))
+            return None
+        operation = get_operation_ast(document, request.operation_name)
+        if not isinstance(operation, OperationDefinitionNode):
+            raise UnknownOperationError()
+        if operation.operation not in allowed:
+            raise OperationNotAllowedError(operation.operation)
+        return operation
+
+    def _parse(self, query: str) -> DocumentNode:
+        document = self._documents.get(query)
+        if document is None:
+            document = parse(query, max_tokens=self.max_tokens)
+            self._documents.put(query, document)
+        return document
+
+    def _validate(
+        self, state: _State, document: DocumentNode | None, *, cacheable: bool
+    ) -> list[GraphQLError]:
+        query = state.query or ""
+        errors = self._validated.get(query) if cacheable else None
+        if errors is None:
+            assert document is not None  # noqa: S101 - parsed just before
+            errors = validate(
+                self.core,
+                document,
+                state.validation_rules,
+                hide_suggestions=self.hide_suggestions,
+            )
+            if cacheable:
+                self._validated.put(query, errors)
+        return errors
+
+    async def _execute(
+        self,
+        state: _State,
+        hooks: _Hooks,
+        request: OperationRequest,
+        context: RequestContext,
+    ) -> bool:
+        """Execute a query or mutation into ``state.result``; whether it is a request error."""
+        async with hooks.executing():
+            if state.result is None:  # an on_execute hook may have answered already
+                result = execute(
+                    self.core,
+                    state.graphql_document,  # type: ignore[arg-type] # prepared
+                    context_value=context,
+                    variable_values=state.variables,
+                    operation_name=request.operation_name,
+                    field_resolver=resolve_field,
+                    executor_class=PlainFieldsExecutor,
+                    is_awaitable=is_awaitable,
+                    middleware=hooks.middleware,
+                    hide_suggestions=self.hide_suggestions,
+                    operation_extensions=request.extensions,
+                )
+                if inspect.isawaitable(result):
+                    result = await result
+                state.result = result
+        return _refused_variables(state.result)
+
+    async def _events(
+        self,
+        state: _State,
+        hooks: _Hooks,
+        request: OperationRequest,
+        context: RequestContext,
+    ) -> AsyncIterator[Outcome]:
+        """A subscription's outcomes: one per event; an error ends the stream."""
+        async with hooks.executing():
+            source: Any = subscribe(
+                self.core,
+                state.graphql_document,  # type: ignore[arg-type] # prepared
+                context_value=context,
+                variable_values=state.variables,
+                operation_name=request.operation_name,
+                field_resolver=resolve_field,
+                executor_class=PlainFieldsExecutor,
+                middleware=hooks.middleware,
+                hide_suggestions=self.hide_suggestions,
+                operation_extensions=request.extensions,
+            )
+            if inspect.isawaitable(source):
+                source = await source
+        if isinstance(source, ExecutionResult):  # variables, or the subscribe step failed
+            _refused_variables(source)
+            state.result = source
+            yield await self._finish(state, hooks, context, request_error=True)
+            return
+        async with contextlib.aclosing(source):
+            while True:
+                try:
+                    state.result = await anext(source)
+                except StopAsyncIteration:
+                    return
+                except Exception as exc:  # noqa: BLE001 - graphql-core leaves these to us
+                    state.result = ExecutionResult(None, [_as_graphql_error(exc)])
+                    yield await self._finish(state, hooks, context, request_error=False)
+                    return
+                yield await self._finish(state, hooks, context, request_error=False)
+
+    async def _finish(
+        self, state: _State, hooks: _Hooks, context: RequestContext, *, request_error: bool
+    ) -> Outcome:
+        result = state.result
+        if not isinstance(result, ExecutionResult):  # incremental delivery is not enabled
+            raise TypeError("unexpected incremental result")
+        if result.errors:
+            shape_in_place(result.errors, context.request_id)
+        extensions = await hooks.results(state)
+        if extensions:
+            result.extensions = {**(result.extensions or {}), **extensions}
+        return Outcome(result, request_error)
+
+
+def _refused_variables(result: Any) -> bool:
+    """Whether execution refused the variables (no data, no error with a path): a request
+    error, whose errors are then marked ``BAD_USER_INPUT``."""
+    errors: list[GraphQLError] = getattr(result, "errors", None) or []
+    refused = getattr(result, "data", None) is None and bool(errors)
+    if refused and not any(error.path for error in errors):
+        mark_bad_user_input(errors)
+        return True
+    return False
+
+
+def _as_graphql_error(error: Exception) -> GraphQLError:
+    if isinstance(error, GraphQLError):
+        return error
+    return GraphQLError(str(error), original_error=error)
