@@ -274,23 +274,24 @@ class OperationPipeline:
     ) -> AsyncGenerator[Outcome, None]:
         """Run any operation (WebSocket): one outcome, or one per subscription event.
 
-        A first outcome that is a request error is the only one.
+        A first outcome that is a request error is the only one. A query or mutation
+        passes the hooks as over HTTP (its results are taken once the operation hook is
+        done); a subscription's events are results of an operation still open.
         """
         state, hooks = self._begin(request, context, ALL_OPERATIONS)
+        request_error = True
         async with hooks.operation():
             operation = await self._prepare(state, hooks, request, ALL_OPERATIONS)
-            if operation is None:
-                yield await self._finish(state, hooks, context, request_error=True)
+            if operation is not None and operation.operation == OperationType.SUBSCRIPTION:
+                async for event in self._events(state, hooks, request, context):
+                    async with hooks.on_stream_result(event.result):
+                        yield event
                 return
-            if operation.operation != OperationType.SUBSCRIPTION:
+            if operation is not None:
                 request_error = await self._execute(state, hooks, request, context)
-                outcome = await self._finish(state, hooks, context, request_error=request_error)
-                async with hooks.on_stream_result(outcome.result):
-                    yield outcome
-                return
-            async for outcome in self._events(state, hooks, request, context):
-                async with hooks.on_stream_result(outcome.result):
-                    yield outcome
+        outcome = await self._finish(state, hooks, context, request_error=request_error)
+        async with hooks.on_stream_result(outcome.result):
+            yield outcome
 
     def _begin(
         self,
