@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Iterable
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from auth.throttle import address_bucket, client_address
+from auth.client_addresses import address_bucket, client_address
 
 __all__ = ["MESSAGE_TOO_BIG", "TRY_AGAIN_LATER", "CappedWebSocket", "ConnectionsPerAddress"]
 
