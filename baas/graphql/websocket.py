@@ -71,12 +71,12 @@ from strawberry.types.unset import UnsetType
 
 from auth.errors import InvalidTokenError
 from auth.rules import Caller, CallerKind
-from baas.graphql.connection_limits import CappedWebSocket, ConnectionsPerAddress
 from baas.graphql.context import RequestContext
 from baas.graphql.error_shaping import INTERNAL_SERVER_ERROR
 from baas.graphql.limits import GraphQLLimits
 from baas.graphql.pipeline import OperationPipeline, OperationRequest, UnknownOperationError
 from baas.graphql.schema import BaasSchema
+from baas.graphql.websocket_limits import CappedWebSocket, ConnectionsPerAddress
 from baas.services import Services
 
 __all__ = ["GraphQLWebSocket", "UserActiveCheck"]

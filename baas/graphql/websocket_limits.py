@@ -1,4 +1,4 @@
-"""What one client may hold over WebSocket: message size, and connections per address.
+"""What one client may hold over GraphQL's WebSocket: message size, and connections.
 
 Threat: memory exhaustion. A WebSocket message is buffered whole before it is parsed
 (uvicorn accepts 16 MiB by default), and a connection costs memory for as long as it is
@@ -11,6 +11,10 @@ open; measured before these caps, 20 anonymous 15 MB messages took an API from 1
   from ``BAAS_TRUSTED_PROXIES``) may hold ``max_connections_per_address`` connections in
   one API process; one more is accepted and at once closed with ``1013`` (Try Again
   Later), which clients such as graphql-ws treat as retryable.
+
+These come on top of the HTTP edge's own cap on connections of any kind
+(:mod:`baas.connection_limits`): a WebSocket lives long and holds a subscription's
+state, so fewer of them are allowed per address.
 """
 
 from __future__ import annotations
