@@ -6,6 +6,7 @@
     baas users    account administration (``users create-admin --email ...``)
     baas keys     access keys for the DynamoDB API; ``keys rotate-signing`` for tokens
     baas check    the static function-isolation check (``check [module-or-path ...]``)
+    baas replay   replay workflow histories against the current code (before a deploy)
 
 All configuration comes from ``BAAS_*`` environment variables (see ``baas.config``).
 Expected failures (a bad setting, a port in use) print one line and exit 1.
@@ -19,6 +20,7 @@ import gc
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from auth.errors import ModelDeclarationError
@@ -89,7 +91,30 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "targets", nargs="*", help="modules or paths to check (default: the BAAS_APP package)"
     )
+    _add_replay(commands)
     return parser
+
+
+def _add_replay(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # Declared here, not in baas.replay_cli, so parsing does not import the worker stack.
+    replay = commands.add_parser(
+        "replay",
+        help="replay workflow histories (from Temporal or files) against the current code",
+        description="Replay workflow histories against the app's current workflow code; "
+        "exit 1 if one no longer replays (deploying the code would break it).",
+    )
+    replay.add_argument(
+        "paths", nargs="*", type=Path, help="saved histories: JSON files or folders of them"
+    )
+    replay.add_argument(
+        "--since", default="24h", help="from Temporal: started within this long (30m, 24h, 7d)"
+    )
+    replay.add_argument(
+        "--limit", type=int, default=100, help="from Temporal: at most this many, newest first"
+    )
+    replay.add_argument(
+        "--save", type=Path, metavar="DIR", help="from Temporal: also save each history in DIR"
+    )
 
 
 def _add_users(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -127,6 +152,10 @@ def run(argv: Sequence[str] | None = None) -> int:
             from baas.check import main as check_main
 
             return check_main(args.targets, settings.app)
+        if args.command == "replay":
+            from baas.replay_cli import run_replay_command
+
+            return asyncio.run(run_replay_command(args, settings))
         command = _COMMANDS[args.command][1](settings)
         if args.command == "dev":
             # The supervisor stays on asyncio's own loop (child processes, signals).

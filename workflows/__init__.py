@@ -1,7 +1,8 @@
 """workflows: composing functions on Temporal.
 
 Inside a workflow (``@workflow.run``): :func:`call`, :func:`parallel`, :class:`Saga`,
-:func:`wait_for_signal`, :func:`wait_for_approval`, :func:`sleep`.
+:func:`wait_for_signal`, :func:`wait_for_approval`, :func:`sleep`, and
+:func:`continue_as_new_if_needed` for long loops.
 
 From a client: :func:`start_call`, :func:`result`, :func:`status`, :func:`signal`,
 :func:`approve`, :func:`cancel`. Around them: :class:`CallerInterceptor` (the caller
@@ -13,7 +14,7 @@ and is not imported here: a process that only starts calls (the API) never loads
 Temporal worker.
 """
 
-from workflows.calls import call, parallel, sleep
+from workflows.calls import PARALLEL_LIMIT, call, parallel, sleep
 from workflows.client import (
     CallStatus,
     approve,
@@ -25,6 +26,7 @@ from workflows.client import (
     status,
 )
 from workflows.clients import baas_data_converter, configure_client
+from workflows.continue_as_new import continue_as_new_if_needed, history_is_long
 from workflows.errors import (
     ApprovalRejectedError,
     CallCancelledError,
@@ -52,6 +54,7 @@ from workflows.signals import (
 __all__ = [
     "APPROVAL_SIGNAL",
     "INVOKE_WORKFLOW",
+    "PARALLEL_LIMIT",
     "Approval",
     "ApprovalDecision",
     "ApprovalRejectedError",
@@ -76,6 +79,8 @@ __all__ = [
     "call_id_for",
     "cancel",
     "configure_client",
+    "continue_as_new_if_needed",
+    "history_is_long",
     "parallel",
     "result",
     "schedule_prefix",

@@ -7,6 +7,12 @@ type) are non-retryable ApplicationErrors whose ``type`` is their code: those ke
 their code and message. Anything else is unexpected: the caller gets ``internal`` and
 a fixed message, and the detail stays in the worker's log and the workflow history
 (threat: leaking internals through error messages).
+
+The worker fails a workflow whose task cannot make progress instead of retrying it for
+ever (see :mod:`workflows.worker`); one such failure carries no code of its own and is
+recognised here: ``nondeterministic``, when the workflow's code no longer replays its
+history (a deploy changed it under a running call). Temporal marks it with its
+documented error code TMPRL1100.
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ __all__ = ["call_error"]
 
 INTERNAL = "internal"
 TIMEOUT = "timeout"
+NONDETERMINISTIC = "nondeterministic"
+# Temporal's documented code for a history that the workflow code no longer replays.
+_NONDETERMINISM_MARK = "[TMPRL1100]"
 
 
 def call_error(exc: WorkflowFailureError) -> WorkflowsError:
@@ -39,4 +48,11 @@ def call_error(exc: WorkflowFailureError) -> WorkflowsError:
             return CallFailedError(TIMEOUT, "the call ran out of time")
         if isinstance(error, ApplicationError) and error.non_retryable and error.type:
             return CallFailedError(error.type, error.message)
+    first = chain[0] if chain else None
+    if isinstance(first, ApplicationError) and _NONDETERMINISM_MARK in first.message:
+        return CallFailedError(
+            NONDETERMINISTIC,
+            "the workflow's code changed in a way this call's history does not replay; "
+            "see 'Deploying workflow changes' in docs/functions.md",
+        )
     return CallFailedError(INTERNAL, "the call failed unexpectedly; see the worker log")

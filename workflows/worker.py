@@ -12,8 +12,13 @@ test fixtures use, so both run with the same settings:
   them on every workflow run is slow;
 * a workflow's result above the payload limit fails its call with ``payload_too_large``
   (:mod:`workflows.result_limit`), as a function's does;
-* a non-deterministic call in a workflow fails the workflow instead of retrying its
-  task forever (see FACTS.md);
+* a workflow task that cannot make progress fails its call with a clear code instead of
+  being retried for ever while the call shows RUNNING: any exception raised by workflow
+  code (``workflow_error``; a non-deterministic call such as ``datetime.now()`` in the
+  sandbox is one, see FACTS.md), a history the code no longer replays
+  (``nondeterministic``), one call too many in flight (``too_many_pending_calls``);
+* every call's activity id names its input (:mod:`workflows.scheduling`), so a deploy
+  that reorders or changes calls is caught on replay;
 * with ``schedules``, the app's Temporal Schedules are synced when the worker starts
   running (every worker start-up, so a deploy brings them in line).
 """
@@ -24,12 +29,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import (
-    RestrictedWorkflowAccessError,
-    SandboxedWorkflowRunner,
-    SandboxRestrictions,
-)
+from temporalio.worker import Interceptor, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.workflow import NondeterminismError
 
 from functions.activity import as_activity
 from functions.definition import Function
@@ -39,11 +41,37 @@ from workflows.clients import configure_client
 from workflows.invoke import InvokeFunctionWorkflow
 from workflows.result_limit import ResultLimitInterceptor
 from workflows.schedules import ScheduleBinding, sync_schedules
+from workflows.scheduling import MAX_PENDING_CALLS, CallSchedulingInterceptor
 from workflows.worker_identity import CallerWorkerInterceptor
+from workflows.workflow_errors import WorkflowErrorInterceptor
 
-__all__ = ["PASSTHROUGH_MODULES", "BaasWorker", "create_worker", "workflow_runner"]
+__all__ = [
+    "FAILURE_EXCEPTION_TYPES",
+    "PASSTHROUGH_MODULES",
+    "BaasWorker",
+    "create_worker",
+    "workflow_interceptors",
+    "workflow_runner",
+]
 
 PASSTHROUGH_MODULES = ("baas", "functions", "workflows", "auth", "storage", "pydantic", "httpx")
+
+
+# A history the code no longer replays fails the call, not just its task: a retried task
+# would never make progress. (What workflow code raises: workflows.workflow_errors.)
+FAILURE_EXCEPTION_TYPES: Sequence[type[BaseException]] = (NondeterminismError,)
+
+
+def workflow_interceptors(
+    *, max_payload_bytes: int, max_pending_calls: int = MAX_PENDING_CALLS
+) -> list[Interceptor]:
+    """What every worker (and the Replayer, to replay faithfully) runs workflows with."""
+    return [
+        CallerWorkerInterceptor(),
+        WorkflowErrorInterceptor(),
+        CallSchedulingInterceptor(max_pending_calls),
+        ResultLimitInterceptor(max_payload_bytes),
+    ]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
@@ -91,6 +119,7 @@ def create_worker(
     activities: Sequence[Callable[..., Any]] = (),
     schedules: Sequence[ScheduleBinding] | None = None,
     app_name: str = "app",
+    max_pending_calls: int = MAX_PENDING_CALLS,
     **worker_options: Any,
 ) -> BaasWorker:
     """A worker on ``task_queue`` running ``workflows`` and ``functions``.
@@ -98,7 +127,9 @@ def create_worker(
     ``runtime`` supplies what functions get through their Context (store factory,
     secrets, mail); ``activities`` are plain Temporal activities, for code that is not
     a baas function. ``schedules`` (None: leave schedules alone) are synced for
-    ``app_name`` when the worker starts. Other keyword arguments go to
+    ``app_name`` when the worker starts. A workflow may have at most
+    ``max_pending_calls`` calls in flight (keep it under the Temporal cluster's
+    per-workflow limit of pending activities). Other keyword arguments go to
     ``temporalio.worker.Worker``.
     """
     runtime = runtime or FunctionRuntime()
@@ -111,8 +142,9 @@ def create_worker(
     ]
     client = configure_client(client)
     interceptors = [
-        CallerWorkerInterceptor(),
-        ResultLimitInterceptor(runtime.max_payload_bytes),
+        *workflow_interceptors(
+            max_payload_bytes=runtime.max_payload_bytes, max_pending_calls=max_pending_calls
+        ),
         *worker_options.pop("interceptors", ()),
     ]
     return BaasWorker(
@@ -123,7 +155,7 @@ def create_worker(
         workflows=all_workflows,
         activities=[*(as_activity(fn, runtime) for fn in by_name.values()), *activities],
         workflow_runner=workflow_runner(),
-        workflow_failure_exception_types=[RestrictedWorkflowAccessError],
+        workflow_failure_exception_types=FAILURE_EXCEPTION_TYPES,
         interceptors=interceptors,
         **worker_options,
     )

@@ -46,7 +46,7 @@ Scenario = Callable[[Client, str, Journal], Awaitable[str]]
 
 
 async def archive_approved(client: Client, task_queue: str, journal: Journal) -> str:
-    journal.tables["boards"] = {"b1": {"id": "b1", "status": "active"}}
+    await _board(journal)
     call_id = await start_call(
         client,
         ArchiveBoardWorkflow,
@@ -61,7 +61,7 @@ async def archive_approved(client: Client, task_queue: str, journal: Journal) ->
 
 
 async def archive_rejected(client: Client, task_queue: str, journal: Journal) -> str:
-    journal.tables["boards"] = {"b1": {"id": "b1", "status": "active"}}
+    await _board(journal)
     call_id = await start_call(
         client,
         ArchiveBoardWorkflow,
@@ -77,12 +77,19 @@ async def archive_rejected(client: Client, task_queue: str, journal: Journal) ->
 
 
 async def invoke_function(client: Client, task_queue: str, journal: Journal) -> str:
-    journal.tables["boards"] = {"b1": {"id": "b1", "status": "active"}}
+    await _board(journal)
     call_id = await start_call(
         client, reserve_board, ReserveBoardInput("b1"), OWNER, task_queue=task_queue
     )
     await result(client, call_id)
     return call_id
+
+
+async def _board(journal: Journal) -> None:
+    assert journal.store is not None
+    await journal.store.put_item(
+        "boards", {"id": "b1", "status": "active", "name": "Q3", "owner": OWNER.user_id}
+    )
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -112,7 +119,8 @@ async def record() -> None:
             client = await _connect(server.address)
             HISTORIES.mkdir(exist_ok=True)
             for name, scenario in SCENARIOS.items():
-                journal, task_queue = Journal(), f"record-{uuid.uuid4().hex}"
+                journal = await Journal.open_board_store(Path(tmp) / f"{name}.sqlite3")
+                task_queue = f"record-{uuid.uuid4().hex}"
                 worker = create_worker(
                     client,
                     task_queue=task_queue,
@@ -122,6 +130,8 @@ async def record() -> None:
                 )
                 async with worker:
                     call_id = await scenario(client, task_queue, journal)
+                assert journal.store is not None
+                await journal.store.close()
                 history = await client.get_workflow_handle(call_id).fetch_history()
                 (HISTORIES / f"{name}.json").write_text(history.to_json())
                 print(f"recorded {name}")  # noqa: T201 - a developer script reports progress

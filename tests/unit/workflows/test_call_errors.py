@@ -66,6 +66,20 @@ def test_a_failure_keeps_deliberate_codes_and_masks_the_rest(
     assert (error.code, error.message) == (code, message)
 
 
+def test_a_history_the_code_no_longer_replays_is_reported_as_nondeterministic() -> None:
+    # How the worker fails a workflow on nondeterminism: no type, Temporal's code in the text.
+    raised = ApplicationError(
+        "[TMPRL1100] Nondeterminism error: Activity id of scheduled event '1.ab' does not "
+        "match activity id of activity command '1.cd'"
+    )
+    error = call_error(WorkflowFailureError(cause=raised))
+    assert isinstance(error, CallFailedError)
+    assert error.code == "nondeterministic"
+    assert "1.ab" not in error.message  # the history's details stay out of the answer
+    # The same text from deeper down (a function's message) is not a replay failure.
+    assert call_error(_failure(raised)).code == "internal"
+
+
 def test_a_cancellation_is_reported_as_such() -> None:
     assert isinstance(call_error(_failure(CancelledError("cancelled"))), CallCancelledError)
 
