@@ -5,17 +5,18 @@ that speaks an AWS API, such as boto3 against the DynamoDB-compatible endpoint; 
 admin revokes it when done (``baas keys revoke``). A key acts as the ``system``
 caller: it is an operator credential, never a user's.
 
-The secret is stored as is, unlike passwords and refresh tokens: SigV4 verification
-recomputes an HMAC keyed by the secret itself, so a hash would not do. Protect the
-store's files accordingly, and never log or return a secret except once, to the admin
-who creates the key (threat: a leaked log or API answer becomes a working credential).
+The secret must be recoverable, unlike passwords and refresh tokens: SigV4
+verification recomputes an HMAC keyed by the secret itself, so a hash would not do.
+It is stored sealed under the secret key (:mod:`auth.secret_keys`; threat: whoever
+reads the store's files or a backup signing requests as the system caller), kept out
+of the change feed, and never logged or returned except once, to the admin who creates
+the key (threat: a leaked log or API answer becomes a working credential).
 
 Keys live in the system table ``_baas_access_keys``, keyed by ``key_id``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 import secrets
 import time
@@ -25,17 +26,17 @@ from typing import TYPE_CHECKING
 
 from auth.errors import InvalidRequestError
 from auth.rules import Caller
-from auth.system_tables import number
-from storage.errors import ConditionalCheckFailedError, ResourceInUseError
-from storage.tables import KeyAttribute, TableSpec
+from auth.sealed_store import ACCESS_KEY_SECRET
+from auth.system_tables import ACCESS_KEYS_TABLE, ensure_system_table, number
+from storage.errors import ConditionalCheckFailedError
 
 if TYPE_CHECKING:
+    from auth.secret_keys import SecretKeys
     from storage.store import DocumentStore
     from storage.values import Item
 
 __all__ = ["ACCESS_KEYS_TABLE", "AccessKey", "AccessKeyRepository", "generate_key_pair"]
 
-ACCESS_KEYS_TABLE = "_baas_access_keys"
 # AWS access key ids are 16-128 word characters; tools that ship fixed credentials
 # use shorter ones ("local", "fakeMyKeyId"), so 3 is the floor here. The id is part
 # of the SigV4 credential scope, so it can hold no '/' and no ','.
@@ -75,11 +76,14 @@ class AccessKeyRepository:
     """Access keys stored in the document store.
 
     ``store`` is the store, or a function returning it (for wiring done before the
-    store is open).
+    store is open); ``keys`` seal and open the secrets.
     """
 
-    def __init__(self, store: DocumentStore | Callable[[], DocumentStore]) -> None:
+    def __init__(
+        self, store: DocumentStore | Callable[[], DocumentStore], keys: SecretKeys
+    ) -> None:
         self._get_store = store if callable(store) else lambda: store
+        self._keys = keys
         self._table_ready = False
 
     @property
@@ -90,11 +94,7 @@ class AccessKeyRepository:
         """Create the system table on first use (idempotent)."""
         if self._table_ready:
             return
-        if ACCESS_KEYS_TABLE not in await self._store.list_tables():
-            spec = TableSpec(ACCESS_KEYS_TABLE, KeyAttribute("key_id", "S"))
-            # Another process may create it at the same moment.
-            with contextlib.suppress(ResourceInUseError):
-                await self._store.create_table(spec)
+        await ensure_system_table(self._store, ACCESS_KEYS_TABLE)
         self._table_ready = True
 
     async def create(
@@ -116,7 +116,7 @@ class AccessKeyRepository:
         try:
             # Never overwrite: re-creating an existing id would silently swap its secret.
             await self._store.put_item(
-                ACCESS_KEYS_TABLE, _to_item(key), condition="attribute_not_exists(key_id)"
+                ACCESS_KEYS_TABLE, self._to_item(key), condition="attribute_not_exists(key_id)"
             )
         except ConditionalCheckFailedError:
             raise InvalidRequestError("An access key with this id already exists.") from None
@@ -128,7 +128,7 @@ class AccessKeyRepository:
             return None
         await self.ensure_table()
         item = await self._store.get_item(ACCESS_KEYS_TABLE, {"key_id": key_id})
-        return None if item is None else _from_item(item)
+        return None if item is None else self._from_item(item)
 
     async def revoke(self, key_id: str) -> bool:
         """Revoke a key at once; False when no active key has this id."""
@@ -152,27 +152,26 @@ class AccessKeyRepository:
         start: Item | None = None
         while True:
             page = await self._store.scan(ACCESS_KEYS_TABLE, exclusive_start_key=start)
-            keys.extend(_from_item(item) for item in page.items)
+            keys.extend(self._from_item(item) for item in page.items)
             start = page.last_evaluated_key
             if start is None:
                 return sorted(keys, key=lambda key: (key.created_at, key.key_id))
 
+    def _to_item(self, key: AccessKey) -> Item:
+        sealed = ACCESS_KEY_SECRET.seal(self._keys, key.key_id, key.secret.encode())
+        return {
+            "key_id": key.key_id,
+            ACCESS_KEY_SECRET.sealed: sealed,
+            "description": key.description,
+            "created_at": number(key.created_at),
+        }
 
-def _to_item(key: AccessKey) -> Item:
-    return {
-        "key_id": key.key_id,
-        "secret": key.secret,
-        "description": key.description,
-        "created_at": number(key.created_at),
-    }
-
-
-def _from_item(item: Item) -> AccessKey:
-    revoked = item.get("revoked_at")
-    return AccessKey(
-        key_id=str(item["key_id"]),
-        secret=str(item["secret"]),
-        description=str(item.get("description", "")),
-        created_at=float(str(item.get("created_at", 0))),
-        revoked_at=None if revoked is None else float(str(revoked)),
-    )
+    def _from_item(self, item: Item) -> AccessKey:
+        revoked = item.get("revoked_at")
+        return AccessKey(
+            key_id=str(item["key_id"]),
+            secret=ACCESS_KEY_SECRET.open(self._keys, item).decode(),
+            description=str(item.get("description", "")),
+            created_at=float(str(item.get("created_at", 0))),
+            revoked_at=None if revoked is None else float(str(revoked)),
+        )

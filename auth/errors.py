@@ -23,6 +23,8 @@ The tree::
     ├── AccountExistsError             account_exists       social email matches a password account
     ├── SocialLoginError               social_login_failed  the provider's answer was refused
     ├── UnsupportedGrantTypeError      unsupported_grant_type  token endpoint: not refresh_token
+    ├── UnsupportedMediaTypeError      unsupported_media_type  a credential sent other than as JSON
+    ├── SecretKeyError                 secret_key_error     a sealed secret does not open (operator)
     ├── AuthUnavailableError           temporarily_unavailable  revocation state is stale (store down)
     └── ModelDeclarationError          invalid_model        a model declaration cannot work (start-up)
 
@@ -52,9 +54,11 @@ __all__ = [
     "ItemNotFoundError",
     "ModelDeclarationError",
     "RefreshTokenReuseError",
+    "SecretKeyError",
     "SocialLoginError",
     "ThrottledError",
     "UnsupportedGrantTypeError",
+    "UnsupportedMediaTypeError",
     "WeakPasswordError",
     "WeakPasswordReason",
 ]
@@ -248,3 +252,27 @@ class ModelDeclarationError(AuthError):
 
     code = "invalid_model"
     default_message = "A model declaration is invalid."
+
+
+class UnsupportedMediaTypeError(AuthError):
+    """A body sent to a credential route is not ``application/json``.
+
+    Threat: login CSRF — a page on another site cannot send JSON without a CORS
+    preflight, but a form or ``text/plain`` post goes through and would sign the
+    victim's browser in to the attacker's account.
+    """
+
+    code = "unsupported_media_type"
+    default_message = "Send the request body as application/json."
+
+
+class SecretKeyError(AuthError):
+    """A secret in the store does not open with the configured secret key.
+
+    The operator's problem, never a client's: the wrong ``BAAS_SECRET_KEY``, or a store
+    altered on disk. Unmapped to HTTP on purpose (a generic 500 if it ever reaches a
+    request); at start-up it stops the process with its message.
+    """
+
+    code = "secret_key_error"
+    default_message = "A sealed secret does not open with the configured secret key."

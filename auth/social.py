@@ -25,6 +25,7 @@ from auth.errors import (
     SocialLoginError,
 )
 from auth.identities import Identity, IdentityRepository, IdentityTakenError
+from auth.social_flows import SpentFlows
 from auth.social_state import FlowState, open_state, seal_state
 from auth.token_grants import IssuedTokens
 from auth.users import EmailTakenError, User
@@ -58,7 +59,8 @@ class SocialLogin:
         accounts: AccountService,
         identities: IdentityRepository,
         redirect_base: str,
-        cookie_key: bytes,
+        cookie_keys: Sequence[bytes],
+        spent: SpentFlows,
     ) -> None:
         self._http: httpx2.AsyncClient | None = None
         self._providers: dict[str, OAuthProvider] = {}
@@ -76,7 +78,8 @@ class SocialLogin:
         self._accounts = accounts
         self._identities = identities
         self._redirect_base = redirect_base
-        self._cookie_key = cookie_key
+        self._cookie_keys = tuple(cookie_keys)
+        self._spent = spent
 
     @property
     def provider_names(self) -> list[str]:
@@ -87,7 +90,7 @@ class SocialLogin:
         return f"{self._redirect_base}/{provider}/callback"
 
     async def begin(self, provider: str, *, link_user_id: str | None = None) -> tuple[str, str]:
-        """The provider's authorization URL and the signed state cookie to set."""
+        """The provider's authorization URL and the encrypted state cookie to set."""
         chosen = self._provider(provider)
         flow = FlowState.new(provider, link_user_id=link_user_id)
         try:
@@ -95,7 +98,7 @@ class SocialLogin:
         except self._provider_errors:
             _log.warning("provider %s: discovery failed", provider, exc_info=True)
             raise SocialLoginError("The provider is not reachable. Try again later.") from None
-        return url, seal_state(flow, self._cookie_key)
+        return url, seal_state(flow, self._cookie_keys)
 
     async def complete(
         self,
@@ -107,7 +110,9 @@ class SocialLogin:
     ) -> SocialOutcome:
         """Finish the round trip from the callback's query ``params`` and state cookie."""
         chosen = self._provider(provider)
-        flow = open_state(cookie, self._cookie_key, provider=provider, state=params.get("state"))
+        flow = open_state(cookie, self._cookie_keys, provider=provider, state=params.get("state"))
+        # Spent before the code is exchanged: a replayed callback gets nothing further.
+        await self._spent.spend(flow)
         if "error" in params:
             raise SocialLoginError("The provider did not sign you in.")
         code = params.get("code")

@@ -1,26 +1,31 @@
-"""The browser-bound state of one social-login round trip, in a signed cookie.
+"""The browser-bound state of one social-login round trip, in an encrypted cookie.
 
 Between "start" (redirect to the provider) and "callback" (the provider redirects
 back), we must remember the ``state``, the ``nonce`` and the PKCE ``code_verifier``
 (RFC 6749 §10.12, OIDC Core §3.1.2.1, RFC 7636 §4.1), and bind them to *this* browser:
-they go into a short-lived cookie, HMAC-signed with a server secret so the browser
-cannot alter it. A callback whose ``state`` does not match the cookie's is refused
-(threat: login CSRF — an attacker's authorization code injected into the victim's
-browser, RFC 9700 §4.7); a token whose ``nonce`` does not match is refused (threat:
-ID-token replay and code injection, RFC 9700 §4.5).
+they go into a short-lived cookie, encrypted with AES-256-GCM under a key derived from
+the secret key, so the browser can neither read nor alter it (threat: the PKCE verifier
+and nonce readable by whatever can read the cookie jar). A callback whose ``state``
+does not match the cookie's is refused (threat: login CSRF — an attacker's
+authorization code injected into the victim's browser, RFC 9700 §4.7); a token whose
+``nonce`` does not match is refused (threat: ID-token replay and code injection, RFC
+9700 §4.5). The cookie is single-use: :class:`auth.social.SocialLogin` records each
+state it accepts (threat: a copied cookie and callback URL replayed).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
+import binascii
 import hmac
 import json
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from auth.errors import SocialLoginError
+from auth.secret_keys import decrypt, encrypt
 
 __all__ = ["FlowState", "open_state", "seal_state"]
 
@@ -51,24 +56,28 @@ class FlowState:
         )
 
 
-def seal_state(flow: FlowState, key: bytes) -> str:
-    """The cookie value: base64url(JSON) "." base64url(HMAC-SHA256)."""
-    body = _b64(json.dumps(asdict(flow), separators=(",", ":")).encode())
-    return f"{body}.{_b64(_mac(key, body))}"
+def seal_state(flow: FlowState, keys: Sequence[bytes]) -> str:
+    """The cookie value: base64url(nonce || AES-GCM ciphertext of the JSON || tag)."""
+    body = json.dumps(asdict(flow), separators=(",", ":")).encode()
+    return _b64(encrypt(keys[0], body, _PURPOSE))
 
 
-def open_state(cookie: str | None, key: bytes, *, provider: str, state: object) -> FlowState:
-    """The flow of a callback, or ``SocialLoginError`` if anything does not match."""
-    if not cookie or not isinstance(state, str) or cookie.count(".") != 1:
+def open_state(
+    cookie: str | None, keys: Sequence[bytes], *, provider: str, state: object
+) -> FlowState:
+    """The flow of a callback, or ``SocialLoginError`` if anything does not match.
+
+    ``keys``: the current key first, then former ones (a rotation of the secret key
+    does not break a sign-in under way).
+    """
+    if not cookie or not isinstance(state, str):
         raise SocialLoginError()
-    body, mac = cookie.split(".")
     try:
-        expected = _mac(key, body)
-        if not hmac.compare_digest(_unb64(mac), expected):
+        body = decrypt(keys, _unb64(cookie), _PURPOSE)
+        if body is None:
             raise SocialLoginError()
-        data = json.loads(_unb64(body))
-        flow = FlowState(**data)
-    except (ValueError, TypeError):
+        flow = FlowState(**json.loads(body))
+    except (ValueError, TypeError, binascii.Error):
         raise SocialLoginError() from None
     if flow.provider != provider or flow.expires_at < time.time():
         raise SocialLoginError()
@@ -77,8 +86,7 @@ def open_state(cookie: str | None, key: bytes, *, provider: str, state: object) 
     return flow
 
 
-def _mac(key: bytes, body: str) -> bytes:
-    return hmac.new(key, b"baas-oauth-state\x00" + body.encode(), hashlib.sha256).digest()
+_PURPOSE = b"baas-oauth-state-v2"
 
 
 def _b64(raw: bytes) -> str:

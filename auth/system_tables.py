@@ -16,22 +16,30 @@ _baas_revocations      user_id              recent per-user not-before times (TT
 _baas_signing_keys     kid                  access-token signing keys
 _baas_throttle         key                  failure / rate-limit logs (TTL)
 _baas_codes            code_key             one-time email codes, hashed (TTL)
-_baas_secrets          name                 server secrets (e.g. the OAuth cookie key)
+_baas_secrets          name                 the secret-key check (auth.sealed_store)
+_baas_access_keys      key_id               SigV4 access keys, secrets sealed
+_baas_oauth_flows      state_hash           social-login round trips already used (TTL)
 =====================  ===================  ===========================================
+
+Private keys and secrets are stored sealed (:mod:`auth.secret_keys`). Tables that hold
+them, or password hashes and other credentials' digests, keep only keys in the change
+feed (``stream_view="KEYS_ONLY"``): the feed outlives the values it copies, and a
+reader of the feed has no business with them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import secrets
 from decimal import Decimal
 
 from storage import DocumentStore, IndexSpec, KeyAttribute, TableSpec
-from storage.errors import ConditionalCheckFailedError, ResourceInUseError
+from storage.errors import ResourceInUseError
 
 __all__ = [
+    "ACCESS_KEYS_TABLE",
     "CODES_TABLE",
     "IDENTITIES_TABLE",
+    "OAUTH_FLOWS_TABLE",
     "REFRESH_TOKENS_TABLE",
     "REVOCATIONS_TABLE",
     "SECRETS_TABLE",
@@ -41,9 +49,9 @@ __all__ = [
     "TTL_ATTRIBUTE",
     "USERS_TABLE",
     "USER_EMAILS_TABLE",
+    "ensure_system_table",
     "ensure_system_tables",
     "number",
-    "shared_secret",
 ]
 
 USERS_TABLE = "_baas_users"
@@ -55,12 +63,14 @@ SIGNING_KEYS_TABLE = "_baas_signing_keys"
 THROTTLE_TABLE = "_baas_throttle"
 CODES_TABLE = "_baas_codes"
 SECRETS_TABLE = "_baas_secrets"
+ACCESS_KEYS_TABLE = "_baas_access_keys"
+OAUTH_FLOWS_TABLE = "_baas_oauth_flows"
 
 # The TTL attribute of every expiring system item, in epoch seconds (DynamoDB TTL).
 TTL_ATTRIBUTE = "expires_at"
 
 SYSTEM_TABLES: tuple[TableSpec, ...] = (
-    TableSpec(USERS_TABLE, KeyAttribute("user_id")),
+    TableSpec(USERS_TABLE, KeyAttribute("user_id"), stream_view="KEYS_ONLY"),  # hashes
     TableSpec(USER_EMAILS_TABLE, KeyAttribute("email")),
     TableSpec(
         IDENTITIES_TABLE,
@@ -74,44 +84,55 @@ SYSTEM_TABLES: tuple[TableSpec, ...] = (
             IndexSpec("by_subject", KeyAttribute("subject"), KeyAttribute("created_at", "N")),
         ),
         ttl_attribute=TTL_ATTRIBUTE,
+        stream_view="KEYS_ONLY",  # refresh-token digests
     ),
     TableSpec(REVOCATIONS_TABLE, KeyAttribute("user_id"), ttl_attribute=TTL_ATTRIBUTE),
-    TableSpec(SIGNING_KEYS_TABLE, KeyAttribute("kid")),
+    TableSpec(SIGNING_KEYS_TABLE, KeyAttribute("kid"), stream_view="KEYS_ONLY"),
     TableSpec(THROTTLE_TABLE, KeyAttribute("key"), ttl_attribute=TTL_ATTRIBUTE),
-    TableSpec(CODES_TABLE, KeyAttribute("code_key"), ttl_attribute=TTL_ATTRIBUTE),
-    TableSpec(SECRETS_TABLE, KeyAttribute("name")),
+    TableSpec(
+        # Code digests: an 8-digit code is found from its salted digest in seconds.
+        CODES_TABLE,
+        KeyAttribute("code_key"),
+        ttl_attribute=TTL_ATTRIBUTE,
+        stream_view="KEYS_ONLY",
+    ),
+    TableSpec(SECRETS_TABLE, KeyAttribute("name"), stream_view="KEYS_ONLY"),
+    TableSpec(ACCESS_KEYS_TABLE, KeyAttribute("key_id"), stream_view="KEYS_ONLY"),
+    TableSpec(
+        OAUTH_FLOWS_TABLE,
+        KeyAttribute("state_hash"),
+        ttl_attribute=TTL_ATTRIBUTE,
+        stream_view="KEYS_ONLY",
+    ),
 )
+_SPECS = {spec.name: spec for spec in SYSTEM_TABLES}
 
 
-async def ensure_system_tables(store: DocumentStore) -> None:
-    """Create the system tables that do not exist yet (idempotent, safe to race)."""
+async def ensure_system_tables(store: DocumentStore) -> list[str]:
+    """Create the system tables that do not exist yet (idempotent, safe to race).
+
+    A table created by an earlier version whose feed view differs is brought in line
+    (which drops the images its feed holds); the names of those tables are returned.
+    """
     existing = set(await store.list_tables())
+    changed = []
     for spec in SYSTEM_TABLES:
         if spec.name in existing:
+            if (await store.table_spec(spec.name)).stream_view != spec.stream_view:
+                await store.update_table(spec.name, stream_view=spec.stream_view)
+                changed.append(spec.name)
             continue
         # Another API process may create the same table at the same moment.
         with contextlib.suppress(ResourceInUseError):
             await store.create_table(spec)
+    return changed
 
 
-async def shared_secret(store: DocumentStore, name: str) -> bytes:
-    """A 256-bit random secret shared by every API process, created on first use.
-
-    Kept in the store so that processes behind one load balancer agree on it without
-    configuration; protect the store's files accordingly.
-    """
-    with contextlib.suppress(ConditionalCheckFailedError):
-        await store.put_item(
-            SECRETS_TABLE,
-            {"name": name, "value": secrets.token_bytes(32)},
-            condition="attribute_not_exists(#n)",
-            names={"#n": "name"},
-        )
-    item = await store.get_item(SECRETS_TABLE, {"name": name})
-    value = None if item is None else item.get("value")
-    if not isinstance(value, bytes):
-        raise RuntimeError(f"secret {name} could not be stored")
-    return value
+async def ensure_system_table(store: DocumentStore, name: str) -> None:
+    """Create one system table if it does not exist (for code that runs without auth)."""
+    if name not in await store.list_tables():
+        with contextlib.suppress(ResourceInUseError):
+            await store.create_table(_SPECS[name])
 
 
 def number(value: float) -> Decimal:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -11,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from auth.access_keys import AccessKeyRepository
 from baas.application import App
@@ -30,9 +32,23 @@ from baas.graphql import graphql_routes
 from baas.health import health_endpoint
 from baas.http_errors import exception_handlers
 from baas.request_ids import RequestIdMiddleware
+from baas.security_headers import SecurityHeadersMiddleware, security_headers
 from baas.services import Services
 
 __all__ = ["create_app"]
+
+
+class _HardenedStarlette(Starlette):
+    """Starlette with the security headers outside its error handling: the stack it
+    builds puts its 500 handler outermost, so a middleware in ``middleware=`` would miss
+    those answers."""
+
+    def __init__(self, *, headers: list[tuple[bytes, bytes]], **options: Any) -> None:
+        super().__init__(**options)
+        self._security_headers = headers
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(super().build_middleware_stack(), self._security_headers)
 
 
 def _cors(settings: Settings) -> list[Middleware]:
@@ -85,7 +101,7 @@ def create_app(
     metrics = parts.metrics
     dynamodb = DynamoDBEndpoint(
         lambda: parts.store,
-        AccessKeyRepository(lambda: parts.store),
+        AccessKeyRepository(lambda: parts.store, parts.secret_keys),
         Account(settings.dynamodb_region),
     )
     metrics_routes = (
@@ -107,7 +123,8 @@ def create_app(
             if owned:
                 await parts.stop()
 
-    starlette = Starlette(
+    starlette = _HardenedStarlette(
+        headers=security_headers(settings.public_url),
         debug=False,  # tracebacks never reach a client, not even in dev
         routes=[
             # The hot paths first (routes are matched in order): GraphQL, then the

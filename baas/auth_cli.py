@@ -23,8 +23,8 @@ from typing import TextIO
 
 from auth.errors import AuthError
 from baas.auth_wiring import AuthServices
+from baas.cli_store import open_sealed_store
 from baas.config import Settings
-from storage import open_store
 
 __all__ = ["rotate_signing_key", "run_users_command"]
 
@@ -63,15 +63,13 @@ async def rotate_signing_key(settings: Settings, *, out: TextIO | None = None) -
 @contextlib.asynccontextmanager
 async def _started_auth(settings: Settings) -> AsyncIterator[AuthServices]:
     """Open the store and start auth on it for one command, then close both."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = await open_store(settings.store_config)
-    auth = AuthServices(settings, lambda: store)
-    try:
-        await auth.start()
-        yield auth
-    finally:
-        await auth.stop()
-        await store.close()
+    async with open_sealed_store(settings) as (store, loaded):
+        auth = AuthServices(settings, lambda: store, loaded.keys)
+        try:
+            await auth.start()
+            yield auth
+        finally:
+            await auth.stop()
 
 
 def _read_password(stdin: TextIO) -> str:

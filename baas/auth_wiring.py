@@ -29,12 +29,15 @@ from auth.rate_limits import RateLimiter
 from auth.refresh_store import RefreshTokenRepository
 from auth.refresh_tokens import RefreshTokenPolicy
 from auth.revocation import NotBeforeCache
+from auth.sealed_store import seal_store
+from auth.secret_keys import SecretKeys
 from auth.sessions import SessionService
 from auth.signing_keys import KeyRing
 from auth.social import SocialLogin
+from auth.social_flows import SpentFlows
 from auth.stored_signing_keys import StoreSigningKeyRepository
 from auth.stored_throttle import StoreAttemptStore
-from auth.system_tables import ensure_system_tables, shared_secret
+from auth.system_tables import ensure_system_tables
 from auth.throttle import SignInThrottle, ThrottlePolicy
 from auth.token_grants import TokenGrants
 from auth.tokens import TokenConfig, TokenIssuer, TokenVerifier
@@ -58,17 +61,20 @@ class AuthNotStartedError(RuntimeError):
 class AuthServices:
     """Everything auth of one API process."""
 
-    def __init__(self, settings: Settings, store: Callable[[], DocumentStore]) -> None:
+    def __init__(
+        self, settings: Settings, store: Callable[[], DocumentStore], secret_keys: SecretKeys
+    ) -> None:
         self.settings = settings
         self.config = settings.auth
         self._store = store
+        self.secret_keys = secret_keys
         self.token_config = TokenConfig(
             issuer=settings.public_url,
             audience=ACCESS_TOKEN_AUDIENCE,
             access_token_lifetime=self.config.access_token_ttl,
         )
         self.keyring = KeyRing(
-            StoreSigningKeyRepository(store),
+            StoreSigningKeyRepository(store, secret_keys),
             retention=self.token_config.key_retention,
             algorithm=self.config.signing_algorithm,
         )
@@ -109,7 +115,9 @@ class AuthServices:
 
     async def start(self) -> None:
         store = self._store()
-        await ensure_system_tables(store)
+        # Tables whose feed view changed had images of secrets in the feed: compact.
+        views_changed = await ensure_system_tables(store)
+        await seal_store(store, self.secret_keys, compact=bool(views_changed))
         await self.keyring.load()
         await self.revocations.reload()
         self._accounts = self._build_accounts(store)
@@ -120,7 +128,8 @@ class AuthServices:
             accounts=self._accounts,
             identities=identities,
             redirect_base=f"{self.settings.public_url}/auth/oauth",
-            cookie_key=await shared_secret(store, "oauth_cookie"),
+            cookie_keys=self.secret_keys.derive("oauth state cookie"),
+            spent=SpentFlows(store),
         )
         self._poller = asyncio.create_task(self._poll(), name="baas-auth-poll")
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from auth.errors import ModelDeclarationError
 from baas.config import Settings
+from baas.data_folder import PRIVATE_UMASK
 from baas.errors import BaasError
 from baas.keys_cli import add_keys_command, run_keys_command
 from baas.logs import configure_logging
@@ -136,6 +137,9 @@ async def _users(args: argparse.Namespace, settings: Settings) -> int:
 def run(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, run the command, and return its exit code."""
     args = _parser().parse_args(argv)
+    # Every file baas or its children create (store, key file, logs, Temporal's dev
+    # database) is the user's alone: see baas.data_folder.
+    os.umask(PRIVATE_UMASK)
     if args.command in ("serve", "worker"):
         # Start-up allocates a great many objects that live as long as the process (the
         # modules, the schema): collecting meanwhile is wasted work, ~8% of the start-up.

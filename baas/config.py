@@ -40,6 +40,7 @@ _APP_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _HOST_PORT = re.compile(r"^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _SECRET_PREFIX = "BAAS_SECRET_"  # noqa: S105 - a variable-name prefix, not a secret
+_SECRET_KEY_VARIABLES = ("BAAS_SECRET_KEY", "BAAS_SECRET_KEY_FILE")
 _ENV_FILE_VARIABLE = "BAAS_ENV_FILE"
 _DEFAULT_ENV_FILE = ".env"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -103,6 +104,11 @@ class Settings:
     # may hold at once (0: no cap; the BAAS_TRUSTED_PROXIES are never capped).
     http_header_timeout: float = 10.0
     http_max_connections_per_client: int = 256
+    # The key that seals the store's secrets (BAAS_SECRET_KEY, or the file that
+    # BAAS_SECRET_KEY_FILE names; in dev, by default <data_dir>/secret.key). See
+    # baas.secret_key and docs/auth.md "Secrets at rest".
+    secret_key: str | None = field(default=None, repr=False)
+    secret_key_file: Path | None = None
 
     @property
     def is_dev(self) -> bool:
@@ -127,6 +133,11 @@ class Settings:
             synchronous=self.sqlite_synchronous,
             busy_timeout_ms=round(self.sqlite_busy_timeout * 1000),
         )
+
+    @property
+    def dev_key_path(self) -> Path:
+        """Where ``baas dev`` keeps the secret key when none is configured."""
+        return self.data_dir / "secret.key"
 
     @property
     def temporal_db_path(self) -> Path:
@@ -187,7 +198,11 @@ class Settings:
             secrets={
                 name.removeprefix(_SECRET_PREFIX).lower(): value
                 for name, value in env.items()
-                if name.startswith(_SECRET_PREFIX) and len(name) > len(_SECRET_PREFIX) and value
+                if name.startswith(_SECRET_PREFIX)
+                and len(name) > len(_SECRET_PREFIX)
+                and value
+                # Threat: the key that seals every secret handed to function code.
+                and name not in _SECRET_KEY_VARIABLES
             },
             functions_allow_private_network=reader.get(
                 "BAAS_FUNCTIONS_ALLOW_PRIVATE_NETWORK", boolean, False
@@ -205,6 +220,8 @@ class Settings:
                 _connection_cap,
                 cls.http_max_connections_per_client,
             ),
+            secret_key=reader.get("BAAS_SECRET_KEY", _non_empty, None),
+            secret_key_file=reader.get("BAAS_SECRET_KEY_FILE", _path, None),
         )
 
 

@@ -27,7 +27,9 @@ from pathlib import Path
 from watchfiles import PythonFilter, awatch
 
 from baas.config import Settings
+from baas.data_folder import prepare_data_folder
 from baas.ports import require_free_ports
+from baas.secret_key import load_secret_key
 from baas.signals import StopRequested
 from baas.temporal_dev import EmbeddedTemporal, die_with_parent, terminate
 
@@ -57,7 +59,9 @@ async def run_dev_fast(settings: Settings) -> int:
             log_path=settings.data_dir / "temporal.log",
         )
     require_free_ports(ports)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_folder(settings.data_dir)
+    # The children read the key the first start creates (the dev key file).
+    load_secret_key(settings)
     stop = StopRequested()
     stop.install()
     stack = _Stack(settings, temporal)

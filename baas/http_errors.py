@@ -65,6 +65,8 @@ _STATUS: dict[type[Exception], int] = {
     auth_errors.AccountExistsError: 409,
     auth_errors.SocialLoginError: 400,
     auth_errors.UnsupportedGrantTypeError: 400,
+    auth_errors.UnsupportedMediaTypeError: 415,
+    auth_errors.SecretKeyError: 500,
     auth_errors.AuthenticationRequiredError: 401,
     auth_errors.AuthUnavailableError: 503,
     auth_errors.AuthError: 401,

@@ -4,11 +4,18 @@
     baas keys create --id KEY_ID --secret SECRET|-        a fixed pair ('-': secret on stdin)
     baas keys revoke KEY_ID
     baas keys list
+    baas keys rotate-signing                               a new access-token signing key
+    baas keys rotate-secret-key                            re-seal secrets under a new secret key
 
 The commands open the embedded store (``BAAS_DATA_DIR``) directly, so they work
 whether or not the API is running; a running API sees a new or revoked key at its next
 request. The secret is printed once, by ``create``, and never again (``list`` shows
 ids, dates and status only).
+
+``rotate-secret-key`` re-seals every secret under the current secret key: with
+``BAAS_SECRET_KEY=new,old`` (or such a key file) under the first one; with the dev key
+file holding one key, it makes the new key itself and rewrites the file. See
+docs/auth.md, "Rotating the secret key".
 """
 
 from __future__ import annotations
@@ -49,6 +56,10 @@ def add_keys_command(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "rotate-signing",
         help="rotate the access-token signing key (tokens signed before stay valid)",
     )
+    actions.add_parser(
+        "rotate-secret-key",
+        help="re-seal the stored secrets under the current secret key (BAAS_SECRET_KEY)",
+    )
 
 
 async def run_keys_command(
@@ -59,27 +70,28 @@ async def run_keys_command(
     # the same parser and should not pay for auth's imports at start-up.
     from auth.access_keys import AccessKeyRepository
     from auth.errors import AuthError
-    from storage import open_store
+    from baas.cli_store import open_sealed_store
 
     out = out or sys.stdout
     if args.keys_command == "rotate-signing":
         from baas.auth_cli import rotate_signing_key
 
         return await rotate_signing_key(settings, out=out)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = await open_store(settings.store_config)
-    try:
-        keys = AccessKeyRepository(store)
-        if args.keys_command == "create":
-            return await _create(keys, args, out)
-        if args.keys_command == "revoke":
-            return await _revoke(keys, args.key_id, out)
-        return await _list(keys, out)
-    except AuthError as exc:
-        print(f"baas keys: {exc.message}", file=sys.stderr)  # noqa: T201 (the CLI's own output)
-        return 1
-    finally:
-        await store.close()
+    if args.keys_command == "rotate-secret-key":
+        from baas.secret_key_rotation import rotate_secret_key
+
+        return await rotate_secret_key(settings, out=out)
+    async with open_sealed_store(settings) as (store, loaded):
+        keys = AccessKeyRepository(store, loaded.keys)
+        try:
+            if args.keys_command == "create":
+                return await _create(keys, args, out)
+            if args.keys_command == "revoke":
+                return await _revoke(keys, args.key_id, out)
+            return await _list(keys, out)
+        except AuthError as exc:
+            print(f"baas keys: {exc.message}", file=sys.stderr)  # noqa: T201 (the CLI's own output)
+            return 1
 
 
 async def _create(keys: AccessKeyRepository, args: argparse.Namespace, out: TextIO) -> int:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import uvicorn
 from starlette.types import ASGIApp
 
+from auth.access_keys import AccessKeyRepository
 from baas.app import create_app
 from baas.config import Settings
 from baas.connection_limits import ClientConnections, ConnectionLimits, guarded_http_protocol
@@ -85,6 +86,7 @@ def _dynamodb_servers(
         lambda: services.store,
         settings.host,
         settings.dynamodb_port,
+        AccessKeyRepository(lambda: services.store, services.secret_keys),
         account=Account(settings.dynamodb_region),
         metrics=services.metrics,
         connections=connections,
@@ -123,7 +125,6 @@ async def run_serve(settings: Settings) -> int:
         ports.append((settings.host, settings.dynamodb_port, "BAAS_DYNAMODB_PORT"))
     require_free_ports(ports)
     app = load_configured_app(settings)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     stop = StopRequested()
     stop.install()
     services = Services(settings, app=app)

@@ -12,14 +12,17 @@ from __future__ import annotations
 import logging
 
 from auth.acting_store import ActingStore, TablePolicy
-from auth.errors import ModelDeclarationError
+from auth.errors import ModelDeclarationError, SecretKeyError
 from auth.models import ModelSpec
 from auth.rules import Caller
 from baas.application import App
 from baas.auth_wiring import AuthServices
 from baas.call_log import ensure_call_log
 from baas.config import Settings
+from baas.data_folder import prepare_data_folder
+from baas.errors import StartupError
 from baas.metrics import HttpMetrics
+from baas.secret_key import load_secret_key
 from baas.temporal_client import TemporalConnection
 from storage import DocumentStore, TableSpec, open_store
 from storage.errors import ResourceNotFoundError, StorageError
@@ -46,13 +49,17 @@ class Services:
     ) -> None:
         self.settings = settings
         self.app = app
+        # The key that seals the store's secrets and keys what processes share; a
+        # missing one stops the process here, before anything starts.
+        self.secret_key = load_secret_key(settings)
+        self.secret_keys = self.secret_key.keys
         self.temporal = temporal or TemporalConnection(
             settings.temporal_target, settings.temporal_namespace
         )
         self._store = store
         self._owns_store = store is None
         # Managed auth: store-backed keys and revocations shared by every API process.
-        self.auth = AuthServices(settings, lambda: self.store)
+        self.auth = AuthServices(settings, lambda: self.store, self.secret_keys)
         self.token_config = self.auth.token_config
         self.keyring = self.auth.keyring
         self.tokens = self.auth.issuer
@@ -80,12 +87,16 @@ class Services:
     async def start(self) -> None:
         """Open the store and make sure every model's table exists."""
         if self._store is None:
-            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            prepare_data_folder(self.settings.data_dir)
             self._store = await open_store(self.settings.store_config)
         await self._ensure_tables()
         if self.app is not None and self.app.invocables:
             await ensure_call_log(self.store)
-        await self.auth.start()
+        try:
+            await self.auth.start()
+        except SecretKeyError as exc:
+            await self.stop()
+            raise StartupError(f"{self.secret_key.source}: {exc.message}") from None
 
     async def stop(self) -> None:
         await self.auth.stop()

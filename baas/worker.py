@@ -115,7 +115,6 @@ async def run_worker(settings: Settings) -> int:
     """The Temporal worker (scale out: run many on the same task queue)."""
     settings.check_serving()
     app = load_configured_app(settings)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     stop = StopRequested()
     stop.install()
     connection = TemporalConnection(settings.temporal_target, settings.temporal_namespace)

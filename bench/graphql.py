@@ -60,6 +60,8 @@ WRK_ROUNDS = 3
 CONNECTIONS = 50
 SUBSCRIBERS = 1000
 ROUNDS = 5
+# Every bench process seals with this key (production mode wants one; never reuse it).
+BENCH_SECRET_KEY = "YmVuY2gtb25seS1zZWNyZXQta2V5LW5ldmVyLWluLXByb2R1Y3Rpb24"  # noqa: S105 - bench only
 
 
 def settings_for(data_dir: Path) -> Settings:
@@ -71,6 +73,7 @@ def settings_for(data_dir: Path) -> Settings:
             "BAAS_TEMPORAL_ADDRESS": "127.0.0.1:1",
             # The fan-out below opens every subscriber from this one address.
             "BAAS_GRAPHQL_WS_CONNECTIONS_PER_ADDRESS": str(SUBSCRIBERS + 10),
+            "BAAS_SECRET_KEY": BENCH_SECRET_KEY,
         }
     )
 

@@ -205,3 +205,6 @@ class Backend(Protocol):
 
     async def prune_changes(self, older_than: float) -> int:
         """Delete change records created before ``older_than``; returns how many."""
+
+    async def compact(self) -> None:
+        """Rewrite the stored data without the space deleted or replaced data left behind."""

@@ -42,6 +42,7 @@ from storage.requests import (
 )
 from storage.tables import (
     IndexSpec,
+    StreamViewType,
     TableDescription,
     TableSpec,
     validate_index,
@@ -147,9 +148,16 @@ class DocumentStore:
         name: str,
         create_indexes: Sequence[IndexSpec] = (),
         delete_indexes: Sequence[str] = (),
+        stream_view: StreamViewType | None = None,
     ) -> TableDescription:
-        """Add GSIs (back-filled from existing items) or remove them."""
+        """Add GSIs (back-filled from existing items) or remove them; change the feed view.
+
+        Turning a table ``KEYS_ONLY`` also drops the images of its records already in
+        the feed (their bytes leave the file at the next :meth:`compact`).
+        """
         spec = await self._spec(name)
+        if stream_view is not None:
+            spec = spec.with_changes(stream_view=stream_view)
         existing = {index.name for index in spec.indexes}
         for index_name in delete_indexes:
             if index_name not in existing:
@@ -166,6 +174,14 @@ class DocumentStore:
         self._specs.pop(name, None)
         await self._backend.replace_table(changed)
         return await self._backend.describe_table(name)
+
+    async def compact(self) -> None:
+        """Rewrite the stored data so that nothing deleted or replaced stays on disk.
+
+        Slow (it rewrites everything) and rarely needed: after secrets were re-sealed or
+        removed, so no former copy survives in free space or the write-ahead log.
+        """
+        await self._backend.compact()
 
     async def update_ttl(self, name: str, attribute: str | None) -> None:
         """Set (or with None, clear) the table's TTL attribute."""

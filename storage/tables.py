@@ -22,6 +22,7 @@ __all__ = [
     "IndexProjection",
     "IndexSpec",
     "KeyAttribute",
+    "StreamViewType",
     "TableDescription",
     "TableSpec",
     "spec_from_json",
@@ -30,6 +31,9 @@ __all__ = [
 ]
 
 KeyType = Literal["S", "N", "B"]
+# What the change feed keeps of a write (DynamoDB's StreamViewType, the two kinds used).
+StreamViewType = Literal["NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
+_STREAM_VIEWS = ("NEW_AND_OLD_IMAGES", "KEYS_ONLY")
 _NAME = re.compile(r"[a-zA-Z0-9_.\-]+")
 _MAX_PARTITION_KEY_BYTES = 2048
 _MAX_SORT_KEY_BYTES = 1024
@@ -65,10 +69,15 @@ class IndexSpec:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A table: key schema, global secondary indexes, TTL and version attributes.
+    """A table: key schema, global secondary indexes, TTL and version attributes, feed view.
 
     ``version_attribute`` names a change counter the store raises on every write (see
     :mod:`storage.versions`); DynamoDB has no such thing, so its API never shows it.
+
+    ``stream_view`` is what the change feed records of each write: both images, or
+    with ``KEYS_ONLY`` the item's key alone (like DynamoDB's StreamViewType). Tables
+    that hold secrets or password hashes use ``KEYS_ONLY``, so the feed never keeps a
+    copy of them (threat: old secrets lingering in the feed after they were replaced).
     """
 
     name: str
@@ -77,6 +86,7 @@ class TableSpec:
     indexes: tuple[IndexSpec, ...] = ()
     ttl_attribute: str | None = None
     version_attribute: str | None = None
+    stream_view: StreamViewType = "NEW_AND_OLD_IMAGES"
 
     def index(self, name: str) -> IndexSpec:
         """The index called ``name``; ValidationError if there is none (as DynamoDB)."""
@@ -245,6 +255,8 @@ def validate_spec(spec: TableSpec) -> None:
         not spec.version_attribute or spec.version_attribute in spec.key_names()
     ):
         raise ValidationError(_INVALID + "The version attribute must be a non-key attribute")
+    if spec.stream_view not in _STREAM_VIEWS:
+        raise ValidationError(_INVALID + f"Unknown StreamViewType: {spec.stream_view}")
 
 
 def validate_index(index: IndexSpec) -> None:
@@ -276,25 +288,27 @@ def spec_to_json(spec: TableSpec) -> str:
     def key(attribute: KeyAttribute | None) -> list[str] | None:
         return None if attribute is None else [attribute.name, attribute.type]
 
-    return json.dumps(
-        {
-            "name": spec.name,
-            "pk": key(spec.partition_key),
-            "sk": key(spec.sort_key),
-            "ttl": spec.ttl_attribute,
-            "version": spec.version_attribute,
-            "indexes": [
-                {
-                    "name": index.name,
-                    "pk": key(index.partition_key),
-                    "sk": key(index.sort_key),
-                    "projection": index.projection.type,
-                    "include": list(index.projection.non_key_attributes),
-                }
-                for index in spec.indexes
-            ],
-        }
-    )
+    document: dict[str, Any] = {
+        "name": spec.name,
+        "pk": key(spec.partition_key),
+        "sk": key(spec.sort_key),
+        "ttl": spec.ttl_attribute,
+        "version": spec.version_attribute,
+        "indexes": [
+            {
+                "name": index.name,
+                "pk": key(index.partition_key),
+                "sk": key(index.sort_key),
+                "projection": index.projection.type,
+                "include": list(index.projection.non_key_attributes),
+            }
+            for index in spec.indexes
+        ],
+    }
+    if spec.stream_view != "NEW_AND_OLD_IMAGES":
+        # Only when not the default: the catalog text of every other table is unchanged.
+        document["stream"] = spec.stream_view
+    return json.dumps(document)
 
 
 def spec_from_json(text: str) -> TableSpec:
@@ -325,4 +339,5 @@ def spec_from_json(text: str) -> TableSpec:
         tuple(indexes),
         raw["ttl"],
         raw.get("version"),  # absent in catalogs written before version attributes
+        raw.get("stream", "NEW_AND_OLD_IMAGES"),
     )

@@ -14,6 +14,9 @@ from starlette.types import ASGIApp
 
 from baas.ports import free_port
 
+# BAAS_SECRET_KEY for tests that run in production mode (dev makes a key file itself).
+TEST_SECRET_KEY = "dGVzdHMtb25seS1zZWNyZXQta2V5LW5ldmVyLWluLXByb2R1Y3Rpb24"
+
 
 def port_accepts(port: int) -> bool:
     with socket.socket() as probe:

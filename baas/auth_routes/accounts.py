@@ -13,13 +13,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from baas.auth_routes.http import (
-    REFRESH_COOKIE,
     accepted,
     address_of,
     bool_field,
     clear_refresh_cookie,
     current_user,
     read_body,
+    refresh_cookie_of,
     token_response,
     user_agent_of,
 )
@@ -72,14 +72,14 @@ def account_routes(auth: AuthServices) -> list[BaseRoute]:
     async def signout(request: Request) -> Response:
         """End the session of a refresh token (body or cookie); always 204."""
         body = await read_body(request)
-        token = body.get("refresh_token") or request.cookies.get(REFRESH_COOKIE)
+        token = body.get("refresh_token") or refresh_cookie_of(request, auth)
         await auth.accounts.grants.sessions.end(token)
-        return clear_refresh_cookie(Response(status_code=204))
+        return clear_refresh_cookie(Response(status_code=204), auth)
 
     async def signout_all(request: Request) -> Response:
         user = await current_user(request, auth)
         await auth.accounts.sign_out_everywhere(user)
-        return clear_refresh_cookie(Response(status_code=204))
+        return clear_refresh_cookie(Response(status_code=204), auth)
 
     async def me(request: Request) -> Response:
         user = await current_user(request, auth)

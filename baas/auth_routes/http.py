@@ -1,11 +1,19 @@
 """Request and response helpers shared by the ``/auth`` routes.
 
-Bodies are JSON objects (the token endpoint also takes the form encoding of RFC 6749
-§4.1.3), at most 16 KiB (threat: memory exhaustion by large bodies: reading stops at
-the limit, chunked or not, with a 413; see :mod:`baas.request_bodies`). Token responses
-are never cached (RFC 6749 §5.1). The refresh token can travel in a cookie for browser
-apps: ``HttpOnly`` (out of reach of injected scripts), ``Secure``, ``SameSite=Strict``
-(never sent on cross-site requests, threat: CSRF), scoped to ``/auth``.
+Bodies are JSON objects sent as ``application/json`` (the token endpoint also takes
+the form encoding of RFC 6749 §4.1.3), at most 16 KiB (threat: memory exhaustion by
+large bodies: reading stops at the limit, chunked or not, with a 413; see
+:mod:`baas.request_bodies`). Any other content type is ``415``: a cross-site page can
+post a form or ``text/plain`` without a CORS preflight, never JSON (threat: login
+CSRF). Token responses are never cached (RFC 6749 §5.1).
+
+The refresh token can travel in a cookie for browser apps: ``HttpOnly`` (out of reach
+of injected scripts), ``Secure``, ``SameSite=Strict`` (never sent on cross-site
+requests, threat: CSRF). When ``BAAS_PUBLIC_URL`` is https it is
+``__Host-baas_refresh`` with ``Path=/``: the prefix makes browsers refuse the cookie
+from anything but this host over TLS, so a sibling subdomain cannot plant its own
+(threat: session fixation by cookie tossing). Over plain http (dev) the prefix is not
+allowed; it is ``baas_refresh``, scoped to ``/auth``.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from auth.errors import (
     AuthenticationRequiredError,
     InvalidRequestError,
     InvalidTokenError,
+    UnsupportedMediaTypeError,
 )
 from auth.rules import Caller, CallerKind
 from auth.users import User
@@ -34,18 +43,20 @@ if TYPE_CHECKING:
     from baas.auth_wiring import AuthServices
 
 __all__ = [
-    "REFRESH_COOKIE",
     "address_of",
     "bool_field",
     "clear_refresh_cookie",
     "current_user",
+    "is_form",
     "read_body",
+    "refresh_cookie_of",
     "require_admin",
     "token_response",
     "user_agent_of",
 ]
 
-REFRESH_COOKIE = "baas_refresh"
+_REFRESH_COOKIE = "baas_refresh"
+_FORM = "application/x-www-form-urlencoded"
 _MAX_BODY = 16 * 1024
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -53,11 +64,12 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 async def read_body(request: Request, *, allow_form: bool = False) -> dict[str, object]:
     """The request's JSON object (or form fields when ``allow_form``).
 
-    BodyTooLargeError (413) past 16 KiB; InvalidRequestError when it is not an object.
+    BodyTooLargeError (413) past 16 KiB; UnsupportedMediaTypeError (415) for a body
+    that is neither JSON nor an allowed form; InvalidRequestError when it is not an object.
     """
     raw = await read_limited(request.scope, request.receive, _MAX_BODY)
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if allow_form and content_type == "application/x-www-form-urlencoded":
+    content_type = _content_type(request)
+    if allow_form and content_type == _FORM:
         try:
             pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True)
         except (UnicodeDecodeError, ValueError):
@@ -68,6 +80,8 @@ async def read_body(request: Request, *, allow_form: bool = False) -> dict[str, 
         return fields
     if not raw:
         return {}
+    if content_type != "application/json":
+        raise UnsupportedMediaTypeError()
     try:
         body = loads(raw)
     except ValueError:
@@ -75,6 +89,15 @@ async def read_body(request: Request, *, allow_form: bool = False) -> dict[str, 
     if not isinstance(body, dict):
         raise InvalidRequestError("The body must be a JSON object.")
     return body
+
+
+def is_form(request: Request) -> bool:
+    """Whether the request's body is declared form-encoded."""
+    return _content_type(request) == _FORM
+
+
+def _content_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 def bool_field(body: dict[str, object], name: str) -> bool:
@@ -126,11 +149,12 @@ def token_response(
         tokens.token_response(include_refresh=not use_cookie), status_code=status, headers=_NO_STORE
     )
     if use_cookie and tokens.refresh is not None:
+        name, path = _refresh_cookie(auth)
         response.set_cookie(
-            REFRESH_COOKIE,
+            name,
             tokens.refresh.text,
             max_age=auth.config.refresh_absolute_ttl,
-            path="/auth",
+            path=path,
             secure=True,
             httponly=True,
             samesite="strict",
@@ -138,11 +162,22 @@ def token_response(
     return response
 
 
-def clear_refresh_cookie(response: Response) -> Response:
-    response.delete_cookie(
-        REFRESH_COOKIE, path="/auth", secure=True, httponly=True, samesite="strict"
-    )
+def refresh_cookie_of(request: Request, auth: AuthServices) -> str | None:
+    """The refresh token in the request's cookie, if there is one."""
+    return request.cookies.get(_refresh_cookie(auth)[0])
+
+
+def clear_refresh_cookie(response: Response, auth: AuthServices) -> Response:
+    name, path = _refresh_cookie(auth)
+    response.delete_cookie(name, path=path, secure=True, httponly=True, samesite="strict")
     return response
+
+
+def _refresh_cookie(auth: AuthServices) -> tuple[str, str]:
+    """The refresh cookie's name and path (see the module docstring)."""
+    if auth.settings.public_url.lower().startswith("https://"):
+        return f"__Host-{_REFRESH_COOKIE}", "/"
+    return _REFRESH_COOKIE, "/auth"
 
 
 def accepted(message: str) -> JSONResponse:

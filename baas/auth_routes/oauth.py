@@ -1,7 +1,7 @@
 """Social login over HTTP: start, callback, and linking a provider to an account.
 
-The round trip's state lives in the ``baas_oauth`` cookie (signed, ``HttpOnly``,
-``Secure``, 10 minutes, scoped to ``/auth/oauth``). It is ``SameSite=Lax``, not
+The round trip's state lives in the ``baas_oauth`` cookie (encrypted, single-use,
+``HttpOnly``, ``Secure``, 10 minutes, scoped to ``/auth/oauth``). It is ``SameSite=Lax``, not
 ``Strict``: the callback is a top-level navigation *from the provider's site*, on
 which a Strict cookie would not be sent; Lax still keeps it off cross-site
 sub-requests and POSTs.

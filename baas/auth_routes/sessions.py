@@ -30,7 +30,7 @@ def session_routes(auth: AuthServices) -> list[BaseRoute]:
         """Same as ``POST /auth/signout-all``: sessions end, access tokens die."""
         user = await current_user(request, auth)
         await auth.accounts.sign_out_everywhere(user)
-        return clear_refresh_cookie(Response(status_code=204))
+        return clear_refresh_cookie(Response(status_code=204), auth)
 
     async def end_one(request: Request) -> Response:
         user = await current_user(request, auth)

@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from auth.errors import InvalidRequestError, UnsupportedGrantTypeError
-from baas.auth_routes.http import REFRESH_COOKIE, read_body, token_response
+from auth.errors import InvalidRequestError, UnsupportedGrantTypeError, UnsupportedMediaTypeError
+from baas.auth_routes.http import is_form, read_body, refresh_cookie_of, token_response
 
 if TYPE_CHECKING:
     from baas.auth_wiring import AuthServices
@@ -22,7 +22,9 @@ def token_routes(auth: AuthServices) -> list[BaseRoute]:
         """``grant_type=refresh_token``: rotate the refresh token, sign an access token.
 
         The refresh token comes from the body (form or JSON) or, for browser apps, from
-        the ``baas_refresh`` cookie — and then the new one goes back in the cookie.
+        the refresh cookie — and then the new one goes back in the cookie. A form post
+        must carry its token: one that relies on the cookie is what a cross-site page
+        could send (threat: CSRF), so that takes JSON only.
         """
         body = await read_body(request, allow_form=True)
         grant_type = body.get("grant_type")
@@ -31,9 +33,12 @@ def token_routes(auth: AuthServices) -> list[BaseRoute]:
         if grant_type != "refresh_token":
             raise UnsupportedGrantTypeError()
         presented = body.get("refresh_token")
-        from_cookie = presented is None and REFRESH_COOKIE in request.cookies
+        cookie = refresh_cookie_of(request, auth)
+        from_cookie = presented is None and cookie is not None
         if from_cookie:
-            presented = request.cookies[REFRESH_COOKIE]
+            if is_form(request):
+                raise UnsupportedMediaTypeError()
+            presented = cookie
         if not presented:
             raise InvalidRequestError("refresh_token is required.")
         tokens = await auth.accounts.refresh(presented)

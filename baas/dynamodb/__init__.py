@@ -56,7 +56,7 @@ _METHODS = ["GET", "HEAD", "POST"]
 
 def dynamodb_routes(
     store: StoreSource,
-    keys: AccessKeyRepository | None = None,
+    keys: AccessKeyRepository,
     *,
     path: str = "/dynamodb",
     account: Account | None = None,
@@ -64,11 +64,9 @@ def dynamodb_routes(
     """The routes serving the endpoint at ``path`` (``/dynamodb`` on the API's port).
 
     ``store`` may be a function returning the store, for apps that build their routes
-    before their lifespan opens it; ``keys`` defaults to the access keys in that store.
+    before their lifespan opens it; ``keys`` are the access keys requests are signed with.
     """
-    return endpoint_routes(
-        DynamoDBEndpoint(store, keys or AccessKeyRepository(store), account), path
-    )
+    return endpoint_routes(DynamoDBEndpoint(store, keys, account), path)
 
 
 def endpoint_routes(endpoint: DynamoDBEndpoint, path: str = "/dynamodb") -> list[BaseRoute]:
@@ -86,7 +84,7 @@ def dynamodb_server(
     store: StoreSource,
     host: str,
     port: int,
-    keys: AccessKeyRepository | None = None,
+    keys: AccessKeyRepository,
     *,
     account: Account | None = None,
     metrics: HttpMetrics | None = None,
@@ -98,5 +96,5 @@ def dynamodb_server(
     ``await server.shutdown()``. Its requests count in ``metrics`` (the process's), its
     connections in ``connections`` (the process's limits; default: the default limits).
     """
-    endpoint = DynamoDBEndpoint(store, keys or AccessKeyRepository(store), account)
+    endpoint = DynamoDBEndpoint(store, keys, account)
     return DynamoDBServer(endpoint, host, port, metrics=metrics, connections=connections)

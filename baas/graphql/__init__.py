@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from auth.system_tables import shared_secret
 from baas.graphql.change_hub import ChangeHub
 from baas.graphql.http import GraphQLEndpoint
 from baas.graphql.invocations import invocation_fields
@@ -63,8 +62,12 @@ def graphql_routes(
         max_connections_per_address=settings.graphql_ws_connections_per_address
     )
     hub = ChangeHub(lambda: services.store)
-    # The page token key lives in the store, so every API process opens every token.
-    tokens = PageTokenKeeper(lambda: shared_secret(services.store, "graphql_page_tokens"))
+
+    async def page_token_key() -> bytes:
+        # Derived from the secret key, so every API process opens every token.
+        return services.secret_keys.derive("graphql page tokens")[0]
+
+    tokens = PageTokenKeeper(page_token_key)
     schema = build_schema(
         services.models,
         tokens,

@@ -3,7 +3,7 @@
 A page ends where the store stopped reading (its LastEvaluatedKey). That key may belong
 to an item the caller cannot see (the owner filter ran after the read), so the token
 is *encrypted*, not only signed: AES-256-GCM with a server key shared by every API
-process (kept in the store, see :func:`auth.system_tables.shared_secret`).
+process (derived from the secret key, see :mod:`auth.secret_keys`).
 
 The token is bound to where it may be used: the GCM associated data is the model, the
 index, the caller (kind, id, groups) and a digest of the query's arguments (partition
@@ -106,7 +106,7 @@ class PageTokens:
 
 
 class PageTokenKeeper:
-    """Loads the key once (``load`` reads or creates it in the store), then reuses it."""
+    """Loads the key once (``load`` gives it), then reuses it."""
 
     def __init__(self, load: Callable[[], Awaitable[bytes]]) -> None:
         self._load = load

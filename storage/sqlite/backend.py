@@ -307,3 +307,22 @@ class SqliteBackend:
             return deleted
 
         return await self._writer.submit(prune)
+
+    async def compact(self) -> None:
+        await asyncio.to_thread(self._compact)
+
+    def _compact(self) -> None:
+        # VACUUM cannot run inside the writer's transactions: a connection of its own.
+        # It rebuilds every page (no free page or slack keeps an old row's bytes), and
+        # the TRUNCATE checkpoint empties the WAL, which held the pages' former content.
+        try:
+            connection = connect(self._config)
+            try:
+                connection.execute("VACUUM")
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            finally:
+                connection.close()
+        except sqlite3.Error as exc:
+            raise StorageUnavailableError(
+                "The storage backend is unavailable, retry later"
+            ) from exc

@@ -167,6 +167,8 @@ def _store_item(
         )
     _update_index_entries(connection, spec, (key[2], key[3]), old, new)
     event = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
+    if spec.stream_view == "KEYS_ONLY":
+        old_data = new_data = None  # the record names the item, never copies it
     connection.execute(
         _INSERT_CHANGE,
         (
@@ -242,8 +244,13 @@ def insert_table(connection: sqlite3.Connection, spec: TableSpec, created_at: fl
 
 
 def replace_table(connection: sqlite3.Connection, spec: TableSpec) -> None:
-    """Store a changed spec, back-filling new indexes and recomputing TTL values."""
+    """Store a changed spec, back-filling new indexes and recomputing TTL values.
+
+    A table that becomes ``KEYS_ONLY`` also loses the images already in the feed.
+    """
     old = require_spec(connection, spec.name)
+    if spec.stream_view == "KEYS_ONLY" and old.stream_view != "KEYS_ONLY":
+        connection.execute("UPDATE changes SET old = NULL, new = NULL WHERE tbl = ?", (spec.name,))
     old_indexes = {index.name for index in old.indexes}
     kept = {index.name for index in spec.indexes}
     for name in old_indexes - kept:

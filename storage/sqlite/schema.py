@@ -12,7 +12,10 @@ minutes. The schema's version is SQLite's ``user_version``.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
+from pathlib import Path
 
 from storage.errors import StorageUnavailableError
 from storage.sqlite.config import SqliteConfig
@@ -93,6 +96,7 @@ sqlite3.register_adapter(type(None), lambda _none: None)
 
 def connect(config: SqliteConfig) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are begun explicitly)."""
+    _create_private(config.path)
     connection = sqlite3.connect(
         config.path,
         isolation_level=None,
@@ -108,6 +112,19 @@ def connect(config: SqliteConfig) -> sqlite3.Connection:
     # After a burst the WAL is truncated back to this size at the next checkpoint.
     connection.execute("PRAGMA journal_size_limit = 67108864")
     return connection
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only, if it does not exist yet.
+
+    SQLite gives the ``-wal`` and ``-shm`` files it creates later the mode of the
+    database file, so they are private too (threat: another local user reading the
+    data, password hashes and sealed secrets included). An existing file keeps its mode.
+    """
+    if path.exists() or str(path) == ":memory:":
+        return
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def create_schema(connection: sqlite3.Connection) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -39,6 +40,16 @@ def _env(tmp_path: Path, **overrides: str) -> dict[str, str]:
 @pytest.fixture
 def dev(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
     env = _env(tmp_path)
+    # A data folder an earlier version (or a careless copy) left open to other users.
+    data = Path(env["BAAS_DATA_DIR"])
+    (data / "outbox").mkdir(parents=True)
+    (data / "outbox" / "old.eml").write_text("Your code is 12345678")
+    for path, mode in (
+        (data, 0o755),
+        (data / "outbox", 0o755),
+        (data / "outbox" / "old.eml", 0o644),
+    ):
+        path.chmod(mode)
     process = subprocess.Popen(
         [str(BAAS), "dev"],
         cwd=ROOT,
@@ -95,11 +106,23 @@ def test_dev_serves_runs_workflows_and_stops_without_leftovers(
     # The embedded Temporal server, `baas serve` and `baas worker`.
     assert len(children) >= 3, children
     assert all(port_accepts(port) for port in ports)
+    # Everything in the data folder is private: what was there, and what dev created
+    # (the key file, the store and its WAL, Temporal's database and log).
+    data = Path(env["BAAS_DATA_DIR"])
+    modes = {
+        str(path.relative_to(data)): stat.S_IMODE(path.stat().st_mode)
+        for path in (data, *data.rglob("*"))
+    }
+    for name in ("secret.key", "baas.sqlite3", "baas.sqlite3-wal", "temporal.sqlite3"):
+        assert modes.get(name) == 0o600, (name, modes)
+    assert modes["."] == 0o700
+    assert not [name for name, mode in modes.items() if mode & 0o077], modes
 
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
 
     assert process.returncode == 0, err
+    assert f"tightened the modes of 3 entries in {data}" in err
     assert f"http://127.0.0.1:{env['BAAS_PORT']}/graphql" in out
     assert f"http://127.0.0.1:{env['BAAS_PORT']}/metrics" in out
     assert "Traceback" not in err

@@ -10,7 +10,7 @@ import httpx
 from baas.app import create_app
 from baas.config import Settings
 from baas.temporal_client import TemporalConnection
-from tests.support import free_port, serve_in_thread
+from tests.support import TEST_SECRET_KEY, free_port, serve_in_thread
 
 
 def test_healthz_is_503_with_a_reason_when_temporal_is_unreachable(tmp_path: Path) -> None:
@@ -84,6 +84,7 @@ def test_metrics_are_off_in_prod_unless_asked_for(tmp_path: Path) -> None:
         "BAAS_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
         "BAAS_DATA_DIR": str(tmp_path),
         "BAAS_ENV": "prod",
+        "BAAS_SECRET_KEY": TEST_SECRET_KEY,
         "BAAS_AUTH_PUBLIC_URL": "https://api.example.com",
     }
     with serve_in_thread(create_app(Settings.from_env(base_env))) as base:

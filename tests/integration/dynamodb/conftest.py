@@ -21,6 +21,7 @@ from botocore.config import Config
 from starlette.applications import Starlette
 
 from auth.access_keys import AccessKeyRepository
+from auth.secret_keys import SecretKeys
 from baas.dynamodb import DynamoDBServer, dynamodb_routes, dynamodb_server
 from storage import DocumentStore, SqliteConfig, open_store
 from tests.support import serve_in_thread
@@ -28,6 +29,13 @@ from tests.support import serve_in_thread
 KEY_ID = "AKIATESTKEY000000001"
 SECRET = "test-secret-key-0123456789abcdefghijklmn"
 REVOKED_KEY_ID = "AKIATESTREVOKED00001"
+# The secret key that seals these tests' access keys (the app's comes from settings).
+SECRET_KEYS = SecretKeys([b"dynamodb-tests-secret-key-0123456789"])
+
+
+def access_keys(store: DocumentStore) -> AccessKeyRepository:
+    """The access keys kept in ``store``."""
+    return AccessKeyRepository(store, SECRET_KEYS)
 
 
 def make_app(database: Path, path: str = "/dynamodb", synchronous: str = "NORMAL") -> Starlette:
@@ -48,7 +56,7 @@ def make_app(database: Path, path: str = "/dynamodb", synchronous: str = "NORMAL
             )
         )
         opened["store"] = store
-        keys = AccessKeyRepository(store)
+        keys = access_keys(store)
         await keys.create(key_id=KEY_ID, secret=SECRET)
         await keys.create(key_id=REVOKED_KEY_ID, secret=SECRET)
         await keys.revoke(REVOKED_KEY_ID)
@@ -57,7 +65,12 @@ def make_app(database: Path, path: str = "/dynamodb", synchronous: str = "NORMAL
         yield
         await store.close()
 
-    return Starlette(routes=dynamodb_routes(lambda: opened["store"], path=path), lifespan=lifespan)
+    routes = dynamodb_routes(
+        lambda: opened["store"],
+        AccessKeyRepository(lambda: opened["store"], SECRET_KEYS),
+        path=path,
+    )
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 @pytest.fixture(scope="session", params=["NORMAL", "FULL"])
@@ -104,7 +117,7 @@ def endpoint(
         return
 
     async def start(store: DocumentStore) -> DynamoDBServer:
-        own = dynamodb_server(store, "127.0.0.1", 0)
+        own = dynamodb_server(store, "127.0.0.1", 0, access_keys(store))
         await own.start()
         return own
 

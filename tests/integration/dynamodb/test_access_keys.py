@@ -13,11 +13,12 @@ from auth.errors import InvalidRequestError
 from baas.config import Settings
 from baas.keys_cli import add_keys_command, run_keys_command
 from storage import SqliteConfig, open_store
+from tests.integration.dynamodb.conftest import SECRET_KEYS
 
 
 async def test_keys_are_created_revoked_and_listed(tmp_path: Path) -> None:
     async with await open_store(SqliteConfig(tmp_path / "keys.sqlite3")) as store:
-        keys = AccessKeyRepository(store)
+        keys = AccessKeyRepository(store, SECRET_KEYS)
         generated = await keys.create(description="ci")
         assert generated.key_id.startswith("AKIA")
         assert len(generated.key_id) == 20

@@ -13,13 +13,13 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from auth.access_keys import AccessKeyRepository
 from tests.integration.dynamodb.conftest import (
     KEY_ID,
     REVOKED_KEY_ID,
     SECRET,
     ClientFactory,
     RunInServer,
+    access_keys,
 )
 
 
@@ -48,10 +48,10 @@ def test_a_revoked_key_is_refused(make_client: ClientFactory) -> None:
 def test_a_key_revoked_while_serving_stops_working_within_a_second(
     make_client: ClientFactory, run_in_server: RunInServer
 ) -> None:
-    key = run_in_server(lambda store: AccessKeyRepository(store).create(description="short-lived"))
+    key = run_in_server(lambda store: access_keys(store).create(description="short-lived"))
     client = make_client(aws_access_key_id=key.key_id, aws_secret_access_key=key.secret)
     assert "TableNames" in client.list_tables()
-    assert run_in_server(lambda store: AccessKeyRepository(store).revoke(key.key_id))
+    assert run_in_server(lambda store: access_keys(store).revoke(key.key_id))
     time.sleep(1.1)  # the endpoint remembers a key for one second
     assert _error(client.list_tables) == (400, "UnrecognizedClientException")
 

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.integration.graphql.server import TRANSPORTS, Api, Transport, ask, serve_api
+from tests.support import TEST_SECRET_KEY
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -188,7 +189,8 @@ def test_an_invalid_bearer_token_is_refused_before_graphql(api: Api) -> None:
 
 @pytest.fixture(scope="module")
 def prod_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    with serve_api(tmp_path_factory.mktemp("prod"), BAAS_ENV="prod") as server:
+    prod = {"BAAS_ENV": "prod", "BAAS_SECRET_KEY": TEST_SECRET_KEY}
+    with serve_api(tmp_path_factory.mktemp("prod"), **prod) as server:
         yield server
 
 

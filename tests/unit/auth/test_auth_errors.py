@@ -20,9 +20,11 @@ from auth.errors import (
     ItemNotFoundError,
     ModelDeclarationError,
     RefreshTokenReuseError,
+    SecretKeyError,
     SocialLoginError,
     ThrottledError,
     UnsupportedGrantTypeError,
+    UnsupportedMediaTypeError,
     WeakPasswordError,
 )
 from auth.refresh_tokens import RefreshTokenPolicy, start_family
@@ -46,6 +48,8 @@ CODES = {
     AuthenticationRequiredError: "unauthorized",
     AuthUnavailableError: "temporarily_unavailable",
     ModelDeclarationError: "invalid_model",
+    UnsupportedMediaTypeError: "unsupported_media_type",
+    SecretKeyError: "secret_key_error",
 }
 
 
