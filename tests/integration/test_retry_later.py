@@ -73,7 +73,8 @@ def own_port(api: Api) -> Iterator[str]:
 
     async def start() -> Any:
         store = await open_store(SqliteConfig(api.settings.database_path, busy_timeout_ms=300))
-        server = dynamodb_server(store, "127.0.0.1", 0)
+        keys = AccessKeyRepository(store, api.services.secret_keys)
+        server = dynamodb_server(store, "127.0.0.1", 0, keys)
         await server.start()
         return store, server
 
@@ -150,7 +151,8 @@ def test_a_paused_writer_holding_the_lock_gets_503_everywhere_then_nothing_is_lo
 ) -> None:
     async def prepare() -> None:
         async with open_store(api.settings.store_config) as store:
-            await AccessKeyRepository(store).create(key_id=KEY_ID, secret=SECRET)
+            keys = AccessKeyRepository(store, api.services.secret_keys)
+            await keys.create(key_id=KEY_ID, secret=SECRET)
 
     asyncio.run(prepare())
     dynamodb = (_dynamodb(f"{api.url}/dynamodb"), _dynamodb(own_port))

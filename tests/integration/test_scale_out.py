@@ -12,7 +12,7 @@ import pytest
 
 from baas.app import create_app
 from baas.config import Settings
-from tests.support import free_port, serve_in_thread
+from tests.support import TEST_SECRET_KEY, free_port, serve_in_thread
 
 BAAS = Path(sys.executable).parent / "baas"
 VIEWER = {"query": "{ viewer { userId } }"}
@@ -42,6 +42,7 @@ def test_two_api_processes_with_one_public_url_accept_each_others_tokens(tmp_pat
             {
                 "BAAS_ENV": "prod",
                 "BAAS_PUBLIC_URL": "https://api.example.com",
+                "BAAS_SECRET_KEY": TEST_SECRET_KEY,
                 "BAAS_PORT": str(port),
                 "BAAS_DATA_DIR": str(tmp_path),
                 "BAAS_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
