@@ -34,6 +34,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auth.access_keys import AccessKeyRepository
+from auth.secret_keys import SecretKeys
 from baas.app import create_app
 from baas.dynamodb.operations import OPERATIONS
 from storage import SqliteConfig, open_store
@@ -94,13 +95,13 @@ def target(
     tmp_path_factory: pytest.TempPathFactory, baas_temporal_address: str
 ) -> Iterator[Target]:
     data = tmp_path_factory.mktemp("fuzz")
-    asyncio.run(_create_key(data / "baas.sqlite3"))
     with serve_api(
         data,
         BAAS_TEMPORAL_ADDRESS=baas_temporal_address,
         BAAS_CORS_ORIGINS=ORIGIN,
         BAAS_SQLITE_SYNCHRONOUS="NORMAL",
     ) as api:
+        asyncio.run(_create_key(data / "baas.sqlite3", api.services.secret_keys))
         boto3.client(
             "dynamodb",
             endpoint_url=f"{api.url}/dynamodb",
@@ -139,10 +140,10 @@ def target(
             yield Target(api, client, routes, tokens)
 
 
-async def _create_key(database: Path) -> None:
+async def _create_key(database: Path, secret_keys: SecretKeys) -> None:
     store = await open_store(SqliteConfig(database))
     try:
-        await AccessKeyRepository(store).create(key_id=KEY_ID, secret=SECRET)
+        await AccessKeyRepository(store, secret_keys).create(key_id=KEY_ID, secret=SECRET)
     finally:
         await store.close()
 
