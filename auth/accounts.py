@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from auth.errors import (
     EmailNotVerifiedError,
@@ -19,13 +20,8 @@ from auth.errors import (
     InvalidGrantError,
     InvalidRequestError,
 )
-from auth.mail import (
-    BackgroundMailer,
-    Mail,
-    account_exists_mail,
-    reset_code_mail,
-    verification_code_mail,
-)
+from auth.mail import BackgroundMailer, Mail
+from auth.mail_templates import MailTemplates, TemplateName
 from auth.one_time_codes import CodePurpose, OneTimeCodes
 from auth.password_work import PasswordWork
 from auth.passwords import PasswordPolicy
@@ -37,6 +33,7 @@ from auth.users import EmailTakenError, User, UserRepository, normalize_email
 __all__ = ["AccountConfig", "AccountService"]
 
 RevocationListener = Callable[[str, float], None]
+NoticeName = Literal["password_changed", "password_reset", "identity_linked"]
 MAIL_POLICY = ThrottlePolicy(max_failures=5, window=3600)
 REQUEST_POLICY = ThrottlePolicy(max_failures=20, window=3600)
 _NO_SUCH_SIGN_UP = (
@@ -75,6 +72,7 @@ class AccountService:
         limiter: RateLimiter,
         on_revoked: RevocationListener,
         config: AccountConfig | None = None,
+        templates: MailTemplates | None = None,
     ) -> None:
         self.users = users
         self.passwords = passwords
@@ -86,6 +84,7 @@ class AccountService:
         self._limiter = limiter
         self.on_revoked = on_revoked
         self.config = config or AccountConfig()
+        self._templates = templates or MailTemplates.load()
 
     # --- sign-up and verification -----------------------------------------------------
 
@@ -98,7 +97,7 @@ class AccountService:
         password_hash = await self.passwords.hash(password)  # spent in every branch
         user = await self._register(email, password_hash)
         if user is None:
-            await self._mail(email, account_exists_mail(email))
+            await self._mail(email, self._templates.render("account_exists", email, email=email))
             return
         await self._send_code("verify_email", user, email)
 
@@ -245,6 +244,7 @@ class AccountService:
         await self.users.save(user)
         await self.grants.sessions.end_all(user.user_id, "password_change")
         user = await self.revoke_access_tokens(user)
+        self._notify(user, "password_changed")
         return await self.grants.new_session(user, user_agent=user_agent)
 
     async def forgot_password(self, email: object, *, address: str) -> None:
@@ -275,6 +275,7 @@ class AccountService:
         user = await self.users.set_password(user, await self.passwords.hash(new_password))
         await self.grants.sessions.end_all(user.user_id, "password_change")
         await self.revoke_access_tokens(user)
+        self._notify(user, "password_reset")
 
     # --- anonymous users ----------------------------------------------------------------
 
@@ -298,11 +299,31 @@ class AccountService:
         try:
             user = await self.users.claim_email(user, email)
         except EmailTakenError:
-            await self._mail(email, account_exists_mail(email))
+            await self._mail(email, self._templates.render("account_exists", email, email=email))
             return  # same answer as a successful claim (no user enumeration)
         user = replace(user, password_hash=password_hash)
         await self.users.save(user)
         await self._send_code("verify_email", user, email)
+
+    # --- notices ----------------------------------------------------------------------------
+
+    async def identity_linked(self, user_id: str, provider: str) -> None:
+        """Tell the account's owner that ``provider`` now signs in to it (called by
+        social login after a link)."""
+        user = await self.users.get(user_id)
+        if user is not None:
+            self._notify(user, "identity_linked", provider=provider)
+
+    def _notify(self, user: User, name: NoticeName, **values: str) -> None:
+        """Mail a notice about a change to the account's verified address.
+
+        Threat: a stranger silencing the notice. Notices follow an action that needed a
+        session, a password or a mailed code, and they are not counted in the
+        5-mails-an-hour budget that anyone can spend by asking for codes.
+        """
+        if user.email is not None and user.email_verified:
+            email = user.email
+            self._mailer.submit(self._templates.render(name, email, email=email, **values))
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -316,9 +337,11 @@ class AccountService:
         if not await self._limiter.try_hit(mail_key(email), self.config.mail_policy):
             return  # over the mail budget: silently skip (the answer must not change)
         code = await self._codes.issue(purpose, user.user_id)
-        minutes = max(1, round(self.config.code_lifetime / 60))
-        builder = verification_code_mail if purpose == "verify_email" else reset_code_mail
-        self._mailer.submit(builder(email, code, minutes))
+        minutes = str(max(1, round(self.config.code_lifetime / 60)))
+        name: TemplateName = "verification_code" if purpose == "verify_email" else "reset_code"
+        self._mailer.submit(
+            self._templates.render(name, email, code=code, minutes=minutes, email=email)
+        )
 
     async def _mail(self, email: str, mail: Mail) -> None:
         if await self._limiter.try_hit(mail_key(email), self.config.mail_policy):

@@ -1,5 +1,7 @@
 """Sending the account emails: verification codes, reset codes, notices.
 
+Their texts come from :mod:`auth.mail_templates`; this module only delivers them.
+
 Two senders behind one small protocol:
 
 - :class:`OutboxMailSender` (dev): writes each mail as an ``.eml`` file under
@@ -23,6 +25,8 @@ from typing import Literal, Protocol
 
 import aiosmtplib
 
+from auth.mail_templates import Mail
+
 __all__ = [
     "BackgroundMailer",
     "Mail",
@@ -30,31 +34,24 @@ __all__ = [
     "OutboxMailSender",
     "SmtpMailSender",
     "SmtpSettings",
-    "account_exists_mail",
-    "reset_code_mail",
-    "verification_code_mail",
+    "mail_message",
 ]
 
 _log = logging.getLogger("auth.mail")
 
 
-@dataclass(frozen=True, slots=True)
-class Mail:
-    """One plain-text message to one recipient."""
-
-    to: str
-    subject: str
-    body: str
-
-    def to_message(self, sender: str) -> EmailMessage:
-        message = EmailMessage()
-        message["From"] = sender
-        message["To"] = self.to
-        message["Subject"] = self.subject
-        message["Date"] = formatdate(localtime=False)
-        message["Message-ID"] = make_msgid(domain="baas.local")
-        message.set_content(self.body)
-        return message
+def mail_message(mail: Mail, sender: str) -> EmailMessage:
+    """``mail`` as an RFC 5322 message: text, and HTML as its alternative when given."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="baas.local")
+    message.set_content(mail.body)
+    if mail.html is not None:
+        message.add_alternative(mail.html, subtype="html")  # RFC 2046 §5.1.4
+    return message
 
 
 class MailSender(Protocol):
@@ -75,7 +72,7 @@ class OutboxMailSender:
         # Sortable by time, unique within the same millisecond.
         name = f"{int(time.time() * 1000)}-{secrets.token_hex(4)}.eml"
         path = self.directory / name
-        path.write_bytes(bytes(mail.to_message(self._sender)))
+        path.write_bytes(bytes(mail_message(mail, self._sender)))
         _log.info("dev mail %r written to %s (codes are only in the file)", mail.subject, path)
 
 
@@ -101,7 +98,7 @@ class SmtpMailSender:
     async def send(self, mail: Mail) -> None:
         settings = self._settings
         await aiosmtplib.send(
-            mail.to_message(settings.sender),
+            mail_message(mail, settings.sender),
             hostname=settings.host,
             port=settings.port,
             username=settings.username,
@@ -139,46 +136,3 @@ class BackgroundMailer:
             await self.sender.send(mail)
         except (OSError, aiosmtplib.SMTPException):
             _log.exception("could not send mail %r", mail.subject)
-
-
-def verification_code_mail(to: str, code: str, minutes: int) -> Mail:
-    return Mail(
-        to=to,
-        subject="Your verification code",
-        body=(
-            f"Your verification code is {code}\n\n"
-            f"It expires in {minutes} minutes and works once.\n"
-            "If you did not sign up, ignore this message.\n"
-        ),
-    )
-
-
-def reset_code_mail(to: str, code: str, minutes: int) -> Mail:
-    return Mail(
-        to=to,
-        subject="Your password reset code",
-        body=(
-            f"Your password reset code is {code}\n\n"
-            f"It expires in {minutes} minutes and works once.\n"
-            "If you did not ask to reset your password, ignore this message: "
-            "your password has not changed.\n"
-        ),
-    )
-
-
-def account_exists_mail(to: str) -> Mail:
-    """Sent instead of a code when someone signs up with an email that has an account.
-
-    The sign-up answer is the same either way (no user enumeration); the owner learns
-    of the attempt here.
-    """
-    return Mail(
-        to=to,
-        subject="You already have an account",
-        body=(
-            "Someone (hopefully you) tried to sign up with this email address, "
-            "which already has an account.\n"
-            "Sign in instead, or reset your password if you forgot it.\n"
-            "If it was not you, ignore this message.\n"
-        ),
-    )

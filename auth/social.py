@@ -157,13 +157,15 @@ class SocialLogin:
         if await self._accounts.users.get(user_id) is None:
             raise SocialLoginError()
         try:
-            return await self._identities.link(
+            linked = await self._identities.link(
                 found.issuer, found.subject, user_id, provider=provider, email=found.email
             )
         except IdentityTakenError:
             raise SocialLoginError(
                 "This provider account is already linked to another account."
             ) from None
+        await self._accounts.identity_linked(user_id, provider)
+        return linked
 
     async def _account_for(self, provider: str, found: ProviderIdentity) -> User:
         existing = await self._identities.find(found.issuer, found.subject)

@@ -12,8 +12,10 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
+from auth.mail_templates import MailTemplateError, MailTemplates
 from auth.passwords import PasswordPolicy
 from auth.social_config import ProviderConfig
 from baas.errors import SettingsError
@@ -65,6 +67,7 @@ class AuthSettings:
     oauth_redirect: str | None = None
     providers: tuple[ProviderConfig, ...] = ()
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    mail_templates: Path | None = None
 
 
 def read_auth_settings(reader: _SettingsReader) -> AuthSettings:
@@ -116,7 +119,18 @@ def read_auth_settings(reader: _SettingsReader) -> AuthSettings:
             security=reader.get("BAAS_SMTP_SECURITY", _smtp_security, "starttls"),
             sender=reader.get("BAAS_MAIL_FROM", str, d.smtp.sender),
         ),
+        mail_templates=reader.get("BAAS_MAIL_TEMPLATES", _mail_templates, None),
     )
+
+
+def _mail_templates(raw: str) -> Path:
+    """A folder of mail templates, checked now: a broken one fails the start, not a mail."""
+    folder = Path(raw)
+    try:
+        MailTemplates.load(folder)
+    except MailTemplateError as exc:
+        raise ValueError(str(exc)) from None
+    return folder
 
 
 def _token_ttl(raw: str) -> int:

@@ -22,6 +22,7 @@ from auth.authenticate import Authenticator
 from auth.identities import IdentityRepository
 from auth.mail import BackgroundMailer, MailSender, OutboxMailSender, SmtpMailSender
 from auth.mail import SmtpSettings as SmtpTarget
+from auth.mail_templates import MailTemplates
 from auth.one_time_codes import OneTimeCodes
 from auth.password_work import PasswordWork
 from auth.passwords import PasswordHasher, PasswordHashingConfig, PasswordPolicy
@@ -178,6 +179,7 @@ class AuthServices:
             config=AccountConfig(
                 code_lifetime=config.code_ttl, require_verified_email=config.require_verified_email
             ),
+            templates=MailTemplates.load(config.mail_templates),
         )
 
     def _mail_sender(self) -> MailSender:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import email
+import email.policy
 import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -38,26 +40,31 @@ class AuthServer:
     def outbox(self) -> Path:
         return self.data_dir / "outbox"
 
-    def code_for(self, address: str, subject_word: str, *, timeout: float = 5.0) -> str:
-        """The code in the newest dev mail to ``address`` whose subject has the word."""
+    def mail(self, address: str, subject_word: str, *, timeout: float = 5.0) -> EmailMessage:
+        """The newest dev mail to ``address`` whose subject has the word, waiting up to
+        ``timeout`` seconds for it to be written."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for path in sorted(self.outbox.glob("*.eml"), reverse=True):
-                message = email.message_from_bytes(path.read_bytes())
+            for message in reversed(self.messages()):
                 if message["To"] == address and subject_word in str(message["Subject"]):
-                    match = re.search(r"\b(\d{8})\b", message.get_payload(decode=True).decode())
-                    if match:
-                        return match.group(1)
+                    return message
             time.sleep(0.02)
         raise AssertionError(f"no {subject_word!r} mail to {address} in the outbox")
 
+    def code_for(self, address: str, subject_word: str, *, timeout: float = 5.0) -> str:
+        """The code in the newest dev mail to ``address`` whose subject has the word."""
+        text = text_of(self.mail(address, subject_word, timeout=timeout))
+        match = re.search(r"\b(\d{8})\b", text)
+        assert match, f"no code in the {subject_word!r} mail to {address}"
+        return match.group(1)
+
+    def messages(self) -> list[EmailMessage]:
+        """Every dev mail in the outbox, oldest first."""
+        paths = sorted(self.outbox.glob("*.eml")) if self.outbox.exists() else []
+        return [_parse(path.read_bytes()) for path in paths]
+
     def mails_to(self, address: str) -> list[str]:
-        subjects = []
-        for path in sorted(self.outbox.glob("*.eml")) if self.outbox.exists() else []:
-            message = email.message_from_bytes(path.read_bytes())
-            if message["To"] == address:
-                subjects.append(str(message["Subject"]))
-        return subjects
+        return [str(m["Subject"]) for m in self.messages() if m["To"] == address]
 
     def post(
         self, path: str, body: object = None, *, token: str | None = None, **kwargs: object
@@ -88,6 +95,18 @@ class AuthServer:
         assert response.status_code == 200, response.text
         body: dict[str, object] = response.json()
         return body
+
+
+def _parse(raw: bytes) -> EmailMessage:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def text_of(message: EmailMessage, kind: str = "plain") -> str:
+    """The text (or ``html``) part of a mail."""
+    part = message.get_body(preferencelist=(kind,))
+    return "" if part is None else str(part.get_content())
 
 
 @contextlib.contextmanager

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import email
+import email.policy
+from email.message import EmailMessage
 
-from auth.mail import SmtpMailSender, SmtpSettings, verification_code_mail
+from auth.mail import SmtpMailSender, SmtpSettings
+from auth.mail_templates import MailTemplates
 
 
 async def test_a_code_mail_reaches_the_smtp_server() -> None:
@@ -41,9 +44,20 @@ async def test_a_code_mail_reaches_the_smtp_server() -> None:
         sender = SmtpMailSender(
             SmtpSettings(host="127.0.0.1", port=port, security="none", sender="baas@example.com")
         )
-        await sender.send(verification_code_mail("maya@example.com", "12345678", 10))
+        mail = MailTemplates.load().render(
+            "verification_code", "maya@example.com", code="12345678", minutes="10", email="x"
+        )
+        await sender.send(mail)
     assert len(received) == 1
-    message = email.message_from_bytes(received[0].removesuffix(b"\r\n.\r\n"))
+    message = email.message_from_bytes(
+        received[0].removesuffix(b"\r\n.\r\n"), policy=email.policy.default
+    )
+    assert isinstance(message, EmailMessage)
     assert message["To"] == "maya@example.com"
     assert message["From"] == "baas@example.com"
-    assert "12345678" in message.get_payload()
+    assert message.get_content_type() == "multipart/alternative"
+    text, markup = (message.get_body((kind,)) for kind in ("plain", "html"))
+    assert text is not None
+    assert "Your verification code is 12345678" in text.get_content()
+    assert markup is not None
+    assert "<strong>12345678</strong>" in markup.get_content()

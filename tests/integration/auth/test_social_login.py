@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import httpx
 import pytest
 
-from tests.integration.auth.auth_server import AuthServer, auth_server
+from tests.integration.auth.auth_server import AuthServer, auth_server, text_of
 from tests.support import free_port
 
 TESTS = Path(__file__).resolve().parents[2]
@@ -199,6 +199,8 @@ def test_provider_email_of_a_password_account_never_signs_in_as_it(social: AuthS
     linked = httpx.get(back, headers={"Cookie": f"baas_oauth={cookie}"})
     assert linked.status_code == 200, linked.text
     assert linked.json()["linked"]["provider"] == "test"
+    notice = social.mail("carol@example.com", "new way to sign in")  # the owner hears of it
+    assert "with test" in text_of(notice)
     # From now on the provider signs in to her account.
     via_provider = _sign_in_with(social, "carol")
     assert via_provider.status_code == 200
