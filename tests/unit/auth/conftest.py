@@ -1,4 +1,5 @@
-"""Shared fixtures for the auth unit tests: a controllable clock and a loaded key ring."""
+"""Shared fixtures for the auth unit tests: a controllable clock, a loaded key ring, and a
+counter of emailed-code comparisons."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 
 from auth.signing_keys import InMemorySigningKeyRepository, KeyRing
 from auth.tokens import TokenConfig, TokenIssuer, TokenVerifier
-from tests.unit.auth.auth_fakes import FakeClock
+from tests.unit.auth.auth_fakes import CodeComparisons, FakeClock
 
 
 @pytest.fixture
@@ -41,3 +42,8 @@ def issuer(keyring: KeyRing, token_config: TokenConfig, clock: FakeClock) -> Tok
 @pytest.fixture
 def verifier(keyring: KeyRing, token_config: TokenConfig, clock: FakeClock) -> TokenVerifier:
     return TokenVerifier(keyring, token_config, clock=clock)
+
+
+@pytest.fixture
+def code_comparisons(monkeypatch: pytest.MonkeyPatch) -> CodeComparisons:
+    return CodeComparisons(monkeypatch)

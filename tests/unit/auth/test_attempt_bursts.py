@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from auth import one_time_codes
 from auth.errors import InvalidCodeError, InvalidCredentialsError, ThrottledError
 from tests.unit.auth.account_service import PASSWORD, accounts_on_disk
+from tests.unit.auth.auth_fakes import CodeComparisons
 
 BURST = 150
 VICTIM = "victim@example.com"
@@ -81,20 +81,12 @@ async def test_a_spray_across_accounts_from_one_address_is_evaluated_at_most_twe
 
 @pytest.mark.parametrize("addresses", [1, BURST], ids=["one-address", "many-addresses"])
 async def test_a_burst_of_wrong_codes_is_compared_at_most_five_times(
-    tmp_path: Path, addresses: int, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, addresses: int, code_comparisons: CodeComparisons
 ) -> None:
     async with accounts_on_disk(tmp_path) as accounts:
         await accounts.service.sign_up(VICTIM, PASSWORD, address="192.0.2.1")
         code = await accounts.code(VICTIM)
-        comparisons = 0
-        digest = one_time_codes._digest
-
-        def counting(*args: str) -> str:
-            nonlocal comparisons
-            comparisons += 1
-            return digest(*args)
-
-        monkeypatch.setattr(one_time_codes, "_digest", counting)
+        code_comparisons.start()
         guesses = [f"{n:08d}" for n in range(BURST) if f"{n:08d}" != code][: BURST - 1]
         ended = await outcomes(
             [
@@ -104,7 +96,7 @@ async def test_a_burst_of_wrong_codes_is_compared_at_most_five_times(
                 for n, guess in enumerate([*guesses[:100], code, *guesses[100:]])
             ]
         )
-        assert comparisons <= 5
+        assert code_comparisons.count <= 5
         assert ended.count("ok") <= 1
         if "ok" not in ended:  # the right code came after the limit: it is burnt
             with pytest.raises(InvalidCodeError):

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from auth import one_time_codes
 from auth.one_time_codes import OneTimeCodes
 from auth.system_tables import ensure_system_tables
 from storage import SqliteConfig, open_store
-from tests.unit.auth.auth_fakes import FakeClock
+from tests.unit.auth.auth_fakes import CodeComparisons, FakeClock
 
 
 @pytest.fixture
@@ -67,21 +66,13 @@ async def test_five_wrong_tries_burn_every_live_code(codes: OneTimeCodes) -> Non
 
 
 async def test_a_burst_of_guesses_is_compared_at_most_five_times(
-    codes: OneTimeCodes, monkeypatch: pytest.MonkeyPatch
+    codes: OneTimeCodes, code_comparisons: CodeComparisons
 ) -> None:
     code = await codes.issue("verify_email", "u1")
-    comparisons = 0
-    digest = one_time_codes._digest
-
-    def counting(*args: str) -> str:
-        nonlocal comparisons
-        comparisons += 1
-        return digest(*args)
-
-    monkeypatch.setattr(one_time_codes, "_digest", counting)
+    code_comparisons.start()
     guesses = [f"{n:08d}" for n in range(40) if f"{n:08d}" != code] + [code]
     accepted = await asyncio.gather(*(_uses(codes, guess) for guess in guesses))
-    assert comparisons <= 5
+    assert code_comparisons.count <= 5
     # The right code is among the accepted only if it drew one of the five attempts.
     assert sum(accepted) <= 1
     assert not await _uses(codes, code)

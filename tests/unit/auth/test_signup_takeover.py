@@ -38,37 +38,29 @@ async def signs_in(accounts: Accounts, password: str, email: str = VICTIM) -> bo
     return True
 
 
-async def test_a_later_sign_up_cannot_change_what_the_victims_code_activates(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("first", "code_from"),
+    [
+        pytest.param("victim", "victim", id="victim-first-victims-code"),
+        pytest.param("victim", "stranger", id="victim-first-strangers-code"),
+        pytest.param("stranger", "victim", id="stranger-first-victims-code"),
+        pytest.param("stranger", "stranger", id="stranger-first-strangers-code"),
+    ],
+)
+async def test_whoever_signs_up_first_and_whichever_code_the_victim_types(
+    tmp_path: Path, first: str, code_from: str
 ) -> None:
+    """Both sign-ups mail a code to the victim's mailbox; only the victim's password can
+    be activated, whichever of the two codes the victim types."""
+    sign_ups = {"victim": (PASSWORD, "192.0.2.1"), "stranger": (ATTACKER_PASSWORD, "203.0.113.66")}
+    order = [first, "stranger" if first == "victim" else "victim"]
     async with accounts_on_disk(tmp_path) as accounts:
-        await accounts.service.sign_up(VICTIM, PASSWORD, address="192.0.2.1")
-        victims_code = await accounts.code(VICTIM)
-        await accounts.service.sign_up(VICTIM, ATTACKER_PASSWORD, address="203.0.113.66")
-        await verify(accounts, victims_code, PASSWORD)
-        assert await signs_in(accounts, PASSWORD)
-        assert not await signs_in(accounts, ATTACKER_PASSWORD)
-
-
-async def test_the_strangers_code_in_the_victims_mailbox_activates_the_victims_password(
-    tmp_path: Path,
-) -> None:
-    async with accounts_on_disk(tmp_path) as accounts:
-        await accounts.service.sign_up(VICTIM, PASSWORD, address="192.0.2.1")
-        await accounts.service.sign_up(VICTIM, ATTACKER_PASSWORD, address="203.0.113.66")
-        strangers_code = await accounts.code(VICTIM)  # the newest mail
-        await verify(accounts, strangers_code, PASSWORD)
-        assert await signs_in(accounts, PASSWORD)
-        assert not await signs_in(accounts, ATTACKER_PASSWORD)
-
-
-async def test_a_stranger_who_signed_up_first_cannot_have_the_account_verified(
-    tmp_path: Path,
-) -> None:
-    async with accounts_on_disk(tmp_path) as accounts:
-        await accounts.service.sign_up(VICTIM, ATTACKER_PASSWORD, address="203.0.113.66")
-        await accounts.service.sign_up(VICTIM, PASSWORD, address="192.0.2.1")
-        await verify(accounts, await accounts.code(VICTIM), PASSWORD)
+        codes = {}
+        for who in order:
+            password, address = sign_ups[who]
+            await accounts.service.sign_up(VICTIM, password, address=address)
+            codes[who] = await accounts.code(VICTIM)
+        await verify(accounts, codes[code_from], PASSWORD)
         assert await signs_in(accounts, PASSWORD)
         assert not await signs_in(accounts, ATTACKER_PASSWORD)
 
