@@ -30,8 +30,8 @@ async def serve_until_stopped(stop: StopRequested, *tasks: asyncio.Task[None]) -
     done, _pending = await asyncio.wait({waiter, *tasks}, return_when=asyncio.FIRST_COMPLETED)
     waiter.cancel()
     for task in tasks:
-        if task in done and task.exception() is not None:
-            raise StartupError(f"a part of baas stopped unexpectedly: {task.exception()}")
+        if task in done and (failure := task.exception()) is not None:
+            raise StartupError(f"a part of baas stopped unexpectedly: {failure}") from failure
 
 
 async def cancel_tasks(tasks: list[asyncio.Task[None]]) -> None:

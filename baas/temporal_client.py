@@ -11,14 +11,14 @@ within 2 s instead of hanging while Temporal is down.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import time
 from datetime import timedelta
 
 from temporalio.client import Client
-from temporalio.service import RetryConfig
+from temporalio.service import RetryConfig, RPCError
 
-from baas.errors import StartupError
+from workflows.availability import Backoff, is_unreachable
 
 __all__ = ["TemporalConnection"]
 
@@ -45,31 +45,36 @@ class TemporalConnection:
                 )
             return self._client
 
-    async def connect(self, within: float = 30.0) -> Client:
-        """A connected client, retrying until ``within`` seconds have passed.
+    async def connect(self, stop: asyncio.Event | None = None) -> Client | None:
+        """A connected client, retrying with backoff for as long as it takes.
 
         Workers need this: the SDK refuses lazy clients for them. It is a client of its
         own, so the API's lazy one (and ``/healthz``) never waits behind these retries.
+        Temporal down is momentary (a restart, a deploy), so a worker waits rather than
+        exits; None once ``stop`` is set.
         """
-        deadline = time.monotonic() + within
-        while True:
+        backoff = Backoff(initial=0.2, maximum=10.0)
+        while stop is None or not stop.is_set():
             try:
                 return await Client.connect(self.target, namespace=self.namespace)
             except RuntimeError as exc:
-                if time.monotonic() > deadline:
-                    raise StartupError(
-                        f"cannot connect to Temporal at {self.target} "
-                        "(set BAAS_TEMPORAL_ADDRESS, or unset it to start the embedded server)"
-                    ) from exc
-                _log.info("waiting for Temporal at %s", self.target)
-                await asyncio.sleep(0.2)
+                if not is_unreachable(exc):
+                    raise
+                delay = backoff.next_delay()
+                _log.warning("cannot reach Temporal at %s; retrying in %.1f s", self.target, delay)
+            if stop is None:
+                await asyncio.sleep(delay)
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+        return None
 
     async def check(self, within: float = 2.0) -> str | None:
         """None when Temporal answers its health check, else a short reason."""
         try:
             client = await self.client()
             serving = await client.service_client.check_health(timeout=timedelta(seconds=within))
-        except (RuntimeError, OSError) as exc:
+        except (RuntimeError, OSError, RPCError) as exc:  # RPCError: lost after connecting
             _log.debug("Temporal health check failed: %s", exc)
             return f"Temporal at {self.target} is unreachable"
         if not serving:

@@ -81,6 +81,11 @@ class EmbeddedTemporal:
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
+    @property
+    def process(self) -> asyncio.subprocess.Process | None:
+        """The running server's process (None before :meth:`launch` or after :meth:`stop`)."""
+        return self._process
+
     def command(self) -> list[str]:
         binary = self._binary or find_temporal_binary()
         args = [
@@ -127,7 +132,7 @@ class EmbeddedTemporal:
                 # stops the parts in order (a second signal would force an unclean stop).
                 start_new_session=True,
             )
-        _log.info("started Temporal dev server (pid %d) on %s", self._process.pid, self.address)
+        _log.debug("started Temporal dev server (pid %d) on %s", self._process.pid, self.address)
 
     async def wait_ready(self, within: float = 30.0) -> None:
         """Return once the launched server accepts connections; stop it if it never does."""

@@ -3,6 +3,10 @@
 It also follows the change feed for the app's triggers. It owns its signals: SIGINT
 or SIGTERM stops the trigger followers, then the worker (letting running activities
 finish), then the store.
+
+Temporal unreachable is momentary, never a reason to exit: the worker waits for it
+(with backoff) at start-up and whenever it is lost; polling and the trigger followers
+ride out an outage by themselves. It exits on a stop signal or a configuration error.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ from temporalio.worker import Worker
 
 from baas.application import App
 from baas.config import Settings
+from baas.errors import StartupError
 from baas.function_runtime import function_runtime
 from baas.lifecycle import cancel_tasks, load_configured_app, serve_until_stopped, settle_heap
 from baas.services import Services
 from baas.signals import StopRequested
 from baas.temporal_client import TemporalConnection
 from functions import FunctionRuntime
+from workflows.availability import Backoff, is_unreachable
 from workflows.ping import PingWorkflow
 from workflows.triggers import StoreCheckpoints, TriggerRunner
 from workflows.worker import create_worker
@@ -121,18 +127,31 @@ async def run_worker(settings: Settings) -> int:
     # Functions read and write the store, so a worker opens it like an API process does.
     services = Services(settings, app=app, temporal=connection)
     await services.start()
+    runtime = function_runtime(services)
+    backoff = Backoff(initial=0.5, maximum=10.0)
     try:
-        client = await connection.connect()
-        worker = build_worker(client, settings, app, function_runtime(services))
-        worker_task = asyncio.create_task(worker.run(), name="worker")
-        triggers = start_triggers(client, services, settings, app)
-        settle_heap()
-        _log.info("worker polling task queue %r on %s", settings.task_queue, connection.target)
-        try:
-            await serve_until_stopped(stop, worker_task, *triggers)
-        finally:
-            await cancel_tasks(triggers)
-            await _stop_worker(worker, worker_task)
+        # Until a stop signal: Temporal lost at start-up (schedule sync) is waited out.
+        while (client := await connection.connect(stop.event)) is not None:
+            worker = build_worker(client, settings, app, runtime)
+            worker_task = asyncio.create_task(worker.run(), name="worker")
+            triggers = start_triggers(client, services, settings, app)
+            settle_heap()
+            _log.info("worker polling task queue %r on %s", settings.task_queue, connection.target)
+            try:
+                await serve_until_stopped(stop, worker_task, *triggers)
+                break
+            except StartupError as exc:
+                if exc.__cause__ is None or not is_unreachable(exc.__cause__):
+                    raise
+            finally:
+                await cancel_tasks(triggers)
+                await _stop_worker(worker, worker_task)
+            delay = backoff.next_delay()
+            _log.warning(
+                "lost Temporal at %s; the worker restarts in %.1f s", connection.target, delay
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.event.wait(), delay)
     finally:
         await services.stop()
     return 0

@@ -20,11 +20,17 @@ for starts already made by an old one that the same Temporal still remembers. So
 * a crash before the start leaves the checkpoint behind the record — never lost
   (as long as the store retains its feed: ``feed_retention_seconds``).
 
+While Temporal cannot be reached, or the store stays locked by another writer, the
+runner waits and retries with backoff (one log line each time) instead of failing:
+the batch is read again from the last position, and starts it already made are the
+duplicates above.
+
 Triggered workflows act as the system caller: a change has no user attached.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -35,10 +41,12 @@ from typing import Any, Literal, Protocol
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from functions.identity import Caller, acting_as
 from storage import ChangeRecord, DocumentStore, KeyAttribute, TableSpec, to_wire
-from storage.errors import ConditionalCheckFailedError, ResourceInUseError
+from storage.errors import ConditionalCheckFailedError, ResourceInUseError, StorageBusyError
+from workflows.availability import Backoff, is_unreachable
 from workflows.client import Target, resolve_target
 from workflows.clients import configure_client
 
@@ -205,10 +213,25 @@ class TriggerRunner:
             self._position = records[-1].seq
         return len(relevant)
 
-    async def run(self, idle_wait: float = 1.0) -> None:
-        """Follow the feed forever (cancel the task to stop)."""
+    async def run(self, idle_wait: float = 1.0, backoff: Backoff | None = None) -> None:
+        """Follow the feed forever (cancel the task to stop); ride out outages.
+
+        A lost Temporal connection or a busy store makes it wait (``backoff``) and
+        retry; any other error ends the task.
+        """
+        backoff = backoff or Backoff(initial=0.5, maximum=10.0)
         while True:
-            if await self.run_once() == 0:
+            try:
+                handled = await self.run_once()
+            except (StorageBusyError, RPCError, RuntimeError) as exc:
+                if not (isinstance(exc, StorageBusyError) or is_unreachable(exc)):
+                    raise
+                delay = backoff.next_delay()
+                _log.warning("triggers wait %.1f s and retry: %s", delay, _reason(exc))
+                await asyncio.sleep(delay)
+                continue
+            backoff.reset()
+            if handled == 0:
                 await self._store.changes.wait(self._position or 0, idle_wait)
 
     def workflow_id(self, binding: TriggerBinding, record: ChangeRecord) -> str:
@@ -232,3 +255,9 @@ class TriggerRunner:
                 )
             except WorkflowAlreadyStartedError:
                 _log.info("trigger %s already started %s; skipped", binding.name, workflow_id)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, StorageBusyError):
+        return "the store is busy"
+    return "Temporal cannot be reached"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import os
 import signal
 import socket
@@ -11,8 +13,9 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -193,3 +196,110 @@ def test_dev_reloads_when_the_app_changes(tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)
     assert process.returncode == 0
+
+
+RELEASE = """mutation($input: JSON!) {
+  startReleaseBoard(input: $input, wait: true) { status result } }"""
+EMAIL, PASSWORD = "ops@example.com", "a long admin password"
+
+
+def _part_pids(dev_pid: int) -> dict[str, int]:
+    """The pids of Temporal, the API and the worker under ``baas dev``."""
+    parts: dict[str, int] = {}
+    for pid in descendants(dev_pid):
+        with contextlib.suppress(OSError):
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if any(arg.endswith(b"temporal") for arg in command[:1]):
+                parts["temporal"] = pid
+            elif command[1:4] in ([b"-m", b"baas", b"serve"], [b"-m", b"baas", b"worker"]):
+                parts[command[3].decode()] = pid
+    return parts
+
+
+def _restarted(dev_pid: int, before: dict[str, int], part: str) -> bool:
+    return _part_pids(dev_pid).get(part, before[part]) != before[part]
+
+
+def _until(what: str, check: Callable[[], bool], within: float = 60) -> None:
+    """Wait for ``check()`` to hold (polling), failing with ``what`` after ``within`` s."""
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, f"{what} within {within:g} s"
+        time.sleep(0.1)
+
+
+class _Service:
+    """What a user of ``baas dev`` relies on, each check True when it works."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.token = ""
+
+    def healthy(self) -> bool:
+        with contextlib.suppress(httpx.TransportError):
+            return httpx.get(f"{self.base}/healthz", timeout=5).status_code == 200
+        return False
+
+    def signs_in(self) -> bool:
+        body = {"email": EMAIL, "password": PASSWORD}
+        with contextlib.suppress(httpx.TransportError):
+            answer = httpx.post(f"{self.base}/auth/signin", json=body, timeout=10)
+            if answer.status_code == 200:
+                self.token = answer.json()["access_token"]
+                return True
+        return False
+
+    def _graphql(self, query: str, **variables: Any) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        json = {"query": query, "variables": variables}
+        with contextlib.suppress(httpx.TransportError):
+            answer = httpx.post(f"{self.base}/graphql", json=json, headers=headers, timeout=40)
+            body: dict[str, Any] = answer.json()
+            return body
+        return {}
+
+    def reads(self) -> bool:
+        return self._graphql('{ getBoard(id: "none") { id } }').get("data") == {"getBoard": None}
+
+    def calls(self) -> bool:
+        body = self._graphql(RELEASE, input={"board_id": "b1", "previous_status": "active"})
+        call = (body.get("data") or {}).get("startReleaseBoard") or {}
+        return call.get("status") == "COMPLETED"
+
+
+def test_dev_restarts_any_part_that_dies_and_never_stops_a_healthy_one(tmp_path: Path) -> None:
+    env = _env(tmp_path, BAAS_RELOAD="false", BAAS_ARGON2_TIME_COST="1")
+    made = subprocess.run(
+        [str(BAAS), "users", "create-admin", "--email", EMAIL],
+        input=f"{PASSWORD}\n", env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    log = tmp_path / "dev.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [str(BAAS), "dev"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+    service = _Service(f"http://127.0.0.1:{env['BAAS_PORT']}")
+    try:
+        _until("baas dev is up", service.healthy)
+        _until("sign-in works", service.signs_in)
+        for part in ("temporal", "worker", "serve"):
+            before = _part_pids(process.pid)
+            os.kill(before[part], signal.SIGKILL)
+            _until(f"{part} is restarted", functools.partial(_restarted, process.pid, before, part))
+            after = _part_pids(process.pid)
+            # Nothing else was stopped or restarted because one part died.
+            del before[part], after[part]
+            assert after == before
+            _until(f"health after {part} died", service.healthy)
+            assert service.signs_in()
+            assert service.reads()
+            _until(f"a function call after {part} died", service.calls)
+        assert process.poll() is None
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    assert process.returncode == 0
+    text = log.read_text()
+    for name in ("Temporal", "the worker", "the API"):
+        assert f"{name} was killed by SIGKILL; restarting it in" in text, text[-3000:]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -9,11 +11,15 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from baas.temporal_dev import EmbeddedTemporal
 from storage import DocumentStore, KeyAttribute, SqliteConfig, TableSpec, open_store
 from tests.integration.workflows import sample_workflows as w
+from tests.support import free_port
 from workflows import result
+from workflows.availability import Backoff
 from workflows.triggers import ChangeEvent, StoreCheckpoints, TriggerBinding, TriggerRunner
 
 
@@ -25,8 +31,8 @@ async def store(tmp_path: Path) -> AsyncIterator[DocumentStore]:
         yield opened
 
 
-def _runner(client: Client, store: DocumentStore, task_queue: str) -> TriggerRunner:
-    binding = TriggerBinding(
+def _binding() -> TriggerBinding:
+    return TriggerBinding(
         "on-new-todo",
         table="todos",
         target=w.SequenceWorkflow,
@@ -34,8 +40,11 @@ def _runner(client: Client, store: DocumentStore, task_queue: str) -> TriggerRun
         where=lambda change: (change.new_image or {}).get("title") != "skip me",
         to_input=lambda change: w.Steps([f"todo-{change.keys['id']}"]),
     )
+
+
+def _runner(client: Client, store: DocumentStore, task_queue: str) -> TriggerRunner:
     return TriggerRunner(
-        client, store, [binding], StoreCheckpoints(store), app_name="t", task_queue=task_queue
+        client, store, [_binding()], StoreCheckpoints(store), app_name="t", task_queue=task_queue
     )
 
 
@@ -105,3 +114,38 @@ async def test_a_new_store_s_changes_are_not_taken_for_an_old_store_s(
     assert runs[0] != runs[1]
     outs = [await result(temporal_client, run, w.StepsDone) for run in runs]
     assert outs == [w.StepsDone(["todo-old"]), w.StepsDone(["todo-new"])]
+
+
+async def test_the_runner_waits_out_an_unreachable_temporal_then_starts_once(
+    store: DocumentStore, tmp_path: Path, task_queue: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A trigger firing while Temporal is down used to end the runner (and its worker).
+    port = free_port()
+    client = await Client.connect(f"127.0.0.1:{port}", lazy=True)
+    runner = _runner(client, store, task_queue)
+    await store.put_item("todos", {"id": "1", "title": "write"})
+    server = EmbeddedTemporal(
+        host="127.0.0.1", port=port, ui_port=None,
+        db_path=tmp_path / "temporal.db", log_path=tmp_path / "temporal.log",
+    )  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="baas.workflows"):
+        following = asyncio.create_task(runner.run(backoff=Backoff(initial=0.05, maximum=0.2)))
+        try:
+            while "Temporal cannot be reached" not in caplog.text:
+                assert not following.done(), following.exception()
+                await asyncio.sleep(0.05)
+            await server.start()
+            [record] = [r for r in await store.changes.read(0, 10) if r.table == "todos"]
+            handle = client.get_workflow_handle(runner.workflow_id(_binding(), record))
+            while True:  # until the retried start is in
+                assert not following.done(), following.exception()
+                with contextlib.suppress(RPCError):
+                    description = await handle.describe()
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await following
+            await server.stop()
+    assert description.task_queue == task_queue
