@@ -3,20 +3,25 @@
 Dev gets readable lines, prod gets one JSON object per line. Every record carries the
 id of the request it belongs to (see :mod:`baas.requests`), and every message passes a
 redaction filter, so a password, token or secret that slips into a log call is masked
-before it reaches a handler.
+before it reaches a handler. The values put into a message (its ``%s`` arguments: a path,
+a header, anything a client chose) have their control characters escaped, so a line
+break in them (``/x%0a2026-01-01 INFO forged`` decodes to one) cannot start a forged
+line of its own.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import numbers
 import re
 import sys
+from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Final
 
-__all__ = ["configure_logging", "redact", "request_id_var"]
+__all__ = ["configure_logging", "escape_controls", "redact", "request_id_var"]
 
 request_id_var: ContextVar[str | None] = ContextVar("baas_request_id", default=None)
 
@@ -32,6 +37,38 @@ _SECRET_PATTERNS: Final = (
 )
 
 
+# Threat: log forging. C0 and C1 controls (line feed, carriage return, escape, NEL) and
+# the Unicode line separators; a tab stays a tab.
+_CONTROL: Final = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with its control characters written as escapes (``\\n``, ``\\x1b``)."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+class _Escaped:
+    """An argument that formats (``%s`` and ``%r``) with its control characters escaped."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return escape_controls(str(self.value))
+
+    def __repr__(self) -> str:
+        return escape_controls(repr(self.value))
+
+
+def _escaped(value: object) -> object:
+    # Numbers stay numbers (%d, %.2f); anything else may carry a client's text.
+    if value is None or isinstance(value, numbers.Number):
+        return value
+    return _Escaped(value)
+
+
 def redact(text: str) -> str:
     """Mask credentials in ``text``: JWTs, bearer values, ``password=...`` and similar."""
     text = _SECRET_PATTERNS[0].sub("[REDACTED]", text)
@@ -44,6 +81,10 @@ class _ContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get() or "-"
+        if isinstance(record.args, Mapping):
+            record.args = {key: _escaped(value) for key, value in record.args.items()}
+        elif record.args:
+            record.args = tuple(_escaped(value) for value in record.args)
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message or record.args:

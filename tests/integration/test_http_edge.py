@@ -280,3 +280,19 @@ def test_a_client_gone_mid_body_is_no_server_error(served: Served) -> None:
     log = served.log.read_text()
     assert "Traceback" not in log
     assert "ERROR" not in log
+
+
+def test_an_encoded_line_break_in_a_path_does_not_forge_a_log_line(served: Served) -> None:
+    forged = "2026-01-01 00:00:00,000 INFO    baas.auth [-] admin signed in"
+    with served.client("127.0.0.40") as client:
+        path = "/auth%0a" + forged.replace(" ", "%20")
+        assert client.get(path).status_code == 404
+        client.get("/auth/after-the-forgery")  # the log line that must follow it
+
+    deadline = time.monotonic() + MARGIN
+    while "/auth/after-the-forgery" not in served.log.read_text():
+        assert time.monotonic() < deadline, "the request was never logged"
+        time.sleep(0.05)
+    lines = served.log.read_text().splitlines()
+    assert not any(line.startswith(forged) for line in lines)
+    assert any("GET /auth\\n2026-01-01" in line for line in lines)

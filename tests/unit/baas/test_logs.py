@@ -5,6 +5,8 @@ from collections.abc import Iterator
 import pytest
 
 from baas.logs import configure_logging, redact, request_id_var
+from baas.metrics import HttpMetrics
+from baas.request_ids import request_answered
 
 
 @pytest.fixture(autouse=True)
@@ -62,3 +64,26 @@ def test_readable_lines_in_dev(capsys: pytest.CaptureFixture[str]) -> None:
     line = capsys.readouterr().err.strip().splitlines()[-1]
     assert "WARNING" in line
     assert "baas.test [-] hello world" in line
+
+
+def test_a_line_break_in_a_logged_value_cannot_forge_a_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging(json_lines=False, level="INFO")
+    forged = "2026-01-01 00:00:00,000 INFO    baas.auth [-] admin signed in"
+    request_answered(HttpMetrics(), "GET", f"/x\n{forged}\r\u2028\x1b[2J", 404, 0.001)
+    logging.getLogger("baas.test").info("%r and %d", {"k": "a\nb"}, 7)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2
+    assert not any(line.startswith(forged) for line in lines)
+    assert "GET /x\\n2026-01-01" in lines[0]
+    assert "\\r\\u2028\\x1b[2J 404" in lines[0]
+    assert "{'k': 'a\\nb'} and 7" in lines[1]
+
+
+def test_a_multi_line_message_written_by_the_code_itself_stays_as_written(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging(json_lines=False, level="INFO")
+    logging.getLogger("baas.test").info("banner\n  line two %s", "ok")
+    assert "banner\n  line two ok" in capsys.readouterr().err
