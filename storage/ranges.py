@@ -13,7 +13,13 @@ from storage.keys import HASH_SPACE, encode_key_value, partition_hash, prefix_su
 from storage.tables import IndexSpec, KeyAttribute, TableSpec
 from storage.values import ItemInput, Value, type_of, validate_item
 
-__all__ = ["encode_operand", "segment_range", "sort_bounds", "start_position"]
+__all__ = [
+    "check_start_key",
+    "encode_operand",
+    "segment_range",
+    "sort_bounds",
+    "start_position",
+]
 
 _INVALID = "One or more parameter values were invalid: "
 # An encoded key bound and whether it is inclusive; None when unbounded.
@@ -36,6 +42,23 @@ def start_position(spec: TableSpec, index: IndexSpec | None, key: ItemInput) -> 
     except (ValidationError, KeyError):
         raise ValidationError("The provided starting key is invalid") from None
     return (partition_hash(index_pk), index_pk, index_sk, *table_key)
+
+
+def check_start_key(spec: TableSpec, index: IndexSpec | None, key: ItemInput) -> None:
+    """Refuse an ExclusiveStartKey holding other attributes than the key's, as DynamoDB does.
+
+    The key of a page is the table's key (plus the index's on an index); an attribute
+    beyond those is a sign of a key built by hand from an item, and is refused.
+    """
+    allowed = {spec.partition_key.name}
+    for attribute in (spec.sort_key, *((index.partition_key, index.sort_key) if index else ())):
+        if attribute is not None:
+            allowed.add(attribute.name)
+    if not set(key) <= allowed:
+        raise ValidationError(
+            "The provided starting key is invalid: "
+            "The provided key element does not match the schema"
+        )
 
 
 def encode_operand(value: Value, attribute: KeyAttribute) -> bytes:

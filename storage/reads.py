@@ -22,7 +22,13 @@ from storage.expressions import (
     parse_projection,
 )
 from storage.operations import placeholders_for
-from storage.ranges import encode_operand, segment_range, sort_bounds, start_position
+from storage.ranges import (
+    check_start_key,
+    encode_operand,
+    segment_range,
+    sort_bounds,
+    start_position,
+)
 from storage.requests import Page
 from storage.tables import IndexSpec, KeyAttribute, TableSpec
 from storage.values import Item, ItemInput
@@ -135,6 +141,7 @@ async def run_query(
         lower, upper = sort_bounds(condition.sort.op, condition.sort.values, sort_key)
     start = None
     if options.exclusive_start_key is not None:
+        check_start_key(spec, plan.index, options.exclusive_start_key)
         position = start_position(spec, plan.index, options.exclusive_start_key)
         if position[1] != partition:
             raise ValidationError(
@@ -167,6 +174,7 @@ async def run_scan(
     low, high = segment_range(segment, total_segments)
     start = None
     if options.exclusive_start_key is not None:
+        check_start_key(spec, plan.index, options.exclusive_start_key)
         start = start_position(spec, plan.index, options.exclusive_start_key)
 
     def fetch(after: tuple[Any, ...] | None, count: int) -> Any:

@@ -12,7 +12,7 @@ import string
 from collections.abc import Mapping
 
 from storage.errors import ValidationError
-from storage.expressions.limits import invalid
+from storage.expressions.limits import check_substitutions_size, invalid
 from storage.values import Value
 
 __all__ = ["Placeholders"]
@@ -56,6 +56,8 @@ class Placeholders:
                 raise ValidationError(
                     f'ExpressionAttributeValues contains invalid key: Syntax error; key: "{key}"'
                 )
+        if self._names or self._values:
+            check_substitutions_size(self._names, self._values)
 
     def name(self, key: str, label: str) -> str:
         """The attribute name behind ``#key``; marks it used."""
