@@ -75,6 +75,7 @@ _STATUS: dict[type[Exception], int] = {
     ClientDisconnect: CLIENT_CLOSED_REQUEST,
     RequestBodyError: 400,
     workflows_errors.TemporalUnavailableError: 503,
+    workflows_errors.IdempotencyConflictError: 409,
 }
 
 
@@ -188,6 +189,7 @@ _GRAPHQL_CODES: dict[type[Exception], str] = {
     storage_errors.StorageBusyError: "UNAVAILABLE",
     auth_errors.AuthUnavailableError: "UNAVAILABLE",
     workflows_errors.TemporalUnavailableError: "UNAVAILABLE",
+    workflows_errors.IdempotencyConflictError: "IDEMPOTENCY_CONFLICT",
 }
 
 

@@ -11,7 +11,9 @@ or a workflow class. The caller travels in Temporal headers (``workflows.identit
 
 Idempotency: with ``idempotency_key`` the call id is derived from the caller, the
 target and the key, and a repeated start returns the existing call — running or
-finished, for as long as Temporal retains it — instead of starting a second one.
+finished, for as long as Temporal retains it — instead of starting a second one. The
+same key with a different input raises IdempotencyConflictError: the call records a
+digest of its input (memo ``baas_input``) and a repeated start compares it.
 
 Starter: a call started for a user records them in its memo (``baas_starter``, beside
 ``baas_target``, the target's name), so an API can show a user only their own calls.
@@ -45,12 +47,17 @@ from functions.registry import registry
 from workflows.availability import is_unreachable, unavailable_when_unreachable
 from workflows.clients import configure_client
 from workflows.definitions import workflow_definition
-from workflows.errors import CallNotFoundError, TemporalUnavailableError
+from workflows.errors import (
+    CallNotFoundError,
+    IdempotencyConflictError,
+    TemporalUnavailableError,
+)
 from workflows.failures import call_error
 from workflows.invoke import INVOKE_WORKFLOW
 from workflows.signals import APPROVAL_SIGNAL, ApprovalDecision
 
 __all__ = [
+    "INPUT_MEMO",
     "STARTER_MEMO",
     "TARGET_MEMO",
     "CallStatus",
@@ -69,6 +76,7 @@ __all__ = [
 T = TypeVar("T")
 STARTER_MEMO = "baas_starter"
 TARGET_MEMO = "baas_target"
+INPUT_MEMO = "baas_input"
 Target = Function[Any, Any] | str | type
 
 
@@ -131,11 +139,12 @@ async def start_call(
     check_payload_size(
         payload, max_payload_bytes, f"the input of {function_name or workflow_name!r}"
     )
+    memo = {TARGET_MEMO: function_name or workflow_name}
     if idempotency_key is None:
         call_id = f"call-{uuid.uuid4().hex}"
     else:
         call_id = call_id_for(caller, function_name or workflow_name, idempotency_key)
-    memo = {TARGET_MEMO: function_name or workflow_name}
+        memo[INPUT_MEMO] = _digest(payload)
     if caller.user_id is not None:
         memo[STARTER_MEMO] = caller.user_id
     with acting_as(caller), unavailable_when_unreachable():
@@ -153,7 +162,30 @@ async def start_call(
         except WorkflowAlreadyStartedError:
             if idempotency_key is None:  # pragma: no cover - a uuid4 collision
                 raise
+        if idempotency_key is not None:
+            await _check_same_input(client, call_id, memo[INPUT_MEMO])
     return call_id
+
+
+def _digest(payload: Any) -> str:
+    """A digest of an encoded input: equal inputs, equal digests."""
+    digest = hashlib.sha256(payload.data)
+    for name, value in sorted(payload.metadata.items()):
+        digest.update(b"\x00" + name.encode() + b"=" + value)
+    return digest.hexdigest()
+
+
+async def _check_same_input(client: Client, call_id: str, digest: str) -> None:
+    """IdempotencyConflictError when the call under this key was started on another input.
+
+    The call may be the one just started, or one started before (running or finished),
+    also by a concurrent start that won the race. Calls started before inputs were
+    recorded carry no digest and are taken as they are.
+    """
+    memo = await (await client.get_workflow_handle(call_id).describe()).memo()
+    recorded = memo.get(INPUT_MEMO)
+    if recorded is not None and recorded != digest:
+        raise IdempotencyConflictError()
 
 
 @overload

@@ -17,6 +17,7 @@ Two kinds, under one root:
     ├── CallFailedError                <the failure's code>  a call ended in failure
     ├── CallCancelledError             call_cancelled
     ├── CallNotFoundError              call_not_found
+    ├── IdempotencyConflictError       idempotency_conflict  a used key, with another input
     ├── TemporalUnavailableError       temporal_unavailable  Temporal cannot be reached: retry later
     └── ScheduleError                  invalid_schedule   a bad schedule declaration
 
@@ -36,6 +37,7 @@ __all__ = [
     "CallCancelledError",
     "CallFailedError",
     "CallNotFoundError",
+    "IdempotencyConflictError",
     "ScheduleError",
     "SignalTimeoutError",
     "TemporalUnavailableError",
@@ -92,6 +94,22 @@ class CallNotFoundError(WorkflowsError):
     """No call with this id exists (or it is past the retention period)."""
 
     code = "call_not_found"
+
+
+class IdempotencyConflictError(WorkflowsError):
+    """An idempotency key already started a call with another input.
+
+    Returning the first call would let a client believe its second input ran (DynamoDB
+    answers a reused ``ClientRequestToken`` the same way: IdempotentParameterMismatch).
+    """
+
+    code = "idempotency_conflict"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This idempotency key already started a call with a different input; "
+            "use a new key for a new input."
+        )
 
 
 class TemporalUnavailableError(WorkflowsError):

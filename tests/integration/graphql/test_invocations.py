@@ -249,6 +249,17 @@ async def test_an_idempotency_key_returns_the_same_call(api: Api) -> None:
     assert code_of(anonymous_key) == "FORBIDDEN"
 
 
+async def test_an_idempotency_key_with_another_input_is_a_conflict(api: Api) -> None:
+    olga = api.token("olga")
+    board, other_board = await new_board(api, olga), await new_board(api, olga)
+    first = await start_archive(api, olga, board, key="archive-this")
+    changed = await gql(
+        api, START_ARCHIVE, olga, input={"board_id": other_board}, key="archive-this"
+    )
+    assert code_of(changed) == "IDEMPOTENCY_CONFLICT"
+    assert (await start_archive(api, olga, board, key="archive-this"))["id"] == first["id"]
+
+
 async def test_my_calls_lists_the_callers_own_calls_newest_first_page_by_page(
     api: Api,
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from temporalio.client import Client
@@ -16,6 +17,7 @@ from workflows import (
     CallCancelledError,
     CallFailedError,
     CallStatus,
+    IdempotencyConflictError,
     cancel,
     result,
     signal,
@@ -192,6 +194,38 @@ async def test_an_idempotency_key_makes_a_repeated_start_return_the_same_call(
     assert again == call_id
     assert other_user != call_id
     assert journal.events == ["once:attempt1", "once:attempt1"]  # alice's once, bob's once
+
+
+async def test_an_idempotency_key_with_another_input_is_a_conflict_not_the_first_call(
+    temporal_client: Client, task_queue: str, worker: Worker, journal: Journal
+) -> None:
+    def start(step: str) -> Any:
+        return start_call(
+            temporal_client,
+            f.record_step,
+            f.Step(step),
+            ALICE,
+            task_queue=task_queue,
+            idempotency_key="k-conflict",
+        )
+
+    # A burst: three starts with one input, three with another, under one key.
+    outcomes = await asyncio.gather(
+        *(start(step) for step in ["a", "b", "a", "b", "a", "b"]), return_exceptions=True
+    )
+    won = {outcome for outcome in outcomes if isinstance(outcome, str)}
+    conflicts = [o for o in outcomes if isinstance(o, IdempotencyConflictError)]
+    assert len(won) == 1
+    assert len(conflicts) == 3, outcomes
+    [call_id] = won
+    await result(temporal_client, call_id, f.record_step)
+    winner = journal.events[0].split(":")[0]
+    loser = "b" if winner == "a" else "a"
+    # Once the call has finished too: the same input finds it, another is refused.
+    assert await start(winner) == call_id
+    with pytest.raises(IdempotencyConflictError):
+        await start(loser)
+    assert journal.events == [f"{winner}:attempt1"]
 
 
 async def test_the_caller_reaches_the_workflow_and_every_function(
