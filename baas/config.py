@@ -21,7 +21,7 @@ from typing import Literal, TypeVar
 
 from baas.auth_settings import AuthSettings, read_auth_settings
 from baas.errors import SettingsError
-from baas.setting_parsers import boolean, port, positive_int
+from baas.setting_parsers import boolean, port, positive_int, seconds_between
 from storage import SqliteConfig
 
 __all__ = [
@@ -44,6 +44,8 @@ _SECRET_KEY_VARIABLES = ("BAAS_SECRET_KEY", "BAAS_SECRET_KEY_FILE")
 _ENV_FILE_VARIABLE = "BAAS_ENV_FILE"
 _DEFAULT_ENV_FILE = ".env"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_BUSY_TIMEOUT = seconds_between(0.05, 60)
+_HEADER_TIMEOUT = seconds_between(0.1, 600)
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 §5.1 token
 
 DEFAULT_CORS_HEADERS = (
@@ -211,9 +213,9 @@ class Settings:
             dynamodb_region=reader.get("BAAS_DYNAMODB_REGION", _region, "us-east-1"),
             metrics=reader.get("BAAS_METRICS", boolean, None),
             sqlite_synchronous=reader.get("BAAS_SQLITE_SYNCHRONOUS", _synchronous, "FULL"),
-            sqlite_busy_timeout=reader.get("BAAS_SQLITE_BUSY_TIMEOUT", _busy_timeout, 5.0),
+            sqlite_busy_timeout=reader.get("BAAS_SQLITE_BUSY_TIMEOUT", _BUSY_TIMEOUT, 5.0),
             http_header_timeout=reader.get(
-                "BAAS_HTTP_HEADER_TIMEOUT", _header_timeout, cls.http_header_timeout
+                "BAAS_HTTP_HEADER_TIMEOUT", _HEADER_TIMEOUT, cls.http_header_timeout
             ),
             http_max_connections_per_client=reader.get(
                 "BAAS_HTTP_MAX_CONNECTIONS_PER_CLIENT",
@@ -321,26 +323,6 @@ def _synchronous(raw: str) -> Synchronous:
     if level == "NORMAL":
         return "NORMAL"
     raise ValueError(f"expected FULL or NORMAL, got {raw!r}")
-
-
-def _busy_timeout(raw: str) -> float:
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1.0
-    if not 0.05 <= seconds <= 60:
-        raise ValueError(f"expected seconds from 0.05 to 60, got {raw!r}")
-    return seconds
-
-
-def _header_timeout(raw: str) -> float:
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1.0
-    if not 0.1 <= seconds <= 600:
-        raise ValueError(f"expected seconds from 0.1 to 600, got {raw!r}")
-    return seconds
 
 
 def _connection_cap(raw: str) -> int:

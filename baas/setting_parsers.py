@@ -6,6 +6,8 @@ raises ``ValueError`` with a message that the reader prefixes with the variable'
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 __all__ = ["boolean", "port", "positive_int"]
 
 
@@ -31,3 +33,18 @@ def boolean(raw: str) -> bool:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise ValueError(f"expected true or false, got {raw!r}")
+
+
+def seconds_between(low: float, high: float) -> Callable[[str], float]:
+    """A parser of a number of seconds from ``low`` to ``high`` (fractions allowed)."""
+
+    def parse(raw: str) -> float:
+        try:
+            seconds = float(raw)
+        except ValueError:
+            seconds = -1.0
+        if not low <= seconds <= high:  # also refuses nan
+            raise ValueError(f"expected seconds from {low:g} to {high:g}, got {raw!r}")
+        return seconds
+
+    return parse
