@@ -28,7 +28,8 @@ and ``get_results`` into the response's ``extensions``. A hook may do what Straw
 lets it do with the execution context (set the document, the validation errors or the
 result; change variables or validation rules). Errors are shaped after the extensions
 have seen them, so an error reporter sees the original exception. A schema without
-extensions pays for none of this: one set of steps, with hooks that do nothing.
+extensions pays for none of this: one set of steps, with hooks that do nothing
+(:mod:`baas.graphql.extension_hooks`).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import inspect
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator, Collection
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 from graphql import (
@@ -55,19 +56,15 @@ from graphql import (
     subscribe,
     validate,
 )
-from graphql.execution import MiddlewareManager
 from graphql.language import OperationType
-from strawberry.extensions import SchemaExtension
-from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
-from strawberry.types import ExecutionContext
-from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from baas.graphql.context import RequestContext
 from baas.graphql.error_shaping import mark_bad_user_input, shape_in_place
 from baas.graphql.errors import GraphQLApiError
 from baas.graphql.executor import PlainFieldsExecutor, is_awaitable, resolve_field
+from baas.graphql.extension_hooks import Hooks, OperationState, begin
 from baas.graphql.limits import GraphQLLimits
 from baas.graphql.schema import core_schema, limit_rules
 
@@ -120,43 +117,6 @@ class Outcome:
     request_error: bool
 
 
-class _State(Protocol):
-    """What the steps read and write: Strawberry's ``ExecutionContext`` when extensions
-    look at it, a small :class:`_Run` otherwise (the same attribute names)."""
-
-    query: str | None
-    variables: dict[str, Any] | None
-    validation_rules: tuple[type[ASTValidationRule], ...]
-    graphql_document: DocumentNode | None
-    pre_execution_errors: list[GraphQLError] | None
-    result: Any
-
-
-class _Run:
-    """The state of one operation that no extension looks at."""
-
-    __slots__ = (
-        "graphql_document",
-        "pre_execution_errors",
-        "query",
-        "result",
-        "validation_rules",
-        "variables",
-    )
-
-    def __init__(
-        self,
-        request: OperationRequest,
-        rules: tuple[type[ASTValidationRule], ...],
-    ) -> None:
-        self.query: str | None = request.query
-        self.variables = request.variables
-        self.validation_rules = rules
-        self.graphql_document: DocumentNode | None = None
-        self.pre_execution_errors: list[GraphQLError] | None = None
-        self.result: Any = None
-
-
 class _Bounded(Generic[_V]):
     """A bounded LRU by document text (threat: memory growth by ever-new documents)."""
 
@@ -173,58 +133,6 @@ class _Bounded(Generic[_V]):
         self._entries[key] = value
         if len(self._entries) > _CACHED:
             self._entries.popitem(last=False)
-
-
-class _NoHooks:
-    """The hooks of a schema without extensions: each a context that does nothing."""
-
-    middleware: MiddlewareManager | None = None
-    _nothing = contextlib.nullcontext()
-
-    def operation(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        return self._nothing
-
-    parsing = validation = executing = operation
-
-    def on_stream_result(self, _result: Any) -> contextlib.AbstractAsyncContextManager[Any]:
-        return self._nothing
-
-    async def results(self, _state: _State) -> dict[str, Any]:
-        return {}
-
-
-_NO_HOOKS = _NoHooks()
-
-
-class _ExtensionHooks:
-    """The schema's extensions for one operation, driven by Strawberry's own runner."""
-
-    def __init__(self, state: ExecutionContext, extensions: list[SchemaExtension]) -> None:
-        self.runner = SchemaExtensionsRunner(state, extensions)
-        resolving = [e for e in extensions if type(e).resolve is not SchemaExtension.resolve]
-        self.middleware = MiddlewareManager(*resolving) if resolving else None
-
-    def operation(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        return self.runner.operation()
-
-    def parsing(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        return self.runner.parsing()
-
-    def validation(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        return self.runner.validation()
-
-    def executing(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        return self.runner.executing()
-
-    def on_stream_result(self, result: Any) -> contextlib.AbstractAsyncContextManager[Any]:
-        return self.runner.on_stream_result(result)
-
-    async def results(self, state: _State) -> dict[str, Any]:
-        assert isinstance(state, ExecutionContext)  # noqa: S101 - built with the hooks
-        return await self.runner.get_extensions_results(state)
-
-
-_Hooks = _NoHooks | _ExtensionHooks
 
 
 class OperationPipeline:
@@ -298,29 +206,23 @@ class OperationPipeline:
         request: OperationRequest,
         context: RequestContext,
         allowed: Collection[OperationType],
-    ) -> tuple[_State, _Hooks]:
-        if not self.schema.extensions:
-            return _Run(request, self.rules), _NO_HOOKS
-        state = ExecutionContext(
+    ) -> tuple[OperationState, Hooks]:
+        return begin(
+            self.schema,
             query=request.query,
-            schema=self.schema,
-            allowed_operations={StrawberryOperationType(kind.value) for kind in allowed},
-            context=context,
             variables=request.variables,
-            validation_rules=self.rules,
-            provided_operation_name=request.operation_name,
+            operation_name=request.operation_name,
             operation_extensions=request.extensions,
+            context=context,
+            allowed=allowed,
+            rules=self.rules,
+            max_tokens=self.max_tokens,
         )
-        state.parse_options["max_tokens"] = self.max_tokens
-        extensions = self.schema.get_extensions()
-        for extension in extensions:
-            extension.execution_context = state
-        return state, _ExtensionHooks(state, extensions)
 
     async def _prepare(
         self,
-        state: _State,
-        hooks: _Hooks,
+        state: OperationState,
+        hooks: Hooks,
         request: OperationRequest,
         allowed: Collection[OperationType],
     ) -> OperationDefinitionNode | None:
@@ -361,7 +263,7 @@ class OperationPipeline:
         return document
 
     def _validate(
-        self, state: _State, document: DocumentNode | None, *, cacheable: bool
+        self, state: OperationState, document: DocumentNode | None, *, cacheable: bool
     ) -> list[GraphQLError]:
         query = state.query or ""
         errors = self._validated.get(query) if cacheable else None
@@ -379,53 +281,52 @@ class OperationPipeline:
 
     async def _execute(
         self,
-        state: _State,
-        hooks: _Hooks,
+        state: OperationState,
+        hooks: Hooks,
         request: OperationRequest,
         context: RequestContext,
     ) -> bool:
         """Execute a query or mutation into ``state.result``; whether it is a request error."""
         async with hooks.executing():
             if state.result is None:  # an on_execute hook may have answered already
-                result = execute(
-                    self.core,
-                    state.graphql_document,  # type: ignore[arg-type] # prepared
-                    context_value=context,
-                    variable_values=state.variables,
-                    operation_name=request.operation_name,
-                    field_resolver=resolve_field,
-                    executor_class=PlainFieldsExecutor,
-                    is_awaitable=is_awaitable,
-                    middleware=hooks.middleware,
-                    hide_suggestions=self.hide_suggestions,
-                    operation_extensions=request.extensions,
-                )
+                arguments = self._arguments(state, hooks, request, context)
+                result = execute(**arguments, is_awaitable=is_awaitable)
                 if inspect.isawaitable(result):
                     result = await result
                 state.result = result
         return _refused_variables(state.result)
 
+    def _arguments(
+        self,
+        state: OperationState,
+        hooks: Hooks,
+        request: OperationRequest,
+        context: RequestContext,
+    ) -> dict[str, Any]:
+        """What graphql-core's ``execute`` and ``subscribe`` both take."""
+        return {
+            "schema": self.core,
+            "document": state.graphql_document,
+            "context_value": context,
+            "variable_values": state.variables,
+            "operation_name": request.operation_name,
+            "field_resolver": resolve_field,
+            "executor_class": PlainFieldsExecutor,
+            "middleware": hooks.middleware,
+            "hide_suggestions": self.hide_suggestions,
+            "operation_extensions": request.extensions,  # Strawberry's executor takes them
+        }
+
     async def _events(
         self,
-        state: _State,
-        hooks: _Hooks,
+        state: OperationState,
+        hooks: Hooks,
         request: OperationRequest,
         context: RequestContext,
     ) -> AsyncIterator[Outcome]:
         """A subscription's outcomes: one per event; an error ends the stream."""
         async with hooks.executing():
-            source: Any = subscribe(
-                self.core,
-                state.graphql_document,  # type: ignore[arg-type] # prepared
-                context_value=context,
-                variable_values=state.variables,
-                operation_name=request.operation_name,
-                field_resolver=resolve_field,
-                executor_class=PlainFieldsExecutor,
-                middleware=hooks.middleware,
-                hide_suggestions=self.hide_suggestions,
-                operation_extensions=request.extensions,
-            )
+            source: Any = subscribe(**self._arguments(state, hooks, request, context))
             if inspect.isawaitable(source):
                 source = await source
         if isinstance(source, ExecutionResult):  # variables, or the subscribe step failed
@@ -446,7 +347,7 @@ class OperationPipeline:
                 yield await self._finish(state, hooks, context, request_error=False)
 
     async def _finish(
-        self, state: _State, hooks: _Hooks, context: RequestContext, *, request_error: bool
+        self, state: OperationState, hooks: Hooks, context: RequestContext, *, request_error: bool
     ) -> Outcome:
         result = state.result
         if not isinstance(result, ExecutionResult):  # incremental delivery is not enabled
