@@ -9,7 +9,10 @@ connections, 1 thread, 5 s after a 2 s warm-up) measures requests/s and p50/p99 
 - ``todosByBoardId(limit: 20)`` beside ``GET /plain/todos``.
 
 Each pair is measured back to back, in three rounds, and the median round is shown: on a
-shared machine the load moves, and a ratio means most between neighbours in time.
+shared machine the load moves, and a ratio means most between neighbours in time. Beside
+requests/s, the server's own CPU time per request (``time.process_time()`` read through
+a route before and after each run): other processes on the machine change how many
+requests a second it gets through, much less what each one costs.
 
 Then subscriptions: 1,000 WebSocket connections each subscribe to ``onTodoCreated``; a
 mutation is posted and the time until each subscriber receives the event is measured
@@ -110,10 +113,14 @@ def serve(mode: str, port: int, data_dir: Path) -> None:
         )
         return JSONResponse({"todos": [item_to_graphql(todo, item) for item in page.items]})
 
+    async def cpu(_request: Request) -> JSONResponse:
+        return JSONResponse({"seconds": time.process_time()})
+
     # Right after /graphql (which create_app puts first), so route matching costs both
     # the same.
     api.router.routes.insert(2, Route("/plain/todo", plain_todo, methods=["GET"]))
     api.router.routes.insert(3, Route("/plain/todos", plain_todos, methods=["GET"]))
+    api.router.routes.append(Route("/bench/cpu", cpu, methods=["GET"]))
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -186,8 +193,11 @@ def server(mode: str, data_dir: Path) -> Iterator[str]:
         process.wait(timeout=15)
 
 
-def wrk(url: str, token: str, body: dict[str, Any] | None, workdir: Path) -> dict[str, float]:
-    """requests/s, p50 and p99 (ms) of ``url`` (a POST of ``body`` when given)."""
+def wrk(
+    base: str, url: str, token: str, body: dict[str, Any] | None, workdir: Path
+) -> dict[str, float]:
+    """requests/s, p50 and p99 (ms), and the server's CPU µs per request, of ``url`` (a
+    POST of ``body`` when given) on the server at ``base``."""
     script = workdir / "request.lua"
     lines = [f'wrk.headers["Authorization"] = "Bearer {token}"']
     if body is not None:
@@ -199,15 +209,19 @@ def wrk(url: str, token: str, body: dict[str, Any] | None, workdir: Path) -> dic
     script.write_text("\n".join(lines) + "\n")
     common = ["wrk", "-t1", f"-c{CONNECTIONS}", "--latency", "-s", str(script), url]
     subprocess.run([*common[:3], "-d2s", *common[3:]], check=True, capture_output=True)  # warm-up
+    cpu_before = httpx.get(f"{base}/bench/cpu").json()["seconds"]
     out = subprocess.run(
         [*common[:3], f"-d{DURATION}", *common[3:]], check=True, capture_output=True, text=True
     ).stdout
+    cpu = httpx.get(f"{base}/bench/cpu").json()["seconds"] - cpu_before
     if "Non-2xx" in out:
         raise SystemExit(f"non-2xx answers from {url}:\n{out}")
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
         "p50": _latency(out, "50%"),
         "p99": _latency(out, "99%"),
+        "cpu_us": cpu / requests * 1e6,
     }
 
 
@@ -216,9 +230,11 @@ def _median(measured: list[dict[str, float]]) -> dict[str, float]:
     return sorted(measured, key=lambda r: r["rps"])[len(measured) // 2]
 
 
-def _median_ratio(graph: list[dict[str, float]], plain: list[dict[str, float]]) -> float:
-    """The median, over rounds, of GraphQL's requests/s over the plain route's."""
-    ratios = sorted(g["rps"] / p["rps"] for g, p in zip(graph, plain, strict=True))
+def _median_ratio(
+    graph: list[dict[str, float]], plain: list[dict[str, float]], figure: str
+) -> float:
+    """The median, over rounds, of GraphQL's ``figure`` over the plain route's."""
+    ratios = sorted(g[figure] / p[figure] for g, p in zip(graph, plain, strict=True))
     return ratios[len(ratios) // 2]
 
 
@@ -300,25 +316,34 @@ def main() -> None:
             ]
             for _ in range(WRK_ROUNDS):
                 for name, url, body in pairs:
-                    rounds.setdefault(name, []).append(wrk(url, token, body, data_dir))
+                    rounds.setdefault(name, []).append(wrk(base, url, token, body, data_dir))
             one = asyncio.run(subscribers(base, token, 1))
             many = asyncio.run(subscribers(base, token, SUBSCRIBERS))
         results = {name: _median(measured) for name, measured in rounds.items()}
+        kinds = (("get", "GraphQL getTodo"), ("list 20", "GraphQL list 20"))
         ratios = {
-            kind: _median_ratio(rounds[graph], rounds[f"plain {kind}"])
-            for kind, graph in (("get", "GraphQL getTodo"), ("list 20", "GraphQL list 20"))
+            kind: _median_ratio(rounds[graph], rounds[f"plain {kind}"], "rps")
+            for kind, graph in kinds
+        }
+        cpu_ratios = {
+            # Cost, inverted: the plain route's CPU per request over GraphQL's.
+            kind: 1 / _median_ratio(rounds[graph], rounds[f"plain {kind}"], "cpu_us")
+            for kind, graph in kinds
         }
 
     print(
         f"\nwrk, {CONNECTIONS} connections, 1 thread, {DURATION} each, one uvicorn process;"
         f" median of {WRK_ROUNDS} rounds"
     )
-    print(f"{'endpoint':<18}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    print(f"{'endpoint':<18}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'CPU us/req':>12}")
     for name in ("plain get", "GraphQL getTodo", "plain list 20", "GraphQL list 20"):
         r = results[name]
-        print(f"{name:<18}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}")
+        print(f"{name:<18}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['cpu_us']:>12.0f}")
     for kind, ratio in ratios.items():
-        print(f"GraphQL {kind}: {ratio:.0%} of the plain route's throughput (goal: >= 50%)")
+        print(
+            f"GraphQL {kind}: {ratio:.0%} of the plain route's throughput, "
+            f"{cpu_ratios[kind]:.0%} by CPU per request (goal: >= 50%)"
+        )
     print(f"\nmutation -> delivery (ms), median of {ROUNDS} rounds")
     print(f"{'subscribers':<14}{'p50':>10}{'p99':>10}{'max':>10}")
     for count, r in ((1, one), (SUBSCRIBERS, many)):
