@@ -211,7 +211,7 @@ class AccountService:
         if user is None or not user.enabled:
             await self.grants.sessions.end(token.text)
             raise InvalidGrantError()
-        return IssuedTokens(self.grants.access_token(user), token, user)
+        return IssuedTokens(self.grants.access_token(user, session=token), token, user)
 
     async def sign_out_everywhere(self, user: User) -> User:
         """End every session and refuse every access token issued so far."""

@@ -6,8 +6,14 @@ gets :class:`StaleFamilyError`, re-reads, finds its token consumed and treats it
 reuse (see :mod:`auth.refresh_tokens`).
 
 Each family also has a ``session_id`` (a hash of the family id) that the owner sees
-when listing sessions: the family id is part of the refresh-token text, so it is never
-shown, logged or accepted from a client on its own.
+when listing sessions and that access tokens carry as their ``sid`` claim: the family id
+is part of the refresh-token text, so it is never shown, logged or accepted from a
+client on its own.
+
+Revoking a family also writes ``_baas_session_revocations`` in the same transaction:
+that small table (entries live as long as an access token could) is what every API
+process follows to refuse the session's access tokens at once (see
+:mod:`auth.revocation`).
 """
 
 from __future__ import annotations
@@ -18,14 +24,28 @@ from decimal import Decimal
 from typing import cast
 
 from auth.refresh_tokens import RefreshTokenFamily, RevocationReason
-from auth.system_tables import REFRESH_TOKENS_TABLE, TTL_ATTRIBUTE, number
-from storage import DocumentStore, Item
-from storage.errors import ConditionalCheckFailedError
+from auth.system_tables import (
+    REFRESH_TOKENS_TABLE,
+    SESSION_REVOCATIONS_TABLE,
+    TTL_ATTRIBUTE,
+    number,
+)
+from storage import DocumentStore, Item, TransactPut, TransactUpdate
+from storage.errors import ConditionalCheckFailedError, TransactionCanceledError
 
 __all__ = ["RefreshTokenRepository", "SessionRecord", "StaleFamilyError", "session_id_of"]
 
 _MAX_USER_AGENT = 200
 _SESSIONS_PER_PAGE = 100
+# Attributes a family may lack; a state change that clears one removes it.
+_OPTIONAL = (
+    "revoked_reason",
+    "previous_token_id",
+    "previous_token_hash",
+    "rotated_at",
+    "sibling_token_id",
+    "sibling_token_hash",
+)
 
 
 class StaleFamilyError(Exception):
@@ -59,8 +79,10 @@ def session_id_of(family_id: str) -> str:
 class RefreshTokenRepository:
     """Families in the document store."""
 
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(self, store: DocumentStore, *, revocation_retention: float) -> None:
         self._store = store
+        # How long a session revocation must be remembered: an access token's life + leeway.
+        self._revocation_retention = revocation_retention
 
     async def insert(self, family: RefreshTokenFamily, *, user_agent: str = "") -> None:
         item = _to_item(family)
@@ -81,11 +103,11 @@ class RefreshTokenRepository:
         names = {f"#f{i}": name for i, name in enumerate(fields)}
         values: dict[str, object] = {f":v{i}": value for i, value in enumerate(fields.values())}
         values[":expected"] = expected_generation
-        assignments = ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
-        update = f"SET {assignments}"
-        if family.revoked_reason is None:
-            names["#reason"] = "revoked_reason"
-            update += " REMOVE #reason"
+        update = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
+        absent = [name for name in _OPTIONAL if name not in fields]
+        if absent:
+            names.update({f"#r{i}": name for i, name in enumerate(absent)})
+            update += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(absent)))
         try:
             await self._store.update_item(
                 REFRESH_TOKENS_TABLE,
@@ -98,22 +120,47 @@ class RefreshTokenRepository:
         except ConditionalCheckFailedError:
             raise StaleFamilyError from None
 
-    async def mark_revoked(self, family_id: str, reason: RevocationReason) -> bool:
-        """Revoke a family whatever its generation (revocation only ever tightens).
+    async def mark_revoked(
+        self, family: RefreshTokenFamily, reason: RevocationReason, *, now: float
+    ) -> bool:
+        """Revoke a family whatever its generation (revocation only ever tightens), and
+        record its session as revoked for every API process, in one transaction.
 
         Returns False when it was already revoked or does not exist.
         """
+        session_id = session_id_of(family.family_id)
+        expires = Decimal(int(now + self._revocation_retention) + 1)
         try:
-            await self._store.update_item(
-                REFRESH_TOKENS_TABLE,
-                {"family_id": family_id},
-                "SET #revoked = :true, #reason = :reason ADD #gen :one",
-                condition="attribute_exists(family_id) AND #revoked = :false",
-                names={"#revoked": "revoked", "#reason": "revoked_reason", "#gen": "generation"},
-                values={":true": True, ":false": False, ":reason": reason, ":one": 1},
+            await self._store.transact_write(
+                [
+                    TransactUpdate(
+                        REFRESH_TOKENS_TABLE,
+                        {"family_id": family.family_id},
+                        "SET #revoked = :true, #reason = :reason ADD #gen :one",
+                        condition="attribute_exists(family_id) AND #revoked = :false",
+                        names={
+                            "#revoked": "revoked",
+                            "#reason": "revoked_reason",
+                            "#gen": "generation",
+                        },
+                        values={":true": True, ":false": False, ":reason": reason, ":one": 1},
+                    ),
+                    TransactPut(
+                        SESSION_REVOCATIONS_TABLE,
+                        {
+                            "session_id": session_id,
+                            "user_id": family.subject,
+                            "revoked_at": number(now),
+                            "reason": reason,
+                            TTL_ATTRIBUTE: expires,
+                        },
+                    ),
+                ]
             )
-        except ConditionalCheckFailedError:
-            return False
+        except TransactionCanceledError as exc:
+            if any(reason.code == "ConditionalCheckFailed" for reason in exc.reasons):
+                return False
+            raise
         return True
 
     async def sessions_of(self, subject: str, *, active_at: float) -> list[SessionRecord]:
@@ -160,13 +207,21 @@ def _to_item(family: RefreshTokenFamily) -> Item:
         # The store's TTL sweeper removes a family once it can never be used again.
         TTL_ATTRIBUTE: Decimal(int(family.absolute_expires_at) + 1),
     }
-    if family.revoked_reason is not None:
-        item["revoked_reason"] = family.revoked_reason
+    optional: dict[str, str | Decimal | None] = {
+        "revoked_reason": family.revoked_reason,
+        "previous_token_id": family.previous_token_id,
+        "previous_token_hash": family.previous_token_hash,
+        "rotated_at": None if family.rotated_at is None else number(family.rotated_at),
+        "sibling_token_id": family.sibling_token_id,
+        "sibling_token_hash": family.sibling_token_hash,
+    }
+    item.update({name: value for name, value in optional.items() if value is not None})
     return item
 
 
 def _from_item(item: Item) -> RefreshTokenFamily:
     reason = item.get("revoked_reason")
+    rotated_at = item.get("rotated_at")
     return RefreshTokenFamily(
         family_id=str(item["family_id"]),
         subject=str(item["subject"]),
@@ -179,4 +234,14 @@ def _from_item(item: Item) -> RefreshTokenFamily:
         absolute_expires_at=float(str(item["absolute_expires_at"])),
         revoked=item.get("revoked") is True,
         revoked_reason=cast("RevocationReason", reason) if isinstance(reason, str) else None,
+        previous_token_id=_text(item, "previous_token_id"),
+        previous_token_hash=_text(item, "previous_token_hash"),
+        rotated_at=None if rotated_at is None else float(str(rotated_at)),
+        sibling_token_id=_text(item, "sibling_token_id"),
+        sibling_token_hash=_text(item, "sibling_token_hash"),
     )
+
+
+def _text(item: Item, name: str) -> str | None:
+    value = item.get(name)
+    return value if isinstance(value, str) else None

@@ -8,8 +8,22 @@ parties hold the chain — the user and a thief — so the whole family is revok
 This module is pure: :func:`start_family` and :func:`rotate` map a
 :class:`RefreshTokenFamily` state to the next. Persisting it is the caller's job, with a
 conditional write on ``generation`` (optimistic locking) so that two concurrent uses of
-the same token cannot both succeed: the loser re-reads, finds its token consumed, and
-revokes the family as a reuse.
+the same token cannot both succeed as rotations: the loser re-reads and finds its token
+consumed.
+
+**Grace for two tabs.** Two tabs of one app that share a refresh token (one cookie) and
+refresh at the same moment would otherwise sign the user out: the second presents a
+token the first just consumed. So the token consumed by the family's *last* rotation is
+still accepted once, within ``reuse_grace`` seconds (5 by default) of that rotation: its
+presenter gets a *sibling* of the successor, a second live token of the same
+generation (the two heads of the family; using either one rotates the family past
+both). Outside these bounds a consumed token is a replay and revokes the family: an
+older token, the previous one after the grace, or the previous one a second time.
+Only hashes are kept, so a sibling is a new token, never a copy of the successor
+(threat: a copy would need the successor's text at rest). What the grace costs: a thief
+who replays a token within seconds of its owner gets a sibling instead of revoking the
+session — and is found out at the next rotation of either head, like any other replay
+(OAuth 2.0 Security BCP, RFC 9700 §4.14.2, allows such a tolerance for this race).
 
 Token text: ``rt1.<family_id>.<token_id>.<secret>``. The ids make lookup a key read
 (no search by secret); only a SHA-256 hash of the whole text is stored. The full text is
@@ -33,6 +47,7 @@ __all__ = [
     "RefreshTokenPolicy",
     "RevocationReason",
     "hash_refresh_token",
+    "holds_live_token",
     "parse_refresh_token",
     "revoke",
     "rotate",
@@ -54,6 +69,7 @@ class RefreshTokenPolicy:
 
     idle_timeout: float = 14 * 24 * 3600
     absolute_lifetime: float = 30 * 24 * 3600  # Cognito's default refresh-token validity
+    reuse_grace: float = 5.0  # seconds; 0 turns the two-tab grace off
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +131,13 @@ class RefreshTokenFamily:
     absolute_expires_at: float
     revoked: bool = False
     revoked_reason: RevocationReason | None = None
+    # The token the last rotation consumed, and when: accepted once more within the
+    # grace (see the module docstring). ``sibling_*`` is the second head it was given.
+    previous_token_id: str | None = None
+    previous_token_hash: str | None = None
+    rotated_at: float | None = None
+    sibling_token_id: str | None = None
+    sibling_token_hash: str | None = None
 
     def is_expired(self, now: float) -> bool:
         return now >= self.idle_expires_at or now >= self.absolute_expires_at
@@ -151,18 +174,29 @@ def rotate(
 
     Raises ``InvalidGrantError`` if the family is revoked or expired or the secret is
     wrong (state unchanged), and ``RefreshTokenReuseError`` carrying the revoked state
-    if ``presented`` is an already-consumed token of this family.
+    if ``presented`` is an already-consumed token of this family (outside the grace).
     """
     if presented.family_id != family.family_id or family.revoked or family.is_expired(now):
         raise InvalidGrantError()
-    if presented.token_id != family.current_token_id:
+    if presented.token_id == family.previous_token_id and _in_grace(family, now, policy):
+        _check_secret(presented, family.previous_token_hash)
+        sibling = RefreshToken.generate(family.family_id)
+        with_sibling = replace(
+            family,
+            sibling_token_id=sibling.token_id,
+            sibling_token_hash=hash_refresh_token(sibling),
+            generation=family.generation + 1,
+            last_used_at=now,
+        )
+        return with_sibling, sibling
+    if presented.token_id == family.current_token_id:
+        _check_secret(presented, family.current_token_hash)
+    elif presented.token_id == family.sibling_token_id:
+        _check_secret(presented, family.sibling_token_hash)
+    else:
         # A consumed token came back: one of its two holders is a thief. We cannot
         # tell which, so both lose the session.
         raise RefreshTokenReuseError(revoke(family, reason="reuse"))
-    if not hmac.compare_digest(hash_refresh_token(presented), family.current_token_hash):
-        # Right ids, wrong secret: not a token we issued. Refuse it without revoking, so
-        # a forgery cannot be turned into a forced sign-out.
-        raise InvalidGrantError()
     following = RefreshToken.generate(family.family_id)
     next_family = replace(
         family,
@@ -171,8 +205,42 @@ def rotate(
         generation=family.generation + 1,
         last_used_at=now,
         idle_expires_at=min(now + policy.idle_timeout, family.absolute_expires_at),
+        previous_token_id=presented.token_id,
+        previous_token_hash=hash_refresh_token(presented),
+        rotated_at=now,
+        sibling_token_id=None,
+        sibling_token_hash=None,
     )
     return next_family, following
+
+
+def holds_live_token(family: RefreshTokenFamily, presented: RefreshToken) -> bool:
+    """Whether ``presented`` is one of the family's live heads (current or sibling)."""
+    for token_id, token_hash in (
+        (family.current_token_id, family.current_token_hash),
+        (family.sibling_token_id, family.sibling_token_hash),
+    ):
+        if presented.token_id == token_id and token_hash is not None:
+            return hmac.compare_digest(hash_refresh_token(presented), token_hash)
+    return False
+
+
+def _in_grace(family: RefreshTokenFamily, now: float, policy: RefreshTokenPolicy) -> bool:
+    """The previous token may come back once: within the grace, while no sibling exists."""
+    return (
+        family.rotated_at is not None
+        and family.sibling_token_id is None
+        and now - family.rotated_at <= policy.reuse_grace
+    )
+
+
+def _check_secret(presented: RefreshToken, expected_hash: str | None) -> None:
+    if expected_hash is None or not hmac.compare_digest(
+        hash_refresh_token(presented), expected_hash
+    ):
+        # Right ids, wrong secret: not a token we issued. Refuse it without revoking, so
+        # a forgery cannot be turned into a forced sign-out.
+        raise InvalidGrantError()
 
 
 def revoke(family: RefreshTokenFamily, *, reason: RevocationReason) -> RefreshTokenFamily:

@@ -2,30 +2,46 @@
 
 Glue between the pure state machine of :mod:`auth.refresh_tokens` and its storage in
 :mod:`auth.refresh_store`. A refresh runs "read, rotate, conditional write"; when the
-write loses a race it reads again, and the rotation then sees a consumed token and
-revokes the family — so of two concurrent uses of one token at most one wins.
+write loses a race it reads again and rotates from the new state: the token it holds is
+then the one just consumed, accepted once within the two-tab grace (a sibling token),
+or a replay that revokes the family.
+
+Ending a session (sign-out, the session list, a replay, an admin) revokes its family
+and, in the same transaction, records the session as revoked, which refuses its access
+tokens (their ``sid``) in every API process; ``on_revoked(user_id, session_id)`` tells
+this process at once.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from collections.abc import Callable
 
 from auth.errors import InvalidGrantError, RefreshTokenReuseError
-from auth.refresh_store import RefreshTokenRepository, SessionRecord, StaleFamilyError
+from auth.refresh_store import (
+    RefreshTokenRepository,
+    SessionRecord,
+    StaleFamilyError,
+    session_id_of,
+)
 from auth.refresh_tokens import (
     RefreshToken,
     RefreshTokenFamily,
     RefreshTokenPolicy,
     RevocationReason,
     hash_refresh_token,
+    holds_live_token,
     parse_refresh_token,
     rotate,
     start_family,
 )
 
-__all__ = ["SessionService"]
+__all__ = ["SessionRevoked", "SessionService"]
+
+SessionRevoked = Callable[[str, str], None]
+"""``(user_id, session_id)``: a session of the user was just revoked by this process."""
 
 _log = logging.getLogger("auth.sessions")
 _MAX_WRITE_ATTEMPTS = 3
@@ -39,10 +55,12 @@ class SessionService:
         repository: RefreshTokenRepository,
         policy: RefreshTokenPolicy,
         *,
+        on_revoked: SessionRevoked | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._repository = repository
         self._policy = policy
+        self._on_revoked = on_revoked
         self._clock = clock
 
     async def start(self, user_id: str, *, user_agent: str = "") -> RefreshToken:
@@ -66,7 +84,7 @@ class SessionService:
                 following, token = rotate(family, presented, now=self._clock(), policy=self._policy)
             except RefreshTokenReuseError:
                 # Save the revoked state, or the thief would keep the live end of the chain.
-                await self._repository.mark_revoked(family.family_id, "reuse")
+                await self._revoke(family, "reuse")
                 _log.warning("refresh token reuse detected; session revoked")
                 raise
             try:
@@ -76,20 +94,31 @@ class SessionService:
             return following, token
         raise InvalidGrantError()
 
-    async def end(self, text: object) -> str | None:
-        """Sign out the session of a refresh token (the current one of its family).
+    async def end(self, text: object) -> str:
+        """Sign out the session of a refresh token; the user id whose session ended.
 
-        Returns the user id whose session ended, or None when the token was not live.
-        A consumed or forged token ends nothing: only the holder of the live token may.
+        A live token (current or sibling) ends its session. So does a consumed token of a
+        live family: the token just rotated away (two tabs, one signing out) ends it as a
+        sign-out, an older one as the replay it is. ``InvalidGrantError`` when nothing
+        ended: malformed, unknown, revoked or expired, or a live token id with the wrong
+        secret (threat: a forgery forcing a sign-out).
         """
-        try:
-            presented = parse_refresh_token(text)
-        except InvalidGrantError:
-            return None
+        presented = parse_refresh_token(text)
         family = await self._repository.get(presented.family_id)
-        if family is None or family.current_token_hash != hash_refresh_token(presented):
-            return None
-        await self._repository.mark_revoked(family.family_id, "sign_out")
+        if family is None or family.revoked or family.is_expired(self._clock()):
+            raise InvalidGrantError()
+        if holds_live_token(family, presented):
+            reason: RevocationReason = "sign_out"
+        elif presented.token_id in (family.current_token_id, family.sibling_token_id):
+            raise InvalidGrantError()
+        elif presented.token_id == family.previous_token_id and hmac.compare_digest(
+            hash_refresh_token(presented), family.previous_token_hash or ""
+        ):
+            reason = "sign_out"
+        else:
+            reason = "reuse"
+        if not await self._revoke(family, reason):
+            raise InvalidGrantError()  # someone else ended it meanwhile
         return family.subject
 
     async def sessions(self, user_id: str) -> list[SessionRecord]:
@@ -100,13 +129,19 @@ class SessionService:
         """End one of the user's sessions by its public id; False if it has none such."""
         for record in await self.sessions(user_id):
             if record.session_id == session_id:
-                return await self._repository.mark_revoked(record.family.family_id, "sign_out")
+                return await self._revoke(record.family, "sign_out")
         return False
 
     async def end_all(self, user_id: str, reason: RevocationReason) -> int:
         """End every live session of the user; returns how many were ended."""
         ended = 0
         for record in await self.sessions(user_id):
-            if await self._repository.mark_revoked(record.family.family_id, reason):
+            if await self._revoke(record.family, reason):
                 ended += 1
         return ended
+
+    async def _revoke(self, family: RefreshTokenFamily, reason: RevocationReason) -> bool:
+        revoked = await self._repository.mark_revoked(family, reason, now=self._clock())
+        if revoked and self._on_revoked is not None:
+            self._on_revoked(family.subject, session_id_of(family.family_id))
+        return revoked

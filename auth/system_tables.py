@@ -5,21 +5,22 @@ Users, sessions, identities and keys are ordinary tables of the document store
 API process shares them and they move to another backend with the rest of the data.
 Their names start with ``_baas_``, which application models cannot use.
 
-=====================  ===================  ===========================================
-table                  key                  holds
-=====================  ===================  ===========================================
-_baas_users            user_id              one account: email, password hash, groups…
-_baas_user_emails      email (casefolded)   the unique email → user_id claim
-_baas_identities       identity (iss|sub)   a social-login identity → user_id
-_baas_refresh_tokens   family_id            one sign-in's refresh-token family
-_baas_revocations      user_id              recent per-user not-before times (TTL)
-_baas_signing_keys     kid                  access-token signing keys
-_baas_throttle         key                  failure / rate-limit logs (TTL)
-_baas_codes            code_key             one-time email codes, hashed (TTL)
-_baas_secrets          name                 the secret-key check (auth.sealed_store)
-_baas_access_keys      key_id               SigV4 access keys, secrets sealed
-_baas_oauth_flows      state_hash           social-login round trips already used (TTL)
-=====================  ===================  ===========================================
+=========================  ===================  ===========================================
+table                      key                  holds
+=========================  ===================  ===========================================
+_baas_users                user_id              one account: email, password hash, groups…
+_baas_user_emails          email (casefolded)   the unique email → user_id claim
+_baas_identities           identity (iss|sub)   a social-login identity → user_id
+_baas_refresh_tokens       family_id            one sign-in's refresh-token family
+_baas_revocations          user_id              recent per-user not-before times (TTL)
+_baas_session_revocations  session_id           recently ended sessions (TTL)
+_baas_signing_keys         kid                  access-token signing keys
+_baas_throttle             key                  failure / rate-limit logs (TTL)
+_baas_codes                code_key             one-time email codes, hashed (TTL)
+_baas_secrets              name                 the secret-key check (auth.sealed_store)
+_baas_access_keys          key_id               SigV4 access keys, secrets sealed
+_baas_oauth_flows          state_hash           social-login round trips already used (TTL)
+=========================  ===================  ===========================================
 
 Private keys and secrets are stored sealed (:mod:`auth.secret_keys`). Tables that hold
 them, or password hashes and other credentials' digests, keep only keys in the change
@@ -43,6 +44,7 @@ __all__ = [
     "REFRESH_TOKENS_TABLE",
     "REVOCATIONS_TABLE",
     "SECRETS_TABLE",
+    "SESSION_REVOCATIONS_TABLE",
     "SIGNING_KEYS_TABLE",
     "SYSTEM_TABLES",
     "THROTTLE_TABLE",
@@ -59,6 +61,7 @@ USER_EMAILS_TABLE = "_baas_user_emails"
 IDENTITIES_TABLE = "_baas_identities"
 REFRESH_TOKENS_TABLE = "_baas_refresh_tokens"
 REVOCATIONS_TABLE = "_baas_revocations"
+SESSION_REVOCATIONS_TABLE = "_baas_session_revocations"
 SIGNING_KEYS_TABLE = "_baas_signing_keys"
 THROTTLE_TABLE = "_baas_throttle"
 CODES_TABLE = "_baas_codes"
@@ -87,6 +90,9 @@ SYSTEM_TABLES: tuple[TableSpec, ...] = (
         stream_view="KEYS_ONLY",  # refresh-token digests
     ),
     TableSpec(REVOCATIONS_TABLE, KeyAttribute("user_id"), ttl_attribute=TTL_ATTRIBUTE),
+    TableSpec(
+        SESSION_REVOCATIONS_TABLE, KeyAttribute("session_id"), ttl_attribute=TTL_ATTRIBUTE
+    ),
     TableSpec(SIGNING_KEYS_TABLE, KeyAttribute("kid"), stream_view="KEYS_ONLY"),
     TableSpec(THROTTLE_TABLE, KeyAttribute("key"), ttl_attribute=TTL_ATTRIBUTE),
     TableSpec(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from auth.refresh_store import session_id_of
 from auth.refresh_tokens import RefreshToken
 from auth.sessions import SessionService
 from auth.signing_keys import KeyRing
@@ -50,12 +51,15 @@ class TokenGrants:
         self._config = config
         self.sessions = sessions
 
-    def access_token(self, user: User) -> IssuedAccessToken:
+    def access_token(self, user: User, *, session: RefreshToken) -> IssuedAccessToken:
+        """An access token of ``session`` (its ``sid``: ending the session refuses it)."""
         floor = user.not_before or 0.0
         issuer = TokenIssuer(self._keyring, self._config, clock=lambda: max(time.time(), floor))
-        return issuer.issue_access_token(user.user_id, user.groups)
+        return issuer.issue_access_token(
+            user.user_id, user.groups, session_id=session_id_of(session.family_id)
+        )
 
     async def new_session(self, user: User, *, user_agent: str = "") -> IssuedTokens:
         """Tokens for a fresh sign-in: a new refresh-token family and an access token."""
         refresh = await self.sessions.start(user.user_id, user_agent=user_agent)
-        return IssuedTokens(self.access_token(user), refresh, user)
+        return IssuedTokens(self.access_token(user, session=refresh), refresh, user)

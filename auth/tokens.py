@@ -2,7 +2,9 @@
 
 The format follows RFC 9068 (JWT profile for OAuth 2.0 access tokens): header
 ``typ: at+jwt``; claims ``iss``, ``aud``, ``sub``, ``exp``, ``iat``, ``nbf``, ``jti``,
-plus ``token_use: "access"`` (as Cognito does) and ``groups``.
+plus ``token_use: "access"`` (as Cognito does), ``groups`` and, for a token issued to a
+session (sign-in, refresh), ``sid``: the session's public id, as OpenID Connect's
+``sid`` claim names a session, so that ending the session can refuse its tokens.
 
 Verification follows RFC 8725 (JWT BCP): the algorithm is the one pinned to the key named
 by ``kid`` (never the header's choice, §3.1), the token type is checked (§3.11), and every
@@ -33,7 +35,7 @@ __all__ = [
     "ACCESS_TOKEN_TYPE",
     "AccessTokenClaims",
     "IssuedAccessToken",
-    "NotBeforeLookup",
+    "RevocationCheck",
     "TokenConfig",
     "TokenIssuer",
     "TokenVerifier",
@@ -48,8 +50,10 @@ _REQUIRED_CLAIMS = ("iss", "aud", "sub", "exp", "iat", "nbf", "jti", "token_use"
 _TOKEN_USE = "access"  # noqa: S105 - a claim value, not a secret
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 
-NotBeforeLookup = Callable[[str], float | None]
-"""``subject -> epoch seconds or None``: tokens issued before it are revoked."""
+_SESSION_ID = re.compile(r"[0-9a-f]{32}")
+
+RevocationCheck = Callable[["AccessTokenClaims"], bool]
+"""``claims -> revoked?`` (see :class:`auth.revocation.RevocationList`); sync, no I/O."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,7 @@ class AccessTokenClaims:
     token_id: str
     key_id: str
     client_id: str | None = None
+    session_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +119,10 @@ class TokenIssuer:
         *,
         client_id: str | None = None,
         lifetime: int | None = None,
+        session_id: str | None = None,
     ) -> IssuedAccessToken:
-        """Sign an access token for ``subject`` (the user id, never the email)."""
+        """Sign an access token for ``subject`` (the user id, never the email), of the
+        session ``session_id`` when it belongs to one."""
         if not subject:
             raise ValueError("subject must be a non-empty string")
         if isinstance(groups, str):
@@ -136,6 +143,7 @@ class TokenIssuer:
             token_id=secrets.token_urlsafe(16),
             key_id=key.kid,
             client_id=client_id,
+            session_id=session_id,
         )
         payload: dict[str, Any] = {
             "iss": claims.issuer,
@@ -150,6 +158,8 @@ class TokenIssuer:
         }
         if client_id is not None:
             payload["client_id"] = client_id
+        if session_id is not None:
+            payload["sid"] = session_id
         header = {"alg": key.alg, "kid": key.kid, "typ": ACCESS_TOKEN_TYPE}
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
         token = jws.serialize_compact(header, body, private, algorithms=[key.alg])
@@ -159,11 +169,10 @@ class TokenIssuer:
 class TokenVerifier:
     """Checks access tokens against the key ring and the configured issuer and audience.
 
-    ``not_before_lookup`` implements "sign out everywhere": a token whose ``iat`` is
-    before the subject's not-before time is rejected. It is called on every verification
-    and its errors propagate (a store outage is not an invalid token); cache in it.
-    Because ``iat`` has one-second resolution, a token issued in the same second as the
-    sign-out is rejected too: fail closed.
+    ``is_revoked`` implements revocation (sign-out of a session or everywhere, a
+    disabled user …): a token it calls revoked is rejected. It is called on every
+    verification and its errors propagate (a store outage is not an invalid token), so
+    it must answer from memory.
     """
 
     def __init__(
@@ -172,13 +181,13 @@ class TokenVerifier:
         config: TokenConfig,
         *,
         clock: Callable[[], float] = time.time,
-        not_before_lookup: NotBeforeLookup | None = None,
+        is_revoked: RevocationCheck | None = None,
         cache_size: int = 0,
     ) -> None:
         self._keyring = keyring
         self._config = config
         self._clock = clock
-        self._not_before_lookup = not_before_lookup
+        self._is_revoked = is_revoked
         # Verified tokens, by their exact text: a client sends the same token on every
         # request for its whole life, and checking the signature again proves nothing
         # new. A hit still re-checks expiry, the key's retirement and revocation.
@@ -198,10 +207,8 @@ class TokenVerifier:
                 # RecursionError a deeply nested JSON header; OverflowError a huge number.
                 raise InvalidTokenError() from exc
             self._remember(token, claims)
-        if self._not_before_lookup is not None:
-            not_before = self._not_before_lookup(claims.subject)
-            if not_before is not None and claims.issued_at < not_before:
-                raise InvalidTokenError()
+        if self._is_revoked is not None and self._is_revoked(claims):
+            raise InvalidTokenError()
         return claims
 
     def _cached(self, token: object) -> AccessTokenClaims | None:
@@ -262,7 +269,7 @@ class TokenVerifier:
         leeway = self._config.clock_leeway
         iss, aud, sub, jti = claims["iss"], claims["aud"], claims["sub"], claims["jti"]
         exp, iat, nbf = (_numeric_date(claims[name]) for name in ("exp", "iat", "nbf"))
-        groups, client_id = claims["groups"], claims.get("client_id")
+        groups, client_id, sid = claims["groups"], claims.get("client_id"), claims.get("sid")
         checks = (
             iss == self._config.issuer,  # RFC 7519 §4.1.1
             aud == self._config.audience  # RFC 7519 §4.1.3
@@ -275,6 +282,7 @@ class TokenVerifier:
             iat <= now + leeway,  # RFC 7519 §4.1.6: not issued in the future
             isinstance(groups, list) and all(isinstance(group, str) for group in groups),
             client_id is None or isinstance(client_id, str),
+            sid is None or (isinstance(sid, str) and _SESSION_ID.fullmatch(sid) is not None),
         )
         if not all(checks):
             raise InvalidTokenError()
@@ -289,6 +297,7 @@ class TokenVerifier:
             token_id=jti,
             key_id=kid,
             client_id=client_id,
+            session_id=sid,
         )
 
 

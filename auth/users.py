@@ -46,6 +46,14 @@ _EMAIL = re.compile(r"[^\s@]{1,64}@[^\s@]+\.[^\s@]+")
 _GROUP = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 MAX_GROUPS = 50
 _PENDING = "pending_password_hashes"
+_MAX_REVOKE_ATTEMPTS = 5
+
+
+def next_not_before(moment: float, previous: float | None) -> float:
+    """The not-before time of a revocation at ``moment``: the next whole second, and
+    past the ``previous`` one (tokens issued since that one carry it as their ``iat``)."""
+    candidate = float(int(moment) + 1)
+    return candidate if previous is None else max(candidate, previous + 1)
 
 
 class EmailTakenError(Exception):
@@ -278,31 +286,50 @@ class UserRepository:
     async def revoke_tokens(self, user: User, *, now: float | None = None) -> User:
         """Set ``not_before``: every access token issued up to now is refused.
 
-        Rounded *up* to the next whole second because ``iat`` has one-second resolution:
-        a token issued earlier in this second must die too (fail closed). New tokens for
-        the user are issued no earlier than it (see ``AccountService``).
+        ``iat`` has one-second resolution, so the time is rounded *up* to the next whole
+        second (a token issued earlier in this second must die too: fail closed), and new
+        tokens for the user are issued no earlier than it (see ``TokenGrants``). Hence
+        also: a second revocation in the same second must move it one more second, or
+        the tokens issued since the first (at that second) would survive the second one
+        (threat: a group removal right after a group change not closing a connection).
+        Read-modify-write with a condition, so concurrent revocations each move it.
         """
         moment = time.time() if now is None else now
-        not_before = float(int(moment) + 1)
-        updated = replace(user, not_before=not_before)
-        await self._store.transact_write(
-            [
-                TransactUpdate(
-                    USERS_TABLE,
-                    {"user_id": user.user_id},
-                    "SET not_before = :nb",
-                    condition="attribute_exists(user_id)",
-                    values={":nb": number(not_before)},
-                ),
-                self._revocation_entry(user.user_id, not_before),
-            ]
-        )
-        return updated
+        attempt = 0
+        while True:
+            attempt += 1
+            item = await self._store.get_item(USERS_TABLE, {"user_id": user.user_id})
+            previous = None if item is None else item.get("not_before")
+            not_before = next_not_before(moment, None if previous is None else float(str(previous)))
+            if previous is None:
+                unchanged = "attribute_exists(user_id) AND attribute_not_exists(not_before)"
+                values: dict[str, object] = {":nb": number(not_before)}
+            else:
+                unchanged = "attribute_exists(user_id) AND not_before = :previous"
+                values = {":nb": number(not_before), ":previous": previous}
+            try:
+                await self._store.transact_write(
+                    [
+                        TransactUpdate(
+                            USERS_TABLE,
+                            {"user_id": user.user_id},
+                            "SET not_before = :nb",
+                            condition=unchanged,
+                            values=values,
+                        ),
+                        self._revocation_entry(user.user_id, not_before),
+                    ]
+                )
+            except TransactionCanceledError:
+                if item is None or attempt == _MAX_REVOKE_ATTEMPTS:
+                    raise
+                continue  # revoked meanwhile by someone else: move past theirs too
+            return replace(user, not_before=not_before)
 
     async def delete(self, user: User) -> float:
         """Delete ``user`` and free its email; its tokens die through a revocation entry
         (whose not-before time is returned)."""
-        not_before = float(int(time.time()) + 1)
+        not_before = next_not_before(time.time(), user.not_before)
         writes: list[TransactPut | TransactDelete] = [
             TransactDelete(USERS_TABLE, {"user_id": user.user_id}),
             self._revocation_entry(user.user_id, not_before),

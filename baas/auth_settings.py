@@ -63,7 +63,7 @@ class AuthSettings:
     signin_account_failures: int = 5
     signin_address_failures: int = 20
     signin_window: int = 15 * 60
-    revocation_poll: float = 2.0
+    refresh_reuse_grace: float = 5.0
     oauth_redirect: str | None = None
     providers: tuple[ProviderConfig, ...] = ()
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
@@ -108,7 +108,9 @@ def read_auth_settings(reader: _SettingsReader) -> AuthSettings:
             "BAAS_AUTH_SIGNIN_ADDRESS_FAILURES", positive_int, d.signin_address_failures
         ),
         signin_window=reader.get("BAAS_AUTH_SIGNIN_WINDOW", positive_int, d.signin_window),
-        revocation_poll=reader.get("BAAS_AUTH_REVOCATION_POLL", _poll, d.revocation_poll),
+        refresh_reuse_grace=reader.get(
+            "BAAS_AUTH_REFRESH_REUSE_GRACE", _grace, d.refresh_reuse_grace
+        ),
         oauth_redirect=reader.get("BAAS_AUTH_OAUTH_REDIRECT", _url, None),
         providers=reader.get("BAAS_OIDC_PROVIDERS", _providers, ()),
         smtp=SmtpSettings(
@@ -147,13 +149,13 @@ def _memory(raw: str) -> int:
     return value
 
 
-def _poll(raw: str) -> float:
+def _grace(raw: str) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f"expected seconds (e.g. 2), got {raw!r}") from None
-    if not 0.1 <= value <= 30:
-        raise ValueError(f"expected seconds from 0.1 to 30, got {raw!r}")
+        raise ValueError(f"expected seconds (e.g. 5), got {raw!r}") from None
+    if not 0 <= value <= 60:  # a long grace would let a replayed token pass unnoticed
+        raise ValueError(f"expected seconds from 0 to 60, got {raw!r}")
     return value
 
 

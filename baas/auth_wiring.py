@@ -3,9 +3,9 @@
 :class:`AuthServices` is built with the API process (the bearer-token middleware needs
 the verifier at once) and started once the store is open: it creates the system
 tables, loads the signing keys and the revocation list, builds the account, admin
-and social-login services, and keeps keys and revocations fresh with one small
-background task (every ``BAAS_AUTH_REVOCATION_POLL`` seconds), so every API process
-sees another's revocation or key rotation within that time.
+and social-login services, and runs two background tasks: the revocation follower
+(:mod:`auth.revocation_feed`: another process's revocation is known here within 1 s)
+and a reload of the signing keys every 10 s (another process's rotation).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from auth.passwords import PasswordHasher, PasswordHashingConfig, PasswordPolicy
 from auth.rate_limits import RateLimiter
 from auth.refresh_store import RefreshTokenRepository
 from auth.refresh_tokens import RefreshTokenPolicy
-from auth.revocation import NotBeforeCache
+from auth.revocation import RevocationList
+from auth.revocation_feed import RevocationFeed
 from auth.sealed_store import seal_store
 from auth.secret_keys import SecretKeys
 from auth.sessions import SessionService
@@ -50,7 +51,7 @@ from storage.errors import StorageError
 __all__ = ["AuthNotStartedError", "AuthServices"]
 
 _log = logging.getLogger("baas.auth")
-_KEY_RELOAD_EVERY = 5  # polls: keys change rarely; revocations must be quick
+_KEY_RELOAD_SECONDS = 10.0  # keys change rarely (a rotation keeps the old key verifying)
 _VERIFIED_TOKEN_CACHE = 10_000  # entries (~1 KiB each): recently verified access tokens
 ACCESS_TOKEN_AUDIENCE = "baas"  # noqa: S105 - the aud claim, not a secret
 
@@ -79,11 +80,12 @@ class AuthServices:
             retention=self.token_config.key_retention,
             algorithm=self.config.signing_algorithm,
         )
-        self.revocations = NotBeforeCache(store, refresh_interval=self.config.revocation_poll)
+        self.revocations = RevocationList(retention=self.token_config.key_retention)
+        self._revocation_feed = RevocationFeed(self.revocations, store)
         self.verifier = TokenVerifier(
             self.keyring,
             self.token_config,
-            not_before_lookup=self.revocations.lookup,
+            is_revoked=self.revocations.is_revoked,
             cache_size=_VERIFIED_TOKEN_CACHE,
         )
         self.authenticator = Authenticator(self.verifier)
@@ -94,7 +96,7 @@ class AuthServices:
         self._accounts: AccountService | None = None
         self._admin: AdminService | None = None
         self._social: SocialLogin | None = None
-        self._poller: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     @property
     def accounts(self) -> AccountService:
@@ -120,7 +122,7 @@ class AuthServices:
         views_changed = await ensure_system_tables(store)
         await seal_store(store, self.secret_keys, compact=bool(views_changed))
         await self.keyring.load()
-        await self.revocations.reload()
+        await self._revocation_feed.load()
         self._accounts = self._build_accounts(store)
         identities = IdentityRepository(store)
         self._admin = AdminService(self._accounts, identities)
@@ -132,14 +134,17 @@ class AuthServices:
             cookie_keys=self.secret_keys.derive("oauth state cookie"),
             spent=SpentFlows(store),
         )
-        self._poller = asyncio.create_task(self._poll(), name="baas-auth-poll")
+        self._tasks = [
+            asyncio.create_task(self._revocation_feed.run(), name="baas-auth-revocations"),
+            asyncio.create_task(self._reload_keys(), name="baas-auth-keys"),
+        ]
 
     async def stop(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
-            self._poller = None
+                await task
+        self._tasks = []
         await self.mailer.drain()
         if self._social is not None:
             await self._social.aclose()
@@ -152,14 +157,18 @@ class AuthServices:
             parallelism=config.argon2_parallelism,
         )
         attempts = StoreAttemptStore(store)
+        retention = self.token_config.key_retention
         sessions = SessionService(
-            RefreshTokenRepository(store),
+            RefreshTokenRepository(store, revocation_retention=retention),
             RefreshTokenPolicy(
-                idle_timeout=config.refresh_idle_ttl, absolute_lifetime=config.refresh_absolute_ttl
+                idle_timeout=config.refresh_idle_ttl,
+                absolute_lifetime=config.refresh_absolute_ttl,
+                reuse_grace=config.refresh_reuse_grace,
             ),
+            on_revoked=self.revocations.revoke_session,
         )
         return AccountService(
-            users=UserRepository(store, revocation_retention=self.token_config.key_retention),
+            users=UserRepository(store, revocation_retention=retention),
             passwords=PasswordWork(
                 PasswordHasher(hashing), max_concurrent=max(2, os.cpu_count() or 2)
             ),
@@ -175,7 +184,7 @@ class AuthServices:
                 address_policy=ThrottlePolicy(config.signin_address_failures, config.signin_window),
             ),
             limiter=RateLimiter(attempts),
-            on_revoked=self.revocations.note,
+            on_revoked=self.revocations.revoke_user,
             config=AccountConfig(
                 code_lifetime=config.code_ttl, require_verified_email=config.require_verified_email
             ),
@@ -199,14 +208,10 @@ class AuthServices:
             )
         )
 
-    async def _poll(self) -> None:
-        rounds = 0
+    async def _reload_keys(self) -> None:
         while True:
-            await asyncio.sleep(self.config.revocation_poll)
-            rounds += 1
+            await asyncio.sleep(_KEY_RELOAD_SECONDS)
             try:
-                await self.revocations.reload()
-                if rounds % _KEY_RELOAD_EVERY == 0:
-                    await self.keyring.load()
+                await self.keyring.load()
             except (StorageError, OSError):
-                _log.warning("could not reload auth state; retrying", exc_info=True)
+                _log.warning("could not reload the signing keys; retrying", exc_info=True)

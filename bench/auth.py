@@ -38,6 +38,7 @@ import argon2  # noqa: E402
 import httpx  # noqa: E402
 from joserfc import jws  # noqa: E402
 
+from auth.revocation import RevocationList  # noqa: E402
 from auth.signing_keys import InMemorySigningKeyRepository, KeyRing  # noqa: E402
 from auth.stored_throttle import StoreAttemptStore  # noqa: E402
 from auth.system_tables import THROTTLE_TABLE, ensure_system_tables  # noqa: E402
@@ -76,14 +77,16 @@ def bench_verification() -> tuple[float, float, float]:
     config = TokenConfig(issuer="https://baas.bench", audience="baas")
     keyring = KeyRing(InMemorySigningKeyRepository(), retention=config.key_retention)
     asyncio.run(keyring.load())
-    revoked: dict[str, float] = {"someone-else": time.time()}
+    revoked = RevocationList(retention=config.key_retention)
+    revoked.mark_current(time.monotonic())  # fresh for the bench's few seconds
+    revoked.revoke_user("someone-else", time.time())
     issuer = TokenIssuer(keyring, config)
     tokens = [issuer.issue_access_token(f"user-{i}", ["admin"]).token for i in range(2000)]
     key = keyring.verification_key(keyring.active_key.kid)
     if key is None:
         raise RuntimeError("no verification key")
-    cold = TokenVerifier(keyring, config, not_before_lookup=revoked.get)  # no cache
-    warm = TokenVerifier(keyring, config, not_before_lookup=revoked.get, cache_size=10_000)
+    cold = TokenVerifier(keyring, config, is_revoked=revoked.is_revoked)  # no cache
+    warm = TokenVerifier(keyring, config, is_revoked=revoked.is_revoked, cache_size=10_000)
     cycle = itertools.cycle(tokens)
     cold_rate = _rate(lambda: cold.verify(next(cycle)), VERIFY_SECONDS)
     warm_rate = _rate(lambda: warm.verify(next(cycle)), VERIFY_SECONDS)

@@ -19,7 +19,7 @@ The conformance suite in ``tests/integration/storage`` runs against every backen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -194,8 +194,10 @@ class Backend(Protocol):
     async def expired_keys(self, spec: TableSpec, now: float, limit: int) -> list[Item]:
         """Keys of items whose TTL lies in ``[now - 5 years, now)``."""
 
-    async def read_changes(self, after_seq: int, limit: int) -> list[ChangeRecord]:
-        """Change records with ``seq > after_seq`` in order."""
+    async def read_changes(
+        self, after_seq: int, limit: int, tables: Collection[str] | None = None
+    ) -> list[ChangeRecord]:
+        """Change records with ``seq > after_seq`` in order (of ``tables`` only, if given)."""
 
     async def latest_seq(self) -> int:
         """The highest committed sequence number (0 when none)."""

@@ -12,7 +12,7 @@ changes nothing appends nothing, and TTL deletions are flagged ``system``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -47,9 +47,16 @@ class ChangeFeed:
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
 
-    async def read(self, after_seq: int = 0, limit: int = 100) -> list[ChangeRecord]:
-        """Up to ``limit`` records with ``seq > after_seq``, oldest first."""
-        return await self._backend.read_changes(after_seq, limit)
+    async def read(
+        self, after_seq: int = 0, limit: int = 100, *, tables: Collection[str] | None = None
+    ) -> list[ChangeRecord]:
+        """Up to ``limit`` records with ``seq > after_seq``, oldest first.
+
+        With ``tables``, only records of those tables (the others are skipped by the
+        backend, never decoded). Fewer than ``limit`` records then means every record
+        up to the ``latest_seq()`` read before this call has been seen.
+        """
+        return await self._backend.read_changes(after_seq, limit, tables)
 
     async def latest_seq(self) -> int:
         """The sequence number of the newest record (0 when the feed is empty)."""

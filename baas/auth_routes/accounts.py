@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from auth.errors import InvalidRequestError
 from baas.auth_routes.http import (
     accepted,
     address_of,
@@ -70,9 +71,12 @@ def account_routes(auth: AuthServices) -> list[BaseRoute]:
         return token_response(tokens, auth, use_cookie=bool_field(body, "cookie"))
 
     async def signout(request: Request) -> Response:
-        """End the session of a refresh token (body or cookie); always 204."""
+        """End the session of a refresh token (body or cookie): 204 once it has ended,
+        ``invalid_grant`` when the token ends nothing (see ``SessionService.end``)."""
         body = await read_body(request)
         token = body.get("refresh_token") or refresh_cookie_of(request, auth)
+        if not token:
+            raise InvalidRequestError("refresh_token is required.")
         await auth.accounts.grants.sessions.end(token)
         return clear_refresh_cookie(Response(status_code=204), auth)
 

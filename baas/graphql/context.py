@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from auth.errors import AuthUnavailableError, InvalidTokenError
 from auth.rules import Caller
 
 if TYPE_CHECKING:
@@ -12,6 +13,10 @@ if TYPE_CHECKING:
     from baas.services import Services
 
 __all__ = ["RequestContext"]
+
+# How long a subscription waits for this process to know the revocations committed
+# before a change it is about to send (normally milliseconds); then it fails closed.
+_REVOCATIONS_CATCH_UP_SECONDS = 5.0
 
 
 @dataclass
@@ -34,3 +39,20 @@ class RequestContext:
     def store(self) -> ActingStore:
         """The store as the caller sees it (every operation passes the access rules)."""
         return self.services.acting_as(self.caller)
+
+    async def allowed_through(self, position: int) -> bool:
+        """Whether the caller's token still holds, counting every revocation committed up
+        to change-feed ``position`` (waits until this process knows them).
+
+        False (fail closed) when the token is refused, or revocations cannot be known.
+        """
+        if self.token is None:
+            return True  # anonymous: nothing to revoke
+        revocations = self.services.auth.revocations
+        if not await revocations.reached(position, timeout=_REVOCATIONS_CATCH_UP_SECONDS):
+            return False
+        try:
+            self.services.authenticator.caller_for_token(self.token)
+        except (InvalidTokenError, AuthUnavailableError):
+            return False
+        return True

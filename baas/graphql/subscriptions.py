@@ -12,6 +12,11 @@ this order, and dropped at the first "no" — fail closed:
    engine, so a filter means the same here as in a list.
 
 Any error while checking drops the event (and is logged), never sends it.
+
+Before an event is sent, the subscriber's token is checked again against every
+revocation committed before that change (:meth:`RequestContext.allowed_through`): once
+the user was disabled, deleted, signed out, changed password or lost a group, the
+subscription ends — no event after the revocation, whichever API process made it.
 """
 
 from __future__ import annotations
@@ -55,6 +60,8 @@ class ModelEvents:
                 continue
             image = record.old_image if event == "REMOVE" else record.new_image
             if image is not None and self._visible(decision, condition, image):
+                if not await context.allowed_through(record.seq):
+                    return  # revoked at or before this change: the subscription ends
                 yield item_to_graphql(self.model, image)
 
     def _condition(self, filter_: Mapping[str, Any] | None) -> Condition | None:

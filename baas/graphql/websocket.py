@@ -9,11 +9,16 @@ what baas needs around it:
   ``{"authorization": "Bearer <token>"}`` or ``{"token": "<token>"}`` (browsers cannot
   set headers on a WebSocket). No token: the connection acts anonymously. A bad token
   or a disabled user: close ``4403 Forbidden``.
-- **Expiry**: the connection closes with ``4403`` when the token expires, and when a
-  re-check every ``liveness_check_seconds`` fails: the token no longer verifies
-  (revoked, e.g. the user was disabled or signed out everywhere) or the optional
-  ``is_user_active(user_id)`` hook says no. Clients such as graphql-ws then reconnect,
-  asking their ``connectionParams`` for a fresh token.
+- **Expiry and revocation**: the connection closes with ``4403`` when the token
+  expires, and when a re-check fails: the token no longer verifies (revoked: the user
+  was disabled, deleted, signed out of this session or everywhere, changed password or
+  groups) or the optional ``is_user_active(user_id)`` hook says no. The re-check runs
+  every ``liveness_check_seconds`` and — the revocation hook — at once when a
+  revocation of the connection's user reaches this process (its own at once, another
+  process's within 1 s): the connection holds an :class:`auth.revocation.RevocationWatch`
+  for its user while it lives. Subscriptions also stop on their own before sending an
+  event committed after a revocation (:mod:`baas.graphql.subscriptions`). Clients such
+  as graphql-ws then reconnect, asking their ``connectionParams`` for a fresh token.
 - **Malformed messages** close with ``4400``; no ``connection_init`` in time ``4408``;
   a second one ``4429``; ``subscribe`` before the ack ``4401``; a reused id ``4409``;
   more than ``max_subscriptions_per_connection`` operations get an ``error`` message.
@@ -70,6 +75,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from strawberry.types.unset import UnsetType
 
 from auth.errors import InvalidTokenError
+from auth.revocation import RevocationWatch
 from auth.rules import Caller, CallerKind
 from baas.graphql.context import RequestContext
 from baas.graphql.error_shaping import INTERNAL_SERVER_ERROR
@@ -183,6 +189,7 @@ class _TransportHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
 
     view: GraphQLWebSocket
     _watchdog: asyncio.Task[None] | None = None
+    _revocations: RevocationWatch | None = None
 
     async def handle_message(self, message: Message) -> None:
         if not _well_formed(message):
@@ -225,9 +232,14 @@ class _TransportHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
         if self.connection_acknowledged and self._watchdog is None:
+            user_id = self.context.caller.user_id
+            if user_id is not None and self.context.token is not None:
+                self._revocations = RevocationWatch(self.view.services.auth.revocations, user_id)
             self._watchdog = asyncio.create_task(self._watch())
 
     async def shutdown(self) -> None:
+        if self._revocations is not None:
+            self._revocations.close()
         if self._watchdog is not None:
             self._watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -242,7 +254,10 @@ class _TransportHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
             if context.expires_at is not None:
                 delay = min(delay, context.expires_at - time.time())
             if delay > 0:
-                await asyncio.sleep(delay)
+                if self._revocations is None:
+                    await asyncio.sleep(delay)
+                else:
+                    await self._revocations.wait(delay)  # early when one arrives
             if context.expires_at is not None and time.time() >= context.expires_at:
                 await self.websocket.close(_FORBIDDEN, "Forbidden: the access token expired")
                 return

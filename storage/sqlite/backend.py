@@ -15,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from storage.backend import Decide, RangeRead, ScanRead, StoredItem, WriteOutcome, WriteTarget
@@ -41,6 +42,14 @@ __all__ = ["SqliteBackend"]
 _FIVE_YEARS = 5 * 365 * 24 * 3600.0
 # How often a feed waiter looks for records written by other processes.
 _POLL_SECONDS = 0.05
+_READ_CHANGES = (
+    "SELECT seq, tbl, keys, event, old, new, created_at, system FROM changes"
+    " WHERE seq > ? ORDER BY seq LIMIT ?"
+)
+_READ_TABLE_CHANGES = (
+    "SELECT seq, tbl, keys, event, old, new, created_at, system FROM changes"
+    " WHERE seq > ? AND tbl IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT ?"
+)
 
 
 class SqliteBackend:
@@ -250,12 +259,15 @@ class SqliteBackend:
 
     # --- change feed -------------------------------------------------------------
 
-    async def read_changes(self, after_seq: int, limit: int) -> list[ChangeRecord]:
-        rows = self._read(
-            "SELECT seq, tbl, keys, event, old, new, created_at, system FROM changes"
-            " WHERE seq > ? ORDER BY seq LIMIT ?",
-            (after_seq, limit),
-        )
+    async def read_changes(
+        self, after_seq: int, limit: int, tables: Collection[str] | None = None
+    ) -> list[ChangeRecord]:
+        if tables is None:
+            rows = self._read(_READ_CHANGES, (after_seq, limit))
+        else:
+            # One statement for any number of tables: the names travel as one JSON array.
+            names = json.dumps(sorted(tables))
+            rows = self._read(_READ_TABLE_CHANGES, (after_seq, names, limit))
         return [
             ChangeRecord(
                 seq,
@@ -284,8 +296,11 @@ class SqliteBackend:
             if remaining <= 0:
                 return False
             # Woken at once by this process's commits; polls for other processes'.
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
+            # cancellation that arrives as the event is set, and the waiter never ends.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), min(remaining, _POLL_SECONDS))
+                async with asyncio.timeout(min(remaining, _POLL_SECONDS)):
+                    await self._changed.wait()
 
     async def prune_changes(self, older_than: float) -> int:
         def prune(connection: sqlite3.Connection) -> int:

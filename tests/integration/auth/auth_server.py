@@ -6,9 +6,12 @@ default parameters are measured by ``bench/auth.py`` instead.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import contextlib
 import email
 import email.policy
+import io
 import re
 import time
 from collections.abc import Iterator, Mapping
@@ -19,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from baas.app import create_app
+from baas.auth_cli import run_users_command
 from baas.config import Settings
 from tests.support import free_port, serve_in_thread
 
@@ -28,6 +32,18 @@ FAST_ARGON2 = {
     "BAAS_ARGON2_PARALLELISM": "1",
 }
 PASSWORD = "correct horse battery staple"
+
+
+def create_admin(data_dir: Path, address: str, password: str = PASSWORD) -> None:
+    """The first admin, made as an operator does: ``baas users create-admin``."""
+    settings = Settings.from_env({"BAAS_DATA_DIR": str(data_dir), **FAST_ARGON2})
+    out = io.StringIO()
+    args = argparse.Namespace(users_command="create-admin", email=address)
+    code = asyncio.run(
+        run_users_command(args, settings, stdin=io.StringIO(password + "\n"), out=out)
+    )
+    assert code == 0
+    assert password not in out.getvalue()
 
 
 @dataclass

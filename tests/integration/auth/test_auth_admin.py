@@ -4,30 +4,18 @@ within seconds, not when it expires."""
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import io
 import time
 from pathlib import Path
 
 import httpx
 
-from baas.auth_cli import run_users_command
-from baas.config import Settings
-from tests.integration.auth.auth_server import FAST_ARGON2, PASSWORD, auth_server
+from tests.integration.auth.auth_server import PASSWORD, auth_server, create_admin
 
 ADMIN = "lena@example.com"
 
 
 def _create_admin(data_dir: Path) -> None:
-    settings = Settings.from_env({"BAAS_DATA_DIR": str(data_dir), **FAST_ARGON2})
-    out = io.StringIO()
-    args = argparse.Namespace(users_command="create-admin", email=ADMIN)
-    code = asyncio.run(
-        run_users_command(args, settings, stdin=io.StringIO(PASSWORD + "\n"), out=out)
-    )
-    assert code == 0
-    assert PASSWORD not in out.getvalue()
+    create_admin(data_dir, ADMIN)
 
 
 def _auth(token: object) -> dict[str, str]:
@@ -90,8 +78,7 @@ def test_admin_disables_a_user_and_their_tokens_die_at_once(tmp_path: Path) -> N
 
 def test_revocation_reaches_another_api_process_within_seconds(tmp_path: Path) -> None:
     """Two API processes on one store: a sign-out-everywhere on one is honoured by the other."""
-    poll = {"BAAS_AUTH_REVOCATION_POLL": "0.5"}
-    with auth_server(tmp_path, **poll) as first, auth_server(tmp_path, **poll) as second:
+    with auth_server(tmp_path) as first, auth_server(tmp_path) as second:
         first.signup_verified("two@example.com")
         tokens = first.signin("two@example.com")
         # The second process shares the signing keys through the store.

@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +30,7 @@ from baas.graphql import Extension, GraphQLLimits, graphql_routes
 from baas.request_ids import RequestIdMiddleware
 from baas.services import Services
 from tests.integration.graphql.testapp import app as test_app
-from tests.support import free_port, serve_in_thread
+from tests.support import free_port, port_accepts, serve_in_thread
 
 ENV = {"BAAS_ARGON2_TIME_COST": "1", "BAAS_ARGON2_MEMORY_KIB": "8192"}
 
@@ -102,6 +106,35 @@ def serve_api(
     )
     with serve_in_thread(asgi, free_port()) as url:
         yield Api(url, asgi.state.services, settings)
+
+
+@contextlib.contextmanager
+def api_process(data_dir: Path, **env: str) -> Iterator[str]:
+    """Another API process (uvicorn) serving the test app on the same SQLite file; its
+    base URL."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "BAAS_DATA_DIR": str(data_dir),
+        "BAAS_TEMPORAL_ADDRESS": "127.0.0.1:1",
+        **ENV,
+        **env,
+    }
+    command = [
+        sys.executable, "-m", "uvicorn", "--factory", "tests.integration.graphql.testapp:create",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, env=environment, cwd=Path(__file__).parents[3])
+    try:
+        deadline = time.monotonic() + 20
+        while not port_accepts(port):
+            assert process.poll() is None, "the second API process exited"
+            assert time.monotonic() < deadline, "the second API process did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def _graphql_only(

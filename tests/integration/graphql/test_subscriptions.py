@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncGenerator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,8 +12,7 @@ import pytest
 from gql import GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 
-from tests.integration.graphql.server import Api
-from tests.support import free_port, port_accepts
+from tests.integration.graphql.server import Api, api_process
 
 ON_CREATED = """
 subscription($filter: NoteFilterInput) { onNoteCreated(filter: $filter) { board title owner } }
@@ -116,29 +110,8 @@ async def test_events_are_checked_against_each_subscribers_rules(api: Api) -> No
 @pytest.fixture
 def second_process(api: Api) -> Iterator[str]:
     """Another API process (uvicorn) serving the same SQLite file."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "BAAS_DATA_DIR": str(api.settings.data_dir),
-        "BAAS_TEMPORAL_ADDRESS": "127.0.0.1:1",
-        "BAAS_ARGON2_TIME_COST": "1",
-        "BAAS_ARGON2_MEMORY_KIB": "8192",
-    }
-    command = [
-        sys.executable, "-m", "uvicorn", "--factory", "tests.integration.graphql.testapp:create",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, env=env, cwd=Path(__file__).parents[3])
-    try:
-        deadline = time.monotonic() + 20
-        while not port_accepts(port):
-            assert process.poll() is None, "the second API process exited"
-            assert time.monotonic() < deadline, "the second API process did not start"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/graphql"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with api_process(api.settings.data_dir) as base:
+        yield f"{base}/graphql"
 
 
 async def test_a_write_through_another_process_reaches_the_subscriber(

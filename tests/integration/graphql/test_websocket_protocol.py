@@ -174,5 +174,5 @@ async def test_the_connection_closes_when_the_users_tokens_are_revoked(
     await acked(ws, {"token": ws_api.token("mallory")})
     await send(ws, {"type": "subscribe", "id": "1", "payload": {"query": SUBSCRIBE}})
     # What disabling the user (or "sign out everywhere") records for every API process.
-    ws_api.services.auth.revocations.note("mallory", time.time() + 1)
+    ws_api.services.auth.revocations.revoke_user("mallory", time.time() + 1)
     assert await close_code(ws, wait=3) == 4403

@@ -29,6 +29,36 @@ async def test_insert_modify_remove_records(store: DocumentStore, simple: str) -
     assert await store.changes.read(records[0].seq, limit=1) == [records[1]]
 
 
+async def test_a_reader_can_ask_for_some_tables_only(store: DocumentStore, simple: str) -> None:
+    await store.create_table(TableSpec("other", KeyAttribute("id", "S")))
+    start = await store.changes.latest_seq()
+    for n in range(3):
+        await store.put_item(simple, {"id": f"s{n}"})
+        await store.put_item("other", {"id": f"o{n}"})
+    only_other = await store.changes.read(start, tables={"other"})
+    assert [r.new_image for r in only_other] == [{"id": f"o{n}"} for n in range(3)]
+    assert await store.changes.read(start, limit=2, tables=["other", simple]) == (
+        await store.changes.read(start, limit=2)
+    )
+    assert await store.changes.read(start, tables=["no such table"]) == []
+
+
+async def test_a_waiter_cancelled_as_a_change_commits_ends(
+    store: DocumentStore, simple: str
+) -> None:
+    """Cancelling a feed waiter must end it even when a commit wakes it at that moment
+    (asyncio.wait_for on Python 3.11 would swallow the cancellation: a follower that
+    never stops)."""
+    for n in range(5):
+        waiter = asyncio.create_task(store.changes.wait(await store.changes.latest_seq(), 5))
+        await asyncio.sleep(0.01)
+        await store.put_item(simple, {"id": f"w{n}"})
+        waiter.cancel()
+        done, _ = await asyncio.wait({waiter}, timeout=2)
+        assert done == {waiter}
+        assert waiter.cancelled()
+
+
 async def test_writes_that_change_nothing_or_fail_append_nothing(
     store: DocumentStore, simple: str
 ) -> None:

@@ -16,8 +16,9 @@ from joserfc.jwk import ECKey, OKPKey
 from joserfc.jws import JWSRegistry
 
 from auth.errors import InvalidTokenError
+from auth.revocation import RevocationList
 from auth.signing_keys import InMemorySigningKeyRepository, KeyRing
-from auth.tokens import TokenConfig, TokenIssuer, TokenVerifier
+from auth.tokens import AccessTokenClaims, TokenConfig, TokenIssuer, TokenVerifier
 from tests.unit.auth.auth_fakes import FakeClock
 
 DROP = object()  # marks a member to leave out
@@ -182,6 +183,8 @@ ATTACKS: list[Any] = [
     pytest.param(lambda f: f.sign(claims=f.claims(sub=42)), id="subject-not-a-string"),
     pytest.param(lambda f: f.sign(claims=f.claims(groups="admin")), id="groups-as-string"),
     pytest.param(lambda f: f.sign(claims=f.claims(groups=["a", 1])), id="groups-not-strings"),
+    pytest.param(lambda f: f.sign(claims=f.claims(sid=7)), id="session-id-not-a-string"),
+    pytest.param(lambda f: f.sign(claims=f.claims(sid="../x")), id="session-id-malformed"),
     pytest.param(
         lambda f: f.sign(payload=b'{"sub":"admin",' + json.dumps(f.claims())[1:].encode()),
         id="duplicate-claim-names",
@@ -305,27 +308,32 @@ def test_audience_list_containing_ours_is_accepted(forge: Forge, verifier: Token
     assert verifier.verify(token).audience == "baas-api"
 
 
-class TestSignOutEverywhere:
-    """The per-user not-before time revokes every token issued before it."""
+class TestRevocation:
+    """Per-user not-before times and per-session revocations refuse tokens early."""
 
     def _verifier(
-        self, keyring: KeyRing, config: TokenConfig, clock: FakeClock, not_before: dict[str, float]
-    ) -> TokenVerifier:
-        return TokenVerifier(keyring, config, clock=clock, not_before_lookup=not_before.get)
+        self, keyring: KeyRing, config: TokenConfig, clock: FakeClock
+    ) -> tuple[TokenVerifier, RevocationList]:
+        revocations = RevocationList(retention=930, clock=clock, wall_clock=clock)
+        revocations.mark_current(clock())
+        verifier = TokenVerifier(keyring, config, clock=clock, is_revoked=revocations.is_revoked)
+        return verifier, revocations
 
     def test_token_issued_before_sign_out_is_refused(
         self, issuer: TokenIssuer, keyring: KeyRing, token_config: TokenConfig, clock: FakeClock
     ) -> None:
         token = issuer.issue_access_token("user-1").token
         clock.advance(10)
-        verifier = self._verifier(keyring, token_config, clock, {"user-1": clock()})
+        verifier, revocations = self._verifier(keyring, token_config, clock)
+        revocations.revoke_user("user-1", clock())
         with pytest.raises(InvalidTokenError):
             verifier.verify(token)
 
     def test_token_issued_after_sign_out_is_accepted(
         self, issuer: TokenIssuer, keyring: KeyRing, token_config: TokenConfig, clock: FakeClock
     ) -> None:
-        verifier = self._verifier(keyring, token_config, clock, {"user-1": clock() - 10})
+        verifier, revocations = self._verifier(keyring, token_config, clock)
+        revocations.revoke_user("user-1", clock() - 10)
         assert verifier.verify(issuer.issue_access_token("user-1").token).subject == "user-1"
 
     def test_other_users_are_unaffected(
@@ -333,16 +341,30 @@ class TestSignOutEverywhere:
     ) -> None:
         token = issuer.issue_access_token("user-2").token
         clock.advance(10)
-        verifier = self._verifier(keyring, token_config, clock, {"user-1": clock()})
+        verifier, revocations = self._verifier(keyring, token_config, clock)
+        revocations.revoke_user("user-1", clock())
         assert verifier.verify(token).subject == "user-2"
+
+    def test_ending_a_session_refuses_its_tokens_only(
+        self, issuer: TokenIssuer, keyring: KeyRing, token_config: TokenConfig, clock: FakeClock
+    ) -> None:
+        ended, other = "a" * 32, "b" * 32
+        of_ended = issuer.issue_access_token("user-1", session_id=ended).token
+        of_other = issuer.issue_access_token("user-1", session_id=other).token
+        verifier, revocations = self._verifier(keyring, token_config, clock)
+        assert verifier.verify(of_ended).session_id == ended
+        revocations.revoke_session("user-1", ended)
+        with pytest.raises(InvalidTokenError):
+            verifier.verify(of_ended)
+        assert verifier.verify(of_other).session_id == other
 
     def test_lookup_failure_propagates_instead_of_looking_like_a_bad_token(
         self, issuer: TokenIssuer, keyring: KeyRing, token_config: TokenConfig, clock: FakeClock
     ) -> None:
-        def broken(subject: str) -> float | None:
+        def broken(claims: AccessTokenClaims) -> bool:
             raise ConnectionError("store down")
 
-        verifier = TokenVerifier(keyring, token_config, clock=clock, not_before_lookup=broken)
+        verifier = TokenVerifier(keyring, token_config, clock=clock, is_revoked=broken)
         with pytest.raises(ConnectionError):
             verifier.verify(issuer.issue_access_token("user-1").token)
 

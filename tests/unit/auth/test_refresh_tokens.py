@@ -81,8 +81,8 @@ def test_replaying_a_consumed_token_revokes_the_family() -> None:
     # The thief copies the first token; the user refreshes with it; the thief replays it.
     family, stolen = sign_in()
     family, users_next = rotate(family, stolen, now=NOW + 1, policy=POLICY)
-    with pytest.raises(RefreshTokenReuseError) as raised:
-        rotate(family, stolen, now=NOW + 2, policy=POLICY)
+    with pytest.raises(RefreshTokenReuseError) as raised:  # after the two-tab grace
+        rotate(family, stolen, now=NOW + 1 + POLICY.reuse_grace + 1, policy=POLICY)
     revoked = raised.value.family
     assert (revoked.revoked, revoked.revoked_reason) == (True, "reuse")
     assert revoked.generation > family.generation  # so a conditional write sees the change
@@ -152,3 +152,62 @@ def test_signed_out_family_refuses_its_current_token() -> None:
     assert revoke(signed_out, reason="admin") == signed_out  # first reason is kept
     with pytest.raises(InvalidGrantError):
         rotate(signed_out, token, now=NOW + 1, policy=POLICY)
+
+
+class TestTwoTabGrace:
+    """The token the last rotation consumed is accepted once more, within the grace."""
+
+    def test_the_second_presenter_gets_a_sibling_and_both_heads_work(self) -> None:
+        family, shared = sign_in()
+        family, first_tab = rotate(family, shared, now=NOW + 1, policy=POLICY)
+        family, second_tab = rotate(family, shared, now=NOW + 2, policy=POLICY)
+        assert second_tab.token_id != first_tab.token_id
+        assert not family.revoked
+        # Either head rotates the family; the other one is consumed then.
+        later, _ = rotate(family, second_tab, now=NOW + 3, policy=POLICY)
+        assert rotate(family, first_tab, now=NOW + 3, policy=POLICY)[0].generation == (
+            later.generation
+        )
+
+    def test_only_once(self) -> None:
+        family, shared = sign_in()
+        family, _ = rotate(family, shared, now=NOW + 1, policy=POLICY)
+        family, _ = rotate(family, shared, now=NOW + 2, policy=POLICY)
+        with pytest.raises(RefreshTokenReuseError):
+            rotate(family, shared, now=NOW + 3, policy=POLICY)
+
+    def test_not_after_the_grace(self) -> None:
+        family, shared = sign_in()
+        family, _ = rotate(family, shared, now=NOW + 1, policy=POLICY)
+        with pytest.raises(RefreshTokenReuseError):
+            rotate(family, shared, now=NOW + 1 + POLICY.reuse_grace + 0.01, policy=POLICY)
+
+    def test_not_for_an_older_token(self) -> None:
+        family, oldest = sign_in()
+        family, middle = rotate(family, oldest, now=NOW + 1, policy=POLICY)
+        family, _ = rotate(family, middle, now=NOW + 2, policy=POLICY)
+        with pytest.raises(RefreshTokenReuseError):
+            rotate(family, oldest, now=NOW + 3, policy=POLICY)
+
+    def test_a_consumed_head_is_a_replay_after_the_next_rotation(self) -> None:
+        family, shared = sign_in()
+        family, first_tab = rotate(family, shared, now=NOW + 1, policy=POLICY)
+        family, second_tab = rotate(family, shared, now=NOW + 2, policy=POLICY)
+        family, _ = rotate(family, second_tab, now=NOW + 3, policy=POLICY)
+        family, _ = rotate(family, second_tab, now=NOW + 4, policy=POLICY)  # its own grace
+        with pytest.raises(RefreshTokenReuseError):
+            rotate(family, first_tab, now=NOW + 5, policy=POLICY)
+
+    def test_a_wrong_secret_within_the_grace_is_refused_without_revoking(self) -> None:
+        family, shared = sign_in()
+        family, _ = rotate(family, shared, now=NOW + 1, policy=POLICY)
+        with pytest.raises(InvalidGrantError) as raised:
+            rotate(family, replace(shared, secret="A" * 43), now=NOW + 2, policy=POLICY)
+        assert not isinstance(raised.value, RefreshTokenReuseError)
+
+    def test_no_grace_when_it_is_zero(self) -> None:
+        strict = replace(POLICY, reuse_grace=0.0)
+        family, shared = start_family("user-1", now=NOW, policy=strict)
+        family, _ = rotate(family, shared, now=NOW + 1, policy=strict)
+        with pytest.raises(RefreshTokenReuseError):
+            rotate(family, shared, now=NOW + 1.5, policy=strict)
