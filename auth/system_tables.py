@@ -90,9 +90,7 @@ SYSTEM_TABLES: tuple[TableSpec, ...] = (
         stream_view="KEYS_ONLY",  # refresh-token digests
     ),
     TableSpec(REVOCATIONS_TABLE, KeyAttribute("user_id"), ttl_attribute=TTL_ATTRIBUTE),
-    TableSpec(
-        SESSION_REVOCATIONS_TABLE, KeyAttribute("session_id"), ttl_attribute=TTL_ATTRIBUTE
-    ),
+    TableSpec(SESSION_REVOCATIONS_TABLE, KeyAttribute("session_id"), ttl_attribute=TTL_ATTRIBUTE),
     TableSpec(SIGNING_KEYS_TABLE, KeyAttribute("kid"), stream_view="KEYS_ONLY"),
     TableSpec(THROTTLE_TABLE, KeyAttribute("key"), ttl_attribute=TTL_ATTRIBUTE),
     TableSpec(

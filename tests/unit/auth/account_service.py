@@ -119,7 +119,9 @@ def build_accounts(
         grants=TokenGrants(
             keyring,
             token_config,
-            SessionService(RefreshTokenRepository(store), RefreshTokenPolicy()),
+            SessionService(
+                RefreshTokenRepository(store, revocation_retention=930), RefreshTokenPolicy()
+            ),
         ),
         codes=OneTimeCodes(store),
         mailer=mailer,
