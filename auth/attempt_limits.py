@@ -10,12 +10,14 @@ is atomic in the store, two attempts can never take the same slot, so at most
 across every API process sharing the store (threat: a burst of guesses all checked
 before any is counted). A refused attempt learns when the oldest slot frees.
 
-What a finished attempt does with its slot is the caller's choice: a failure keeps it
-(it counts for ``window`` seconds), a success may ``release`` it or ``clear`` the key.
+An attempt that counts against several keys (an account *and* an address) takes a slot
+on each in one transaction, all or none: a refused attempt takes no slot anywhere.
+What a finished attempt does with its slots is the caller's choice: a failure keeps them
+(they count for ``window`` seconds), a success may release them or clear a key.
 
-Taking a slot costs one read and one conditional write; a write that loses a race
-re-reads and tries another free slot, and each loss means another attempt took a slot,
-so the retries are bounded by ``max_failures``.
+Taking the slots costs one read and one conditional write (a transaction), whatever the
+number of keys; a write that loses a race re-reads and tries other free slots, and each
+loss means another attempt took a slot, so the retries are bounded by the slots.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ __all__ = [
     "InMemoryAttemptStore",
     "Refusal",
     "Reservation",
+    "SlotRequest",
     "ThrottlePolicy",
     "free_slot",
+    "refusal",
     "wait_for_slot",
 ]
 
@@ -66,6 +70,7 @@ class Refusal:
 
 
 SlotTimes = Sequence[float | None]
+SlotRequest = tuple[str, ThrottlePolicy]
 
 
 def free_slot(times: SlotTimes, now: float, policy: ThrottlePolicy) -> int | None:
@@ -90,14 +95,20 @@ class AttemptStore(Protocol):
     """Where slots live. ``reserve`` must be atomic across every process that shares it."""
 
     async def reserve(
-        self, key: str, policy: ThrottlePolicy, now: float
-    ) -> Reservation | Refusal: ...
+        self, requests: Sequence[SlotRequest], now: float
+    ) -> tuple[Reservation, ...] | Refusal:
+        """A slot on every (key, policy), in order, or none at all."""
 
-    async def release(self, reservation: Reservation) -> None:
-        """Free the slot if it still holds this reservation."""
+    async def finish(
+        self, *, release: Sequence[Reservation] = (), clear: Sequence[str] = ()
+    ) -> None:
+        """Free the ``release`` slots that still hold their reservation, and every slot of
+        the ``clear`` keys."""
 
-    async def clear(self, key: str) -> None:
-        """Free every slot of ``key``."""
+
+def refusal(waits: Sequence[int]) -> Refusal:
+    """The refusal of an attempt whose keys need these waits: the longest counts."""
+    return Refusal(max(waits, default=1))
 
 
 class InMemoryAttemptStore:
@@ -109,19 +120,32 @@ class InMemoryAttemptStore:
     def __init__(self) -> None:
         self.slots: dict[str, dict[int, float]] = {}
 
-    async def reserve(self, key: str, policy: ThrottlePolicy, now: float) -> Reservation | Refusal:
-        taken = self.slots.setdefault(key, {})
-        times = [taken.get(slot) for slot in range(policy.max_failures)]
-        slot = free_slot(times, now, policy)
-        if slot is None:
-            return Refusal(wait_for_slot(times, now, policy))
-        taken[slot] = round(now, 3)
-        return Reservation(key, slot, taken[slot])
+    async def reserve(
+        self, requests: Sequence[SlotRequest], now: float
+    ) -> tuple[Reservation, ...] | Refusal:
+        chosen: list[tuple[str, int]] = []
+        waits: list[int] = []
+        for key, policy in requests:
+            taken = self.slots.get(key, {})
+            times = [taken.get(slot) for slot in range(policy.max_failures)]
+            slot = free_slot(times, now, policy)
+            if slot is None:
+                waits.append(wait_for_slot(times, now, policy))
+            else:
+                chosen.append((key, slot))
+        if waits:
+            return refusal(waits)
+        at = round(now, 3)
+        for key, slot in chosen:
+            self.slots.setdefault(key, {})[slot] = at
+        return tuple(Reservation(key, slot, at) for key, slot in chosen)
 
-    async def release(self, reservation: Reservation) -> None:
-        taken = self.slots.get(reservation.key, {})
-        if taken.get(reservation.slot) == reservation.taken_at:
-            del taken[reservation.slot]
-
-    async def clear(self, key: str) -> None:
-        self.slots.pop(key, None)
+    async def finish(
+        self, *, release: Sequence[Reservation] = (), clear: Sequence[str] = ()
+    ) -> None:
+        for reservation in release:
+            taken = self.slots.get(reservation.key, {})
+            if taken.get(reservation.slot) == reservation.taken_at:
+                del taken[reservation.slot]
+        for key in clear:
+            self.slots.pop(key, None)

@@ -28,13 +28,14 @@ class RateLimiter:
 
     async def hit(self, key: str, policy: ThrottlePolicy) -> None:
         """Count one request; ``ThrottledError`` (and not counted) if over the limit."""
-        taken = await self._store.reserve(key, policy, self._clock())
+        taken = await self._store.reserve([(key, policy)], self._clock())
         if isinstance(taken, Refusal):
             raise ThrottledError(taken.retry_after)
 
     async def try_hit(self, key: str, policy: ThrottlePolicy) -> bool:
         """Count one request if under the limit; False (nothing counted) if over it."""
-        return not isinstance(await self._store.reserve(key, policy, self._clock()), Refusal)
+        taken = await self._store.reserve([(key, policy)], self._clock())
+        return not isinstance(taken, Refusal)
 
 
 def mail_key(email: str) -> str:

@@ -3,30 +3,34 @@ across every API process sharing the store.
 
 Each key (``account:…``, ``address:…``, ``mail:…``) is one item of ``_baas_throttle``
 whose attributes ``s0``, ``s1``, … hold the time each slot was taken; its TTL drops it
-once its window has passed. Taking a slot is one conditional ``UpdateItem``, atomic in
-every backend (see :mod:`auth.attempt_limits`).
+once its window has passed. Taking the slots of one attempt is one conditional
+transaction, atomic in every backend (see :mod:`auth.attempt_limits`); so is freeing
+them after a success.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from auth.attempt_limits import (
     Refusal,
     Reservation,
-    ThrottlePolicy,
+    SlotRequest,
     free_slot,
+    refusal,
     wait_for_slot,
 )
 from auth.system_tables import THROTTLE_TABLE, TTL_ATTRIBUTE, number
-from storage import DocumentStore, Item
-from storage.errors import ConditionalCheckFailedError
+from storage import DocumentStore, Item, TransactDelete, TransactGet, TransactUpdate
+from storage.errors import ConditionalCheckFailedError, TransactionCanceledError
 
 __all__ = ["StoreAttemptStore"]
 
 # The TTL sweeper may run a little early for an item whose newest slot was taken in the
 # same second by a racing writer that set a slightly lower expiry: keep a margin.
 _TTL_MARGIN = 2
+_LOST_RACE = (ConditionalCheckFailedError, TransactionCanceledError)
 
 
 class StoreAttemptStore:
@@ -35,37 +39,53 @@ class StoreAttemptStore:
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
-    async def reserve(self, key: str, policy: ThrottlePolicy, now: float) -> Reservation | Refusal:
+    async def reserve(
+        self, requests: Sequence[SlotRequest], now: float
+    ) -> tuple[Reservation, ...] | Refusal:
         taken_at = number(now)
-        values = {
-            ":at": taken_at,
-            ":cutoff": number(now - policy.window),
-            ":ttl": Decimal(int(now + policy.window) + _TTL_MARGIN),
-        }
-        # Each lost race means another attempt took a slot, so this ends within
-        # max_failures rounds; the bound is for safety (then refuse: fail closed).
-        for _ in range(policy.max_failures + 2):
-            times = _slot_times(await self._store.get_item(THROTTLE_TABLE, {"key": key}))
-            slot = free_slot(times, now, policy)
-            if slot is None:
-                return Refusal(wait_for_slot(times, now, policy))
-            try:
-                await self._store.update_item(
-                    THROTTLE_TABLE,
-                    {"key": key},
-                    "SET #s = :at, #ttl = :ttl",
-                    condition="attribute_not_exists(#s) OR #s <= :cutoff",
-                    names={"#s": _slot_name(slot), "#ttl": TTL_ATTRIBUTE},
-                    values=values,
+        # Each lost race means another attempt took one of these slots, so this ends
+        # within as many rounds as there are slots; past that, refuse (fail closed).
+        for _ in range(sum(policy.max_failures for _, policy in requests) + 2):
+            reads = [TransactGet(THROTTLE_TABLE, {"key": key}) for key, _ in requests]
+            items = await self._store.transact_get(reads)
+            writes: list[TransactUpdate] = []
+            reservations: list[Reservation] = []
+            waits: list[int] = []
+            for (key, policy), item in zip(requests, items, strict=True):
+                times = _slot_times(item)
+                slot = free_slot(times, now, policy)
+                if slot is None:
+                    waits.append(wait_for_slot(times, now, policy))
+                    continue
+                reservations.append(Reservation(key, slot, float(taken_at)))
+                writes.append(
+                    TransactUpdate(
+                        THROTTLE_TABLE,
+                        {"key": key},
+                        "SET #s = :at, #ttl = :ttl",
+                        condition="attribute_not_exists(#s) OR #s <= :cutoff",
+                        names={"#s": _slot_name(slot), "#ttl": TTL_ATTRIBUTE},
+                        values={
+                            ":at": taken_at,
+                            ":cutoff": number(now - policy.window),
+                            ":ttl": Decimal(int(now + policy.window) + _TTL_MARGIN),
+                        },
+                    )
                 )
-            except ConditionalCheckFailedError:
+            if waits:
+                return refusal(waits)  # nothing taken anywhere
+            try:
+                await self._store.transact_write(writes)
+            except _LOST_RACE:
                 continue
-            return Reservation(key, slot, float(taken_at))
+            return tuple(reservations)
         return Refusal(1)
 
-    async def release(self, reservation: Reservation) -> None:
-        try:
-            await self._store.update_item(
+    async def finish(
+        self, *, release: Sequence[Reservation] = (), clear: Sequence[str] = ()
+    ) -> None:
+        releases = [
+            TransactUpdate(
                 THROTTLE_TABLE,
                 {"key": reservation.key},
                 "REMOVE #s",
@@ -73,11 +93,23 @@ class StoreAttemptStore:
                 names={"#s": _slot_name(reservation.slot)},
                 values={":at": number(reservation.taken_at)},
             )
-        except ConditionalCheckFailedError:
-            return  # cleared, or the slot was taken again after its window
-
-    async def clear(self, key: str) -> None:
-        await self._store.delete_item(THROTTLE_TABLE, {"key": key})
+            for reservation in release
+            if reservation.key not in clear
+        ]
+        clears: list[TransactDelete | TransactUpdate] = [
+            TransactDelete(THROTTLE_TABLE, {"key": key}) for key in clear
+        ]
+        if not clears and not releases:
+            return
+        try:
+            await self._store.transact_write([*clears, *releases])
+        except _LOST_RACE:
+            # A slot was cleared, or taken again after its window: free the rest alone.
+            for write in [*clears, *releases]:
+                try:
+                    await self._store.transact_write([write])
+                except _LOST_RACE:
+                    continue
 
 
 def _slot_name(slot: int) -> str:

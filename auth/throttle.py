@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from auth.attempt_limits import AttemptStore, Refusal, Reservation, ThrottlePolicy
+from auth.attempt_limits import AttemptStore, Refusal, Reservation, SlotRequest, ThrottlePolicy
 from auth.client_addresses import address_bucket
 from auth.errors import ThrottledError
 
@@ -54,9 +54,8 @@ class Attempt:
         """Forget the account's failures and free this attempt's address slot. The
         address's other failures stay: one success must not wipe its failures against
         other accounts (threat: spraying with one attacker-owned account)."""
-        if self.account is not None:
-            await self.store.clear(self.account.key)
-        await self.store.release(self.address)
+        clear = [self.account.key] if self.account is not None else []
+        await self.store.finish(release=[self.address], clear=clear)
 
 
 class SignInThrottle:
@@ -78,29 +77,23 @@ class SignInThrottle:
     async def password_attempt(self, account: str, address: str) -> Attempt:
         """Reserve a password attempt on ``account`` (an email, or ``user:<id>``) from
         ``address``; ``ThrottledError`` (and nothing reserved) if either is spent."""
-        now = self._clock()
-        on_address = await self._reserve(
-            f"address:{address_bucket(address)}", self.address_policy, now
+        on_address, on_account = await self._reserve(
+            (f"address:{address_bucket(address)}", self.address_policy),
+            (f"account:{account.casefold()}", self.account_policy),
         )
-        try:
-            on_account = await self._reserve(
-                f"account:{account.casefold()}", self.account_policy, now
-            )
-        except ThrottledError:
-            await self._store.release(on_address)  # a refused attempt counts nowhere
-            raise
         return Attempt(self._store, on_account, on_address)
 
     async def code_attempt(self, address: str) -> Attempt:
         """Reserve an emailed-code attempt from ``address`` (each code also limits its
         own tries); ``ThrottledError`` if the address spent its budget."""
         key = f"codes:{address_bucket(address)}"
-        return Attempt(
-            self._store, None, await self._reserve(key, self.address_policy, self._clock())
-        )
+        (on_address,) = await self._reserve((key, self.address_policy))
+        return Attempt(self._store, None, on_address)
 
-    async def _reserve(self, key: str, policy: ThrottlePolicy, now: float) -> Reservation:
-        taken = await self._store.reserve(key, policy, now)
+    async def _reserve(self, *requests: SlotRequest) -> tuple[Reservation, ...]:
+        """A slot on every key, or ``ThrottledError`` and none (a refused attempt counts
+        nowhere)."""
+        taken = await self._store.reserve(requests, self._clock())
         if isinstance(taken, Refusal):
             raise ThrottledError(retry_after=taken.retry_after)
         return taken

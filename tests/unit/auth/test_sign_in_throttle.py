@@ -4,20 +4,25 @@ and the client address."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from auth.attempt_limits import (
+    AttemptStore,
     InMemoryAttemptStore,
     Refusal,
-    Reservation,
     ThrottlePolicy,
     free_slot,
     wait_for_slot,
 )
 from auth.client_addresses import address_bucket, client_address
 from auth.errors import ThrottledError
+from auth.stored_throttle import StoreAttemptStore
+from auth.system_tables import ensure_system_tables
 from auth.throttle import ACCOUNT_POLICY, SignInThrottle
+from storage import SqliteConfig, open_store
 from tests.unit.auth.auth_fakes import FakeClock
 
 FIVE_PER_15_MIN = ThrottlePolicy(max_failures=5, window=900)
@@ -58,23 +63,29 @@ def test_policy_is_validated() -> None:
         ThrottlePolicy(max_failures=0, window=60)
 
 
-async def test_a_burst_takes_exactly_the_free_slots() -> None:
-    store = InMemoryAttemptStore()
-    taken = await asyncio.gather(*(store.reserve("k", FIVE_PER_15_MIN, 0) for _ in range(50)))
-    assert sum(isinstance(t, Reservation) for t in taken) == 5
+async def test_a_burst_takes_exactly_the_free_slots(store: AttemptStore) -> None:
+    requests = [("k", FIVE_PER_15_MIN)]
+    taken = await asyncio.gather(*(store.reserve(requests, 0) for _ in range(50)))
+    assert sum(isinstance(t, tuple) for t in taken) == 5
     assert {t.retry_after for t in taken if isinstance(t, Refusal)} == {900}
 
 
 # --- accounts and addresses ------------------------------------------------------------
 
 
-@pytest.fixture
-def store() -> InMemoryAttemptStore:
-    return InMemoryAttemptStore()
+@pytest.fixture(params=["memory", "sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AttemptStore]:
+    """Each test runs on the in-memory slots and on the store's (a real SQLite file)."""
+    if request.param == "memory":
+        yield InMemoryAttemptStore()
+        return
+    async with open_store(SqliteConfig(tmp_path / "slots.sqlite3", synchronous="NORMAL")) as db:
+        await ensure_system_tables(db)
+        yield StoreAttemptStore(db)
 
 
 @pytest.fixture
-def throttle(store: InMemoryAttemptStore, clock: FakeClock) -> SignInThrottle:
+def throttle(store: AttemptStore, clock: FakeClock) -> SignInThrottle:
     return SignInThrottle(store, clock=clock)
 
 
@@ -149,7 +160,7 @@ async def test_codes_have_their_own_budget_per_address(throttle: SignInThrottle)
     await throttle.password_attempt("bob@example.com", "198.51.100.7")
 
 
-async def test_state_survives_a_restart(store: InMemoryAttemptStore, clock: FakeClock) -> None:
+async def test_state_survives_a_restart(store: AttemptStore, clock: FakeClock) -> None:
     await fail(SignInThrottle(store, clock=clock), 5, "bob@example.com", "198.51.100.7")
     restarted = SignInThrottle(store, clock=clock)
     with pytest.raises(ThrottledError):
