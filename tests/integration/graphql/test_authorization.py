@@ -2,7 +2,7 @@
 
 Notes are owner-only, readable by the ``team`` group, and everything for ``admin``.
 Someone else's note is answered exactly like a missing one (null, an empty page,
-NOT_FOUND), and a refused write leaves it unchanged.
+NOT_FOUND), and a refused write leaves it unchanged, over HTTP and over WebSocket alike.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.graphql.server import Api
+from tests.integration.graphql.server import TRANSPORTS, Api, Transport, ask
 
 CALLERS: dict[str, tuple[str, ...] | None] = {
     "alice": (),  # the owner
@@ -92,7 +92,15 @@ EXPECTED: dict[str, dict[str, str]] = {
     },
 }
 
-CASES = [(op, caller, outcome) for op, row in EXPECTED.items() for caller, outcome in row.items()]
+CASES = [
+    pytest.param(op, caller, outcome, transport, id=f"{op}-{caller}-{transport}")
+    for op, row in EXPECTED.items()
+    for caller, outcome in row.items()
+    for transport in TRANSPORTS
+    # Over WebSocket, the refusals: the rules are the same code on both paths, and what
+    # must never differ is what a refused caller gets to see or change.
+    if transport == "http" or outcome not in ("seen", "ok")
+]
 SECRET = "alice's secret"
 
 
@@ -113,8 +121,10 @@ def _outcome(body: dict[str, Any], operation: str, board: str) -> str:
     return "seen" if value["title"] == SECRET else "unseen"
 
 
-@pytest.mark.parametrize(("operation", "caller", "expected"), CASES)
-def test_access_to_alices_note(api: Api, operation: str, caller: str, expected: str) -> None:
+@pytest.mark.parametrize(("operation", "caller", "expected", "transport"), CASES)
+def test_access_to_alices_note(
+    api: Api, operation: str, caller: str, expected: str, transport: Transport
+) -> None:
     board = f"auth-{uuid.uuid4().hex[:8]}"
     alice = api.token("alice")
     created = api.post(
@@ -131,14 +141,15 @@ def test_access_to_alices_note(api: Api, operation: str, caller: str, expected: 
     groups = CALLERS[caller]
     token = None if groups is None else api.token(caller, *groups)
 
-    response = api.post(OPERATIONS[operation], {"b": board, "id": note_id}, token=token)
+    answer = ask(api, transport, OPERATIONS[operation], {"b": board, "id": note_id}, token=token)
 
-    assert response.status_code == 200
-    assert _outcome(response.json(), operation, board) == expected
+    assert answer.kind in ("http", "next")
+    assert answer.status in (200, None)
+    assert _outcome(answer.body, operation, board) == expected
     if expected != "ok":
         after = api.post(OPERATIONS["get"], {"b": board, "id": note_id}, token=alice).json()
         assert after["data"]["getNote"] == {"title": SECRET}, "a refused write changed the note"
-        assert SECRET not in response.text or expected == "seen"
+        assert SECRET not in answer.text or expected == "seen"
 
 
 def test_a_next_token_cannot_be_replayed_by_someone_else(api: Api) -> None:
