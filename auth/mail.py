@@ -47,7 +47,10 @@ def mail_message(mail: Mail, sender: str) -> EmailMessage:
     message["To"] = mail.to
     message["Subject"] = mail.subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="baas.local")
+    digest = mail.key_digest  # the same mail again (a retried function) gets the same id
+    message["Message-ID"] = (
+        make_msgid(domain="baas.local") if digest is None else f"<{digest}@baas.local>"
+    )
     message.set_content(mail.body)
     if mail.html is not None:
         message.add_alternative(mail.html, subtype="html")  # RFC 2046 §5.1.4
@@ -69,8 +72,12 @@ class OutboxMailSender:
 
     async def send(self, mail: Mail) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        # Sortable by time, unique within the same millisecond.
-        name = f"{int(time.time() * 1000)}-{secrets.token_hex(4)}.eml"
+        digest = mail.key_digest
+        if digest is not None and any(self.directory.glob(f"*-{digest}.eml")):
+            _log.info("dev mail %r already sent with this idempotency key", mail.subject)
+            return
+        # Sortable by time, unique within the same millisecond (or by idempotency key).
+        name = f"{int(time.time() * 1000)}-{digest or secrets.token_hex(4)}.eml"
         path = self.directory / name
         path.write_bytes(bytes(mail_message(mail, self._sender)))
         _log.info("dev mail %r written to %s (codes are only in the file)", mail.subject, path)

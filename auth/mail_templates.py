@@ -28,6 +28,7 @@ identity_linked        email, provider                after linking a provider (
 
 from __future__ import annotations
 
+import hashlib
 import html
 from dataclasses import dataclass
 from importlib import resources
@@ -63,12 +64,27 @@ _SUBJECT = "Subject:"
 @dataclass(frozen=True, slots=True)
 class Mail:
     """One account mail to one recipient: plain text, and the same as HTML if given
-    (delivered by :mod:`auth.mail`)."""
+    (delivered by :mod:`auth.mail`).
+
+    ``idempotency_key`` (a function's ``ctx.idempotency_key``, stable across retries)
+    makes a resend recognisably the same mail: its Message-ID is derived from the key,
+    so receivers and providers that drop duplicates by Message-ID drop it, and the dev
+    outbox keeps one file per key.
+    """
 
     to: str
     subject: str
     body: str
     html: str | None = None
+    idempotency_key: str | None = None
+
+    @property
+    def key_digest(self) -> str | None:
+        """A header-safe digest of the idempotency key (None without one)."""
+        if self.idempotency_key is None:
+            return None
+        # Threat: header injection; the key is hashed, never written into a header.
+        return hashlib.sha256(self.idempotency_key.encode()).hexdigest()[:40]
 
 
 class MailTemplateError(ValueError):

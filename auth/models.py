@@ -38,6 +38,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeAlias, TypeVar
 
 from auth.errors import InvalidRequestError, ModelDeclarationError
+from auth.model_classes import declaration
 from auth.model_values import to_store
 from auth.rules import Rule
 from storage import IndexProjection, IndexSpec, Item, KeyAttribute, TableSpec
@@ -225,10 +226,13 @@ def declare_model(
     if not rules:
         fail(None, "declare at least one access rule (rules=[...]); models fail closed")
     try:
-        hints = typing.get_type_hints(cls, include_extras=True)
+        hints, defaults = declaration(cls)
     except (NameError, TypeError) as exc:
         fail(None, f"cannot resolve the annotations ({exc})")
-    fields = [_field(fail, field_name, hint, cls) for field_name, hint in hints.items()]
+    fields = [
+        _field(fail, field_name, hint, defaults.get(field_name, NO_DEFAULT))
+        for field_name, hint in hints.items()
+    ]
     owner_fields = tuple(dict.fromkeys(r.owner_field for r in rules if r.owner_field))
     fields += _server_fields(fail, fields, owner_fields)
     by_name = {f.name: f for f in fields}
@@ -282,7 +286,7 @@ class _Failer:
         raise ModelDeclarationError(f"{where}: {problem}")
 
 
-def _field(fail: _Failer, name: str, hint: Any, cls: type) -> FieldSpec:
+def _field(fail: _Failer, name: str, hint: Any, default: Any) -> FieldSpec:
     if name.startswith("_"):
         fail(name, "field names must not start with '_' (reserved for baas)")
     role: KeyRole | None = None
@@ -300,7 +304,6 @@ def _field(fail: _Failer, name: str, hint: Any, cls: type) -> FieldSpec:
         (hint,) = typing.get_args(hint) or (Any,)
     if typing.get_origin(hint) is dict:
         hint = dict
-    default = vars(cls).get(name, NO_DEFAULT)
     enum_type = hint if isinstance(hint, type) and issubclass(hint, enum.Enum) else None
     kind: FieldKind
     if enum_type is not None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from auth.errors import ModelDeclarationError
+from auth.model_classes import make_item_class
 from auth.models import ModelSpec, declare_model
 from auth.rules import Allow, Rule
 from baas.errors import AppLoadError
@@ -106,7 +107,12 @@ class App:
     def model(
         self, *, rules: Sequence[Rule], table: str | None = None, ttl: str | None = None
     ) -> Callable[[_W], _W]:
-        """Declare a model (see :mod:`baas.models`); the class itself is returned unchanged."""
+        """Declare a model (see :mod:`baas.models`).
+
+        The class becomes the type of the model's items: a keyword-only dataclass with
+        the server-owned fields added (see :mod:`auth.model_classes`), which
+        ``ctx.models`` answers with.
+        """
 
         def register(cls: _W) -> _W:
             spec = declare_model(cls, rules=rules, table=table, ttl=ttl)
@@ -118,6 +124,7 @@ class App:
                     f"model {spec.name}: table {spec.table!r} is already used by {taken[spec.table]}"
                 )
             self.models[spec.name] = spec
+            make_item_class(cls, spec)
             return cls
 
         return register

@@ -27,9 +27,16 @@ class _FunctionMail:
         self._sender = sender
 
     async def send(self, email: OutgoingEmail, *, idempotency_key: str) -> None:
-        # Plain text only: auth's sender writes text mails; the HTML part is dropped.
-        del idempotency_key  # neither the outbox nor SMTP can deduplicate by key
-        await self._sender.send(Mail(to=email.to, subject=email.subject, body=email.text))
+        # The key makes a retried send the same mail (its Message-ID; one outbox file).
+        await self._sender.send(
+            Mail(
+                to=email.to,
+                subject=email.subject,
+                body=email.text,
+                html=email.html,
+                idempotency_key=idempotency_key,
+            )
+        )
 
 
 def function_runtime(services: Services) -> FunctionRuntime:

@@ -2,7 +2,7 @@
 
 A function receives a :class:`Context` as its first argument. It carries who the
 function acts for, the secrets, a logger bound to this call, heartbeats, an
-idempotency key and the store. Building one by hand (``Context.for_test(...)``) lets a
+idempotency key, the store and the app's models (``ctx.models``, typed). Building one by hand (``Context.for_test(...)``) lets a
 function be unit-tested without Temporal.
 """
 
@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from auth.acting_store import ActingStore
+from auth.model_access import Models
 from auth.rules import Caller
 from functions.errors import NotConfiguredError
 from functions.services import ActsAs, FunctionRuntime, MailSender
@@ -60,6 +62,7 @@ class Context:
     logger: logging.LoggerAdapter[logging.Logger]
     _heartbeat: Callable[..., None] = field(default=_no_heartbeat, repr=False)
     _store: list[Any] = field(default_factory=list, repr=False)
+    _models: list[Models] = field(default_factory=list, repr=False)
 
     @property
     def secrets(self) -> Mapping[str, str]:
@@ -76,6 +79,21 @@ class Context:
         if not self._store:
             self._store.append(self.runtime.store_for(self.caller, self.acts_as))
         return self._store[0]
+
+    @property
+    def models(self) -> Models:
+        """The app's models, typed, under the same rules as :attr:`store`.
+
+        ``await ctx.models.Board.get(id="b1")`` answers a ``Board`` (declared defaults
+        filled in); ``update``/``create``/``delete``/``query``/``list`` follow the model's
+        write rules like GraphQL's mutations (see :mod:`auth.model_access`).
+        """
+        if not self._models:
+            store = self.store
+            if not isinstance(store, ActingStore):
+                raise NotConfiguredError("this worker's store has no models (not an ActingStore)")
+            self._models.append(Models(store))
+        return self._models[0]
 
     @property
     def mail(self) -> MailSender:

@@ -2,10 +2,10 @@
 
 To the store, GraphQL's values (already checked against the schema by graphql-core)
 take the model's own conversion, :func:`auth.model_values.to_store`: the same one a
-function's values take. To GraphQL, a stored value becomes what the resolvers return:
-``Decimal`` as ``int`` or ``float`` as declared, enum values their member (``None`` for
-a stored value the enum no longer has), datetimes stay their stored ISO text (the
-``DateTime`` scalar serialises it), sets become lists.
+function's values take. To GraphQL, a stored value becomes what the resolvers return,
+as :func:`auth.model_values.from_store` shows it to functions (``Decimal`` as ``int`` or
+``float`` as declared, enum values their member, sets as lists), except datetimes,
+which stay their stored ISO text (the ``DateTime`` scalar serialises it).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from strawberry.utils.str_converters import to_camel_case
 
-from auth.model_values import json_out, to_store
+from auth.model_values import from_store, to_store
 from auth.models import FieldSpec, ModelSpec
 from storage import Item
 
@@ -29,27 +29,11 @@ def from_graphql(spec: FieldSpec, value: Any) -> Any:
 
 def to_graphql(spec: FieldSpec, value: Any) -> Any:
     """A stored value of ``spec`` as GraphQL's resolvers return it."""
-    if value is None:
-        return None
-    if spec.list_of and isinstance(value, list | set | frozenset):
-        return [_scalar_out(spec, element) for element in value]
-    return _scalar_out(spec, value)
-
-
-def _scalar_out(spec: FieldSpec, value: Any) -> Any:
-    kind = spec.kind
-    if kind == "int" and isinstance(value, Decimal):
-        return int(value)
-    if kind == "float" and isinstance(value, Decimal):
-        return float(value)
-    if kind == "enum" and spec.enum_type is not None:
-        try:
-            return spec.enum_type(value)
-        except ValueError:
-            return None
-    if kind == "json":
-        return json_out(value)
-    return value
+    if spec.kind == "datetime":  # the stored text is what the DateTime scalar answers
+        return list(value) if isinstance(value, set | frozenset) else value
+    if spec.kind == "int" and isinstance(value, Decimal) and value.is_finite():
+        return int(value)  # a raw writer's 1.5 in an Int field: GraphQL can only say 1
+    return from_store(spec, value)
 
 
 def item_to_graphql(model: ModelSpec, item: Item) -> dict[str, Any]:
@@ -63,21 +47,33 @@ def item_to_graphql(model: ModelSpec, item: Item) -> dict[str, Any]:
     declared, or by a raw path, read as if written through the model.
     """
     result: dict[str, Any] = {}
-    for spec, graphql_name, default in _output_fields(model):
+    for spec, graphql_name, default, convert in _output_fields(model):
         value = item.get(spec.name)
-        result[graphql_name] = to_graphql(spec, default if value is None else value)
+        if value is None:
+            value = default
+        result[graphql_name] = value if convert is None else convert(spec, value)
     return result
 
 
-_OUTPUT_FIELDS: dict[int, tuple[ModelSpec, tuple[tuple[FieldSpec, str, Any], ...]]] = {}
+# Kinds whose stored value is already what GraphQL answers (not in a list): no call.
+_AS_STORED = ("string", "boolean", "decimal", "bytes", "datetime")
+_OutputField = tuple[FieldSpec, str, Any, Any]
+_OUTPUT_FIELDS: dict[int, tuple[ModelSpec, tuple[_OutputField, ...]]] = {}
 
 
-def _output_fields(model: ModelSpec) -> tuple[tuple[FieldSpec, str, Any], ...]:
+def _output_fields(model: ModelSpec) -> tuple[_OutputField, ...]:
+    """Per field: its spec, GraphQL name, stored default, converter (None: as stored)."""
     cached = _OUTPUT_FIELDS.get(id(model))
     if cached is None or cached[0] is not model:
         defaults = dict(model.read_defaults)
         fields = tuple(
-            (spec, to_camel_case(spec.name), defaults.get(spec.name)) for spec in model.fields
+            (
+                spec,
+                to_camel_case(spec.name),
+                defaults.get(spec.name),
+                None if spec.kind in _AS_STORED and not spec.list_of else to_graphql,
+            )
+            for spec in model.fields
         )
         cached = _OUTPUT_FIELDS[id(model)] = (model, fields)  # the model keeps its id unique
     return cached[1]

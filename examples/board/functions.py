@@ -1,9 +1,11 @@
 """The board's functions: each does one thing, idempotently, through its Context.
 
-Boards live in the ``boards`` table (``{"id": ..., "status": ...}``); archiving a board
-is composed from these by ``ArchiveBoardWorkflow`` (``examples/board/workflows.py``).
-Each function writes absolute values (``status = "archiving"``), never increments, so
-running one twice — Temporal runs functions at least once — changes nothing.
+They reach boards through ``ctx.models.Board`` (the ``Board`` model of ``models.py``):
+typed items, the board's access rules, and the model's invariants (every write bumps
+``version`` and ``updated_at``). Archiving a board is composed from these by
+``ArchiveBoardWorkflow`` (``examples/board/workflows.py``). Each function writes
+absolute values (``status = "archiving"``), never increments, so running one twice —
+Temporal runs functions at least once — changes nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ __all__ = [
     "ArchiveStepInput",
     "ArchiveStepOutput",
     "BoardAlreadyArchivedError",
+    "BoardChangedError",
     "BoardNotFoundError",
     "NotifyMemberInput",
     "NotifyMemberOutput",
@@ -32,9 +35,6 @@ __all__ = [
     "reserve_board",
 ]
 
-BOARDS = "boards"
-_STATUS = {"#status": "status"}  # a DynamoDB reserved word, so always through a placeholder
-
 
 class BoardNotFoundError(FunctionError):
     code = "board_not_found"
@@ -42,6 +42,10 @@ class BoardNotFoundError(FunctionError):
 
 class BoardAlreadyArchivedError(FunctionError):
     code = "board_already_archived"
+
+
+class BoardChangedError(Exception):
+    """The board changed between reading and writing it: retried (not a FunctionError)."""
 
 
 @dataclass(frozen=True)
@@ -90,24 +94,27 @@ class ReleaseBoardOutput:
 @function(timeout=10, retries=3)
 async def reserve_board(ctx: Context, inp: ReserveBoardInput) -> ReserveBoardOutput:
     """Mark the board as being archived, so nobody archives it twice at once."""
+    boards = ctx.models.Board
+    board = await boards.get(id=inp.board_id)
+    if board is None:
+        raise BoardNotFoundError(f"board {inp.board_id!r} does not exist")
+    if board.status == "archived":
+        raise BoardAlreadyArchivedError(f"board {inp.board_id!r} is already archived")
+    # A retry of this very call finds "archiving" and keeps the first previous status.
+    previous = (board.previous_status or "active") if board.status == "archiving" else board.status
     try:
-        board = await ctx.store.update_item(
-            BOARDS,
-            {"id": inp.board_id},
-            # A retry of this very call finds "archiving" and keeps the first previous status.
-            "SET previous_status = if_not_exists(previous_status, #status), #status = :archiving",
-            condition="attribute_exists(id) AND #status <> :archived",
-            names=_STATUS,
-            values={":archiving": "archiving", ":archived": "archived"},
-            return_values="ALL_NEW",
+        # Only if nobody changed the board since we read it (optimistic locking); the
+        # write also checks that the caller may change it (readable is not writable).
+        await boards.update(
+            board,
+            set={"status": "archiving", "previous_status": previous},
+            expected_version=board.version,
         )
-    except ItemNotFoundError:
+    except ItemNotFoundError:  # readable by every member, changed only by its owner
         raise BoardNotFoundError(f"board {inp.board_id!r} does not exist") from None
     except ConditionalCheckFailedError:
-        if await ctx.store.get_item(BOARDS, {"id": inp.board_id}) is None:
-            raise BoardNotFoundError(f"board {inp.board_id!r} does not exist") from None
-        raise BoardAlreadyArchivedError(f"board {inp.board_id!r} is already archived") from None
-    return ReserveBoardOutput(previous_status=str(board["previous_status"]))
+        raise BoardChangedError(f"board {inp.board_id!r} changed; trying again") from None
+    return ReserveBoardOutput(previous_status=previous)
 
 
 @function(timeout=10, retries=5, backoff=2)
@@ -129,15 +136,11 @@ async def notify_member(ctx: Context, inp: NotifyMemberInput) -> NotifyMemberOut
 async def archive_board(ctx: Context, inp: ArchiveStepInput) -> ArchiveStepOutput:
     """Mark the board archived, recording who approved it."""
     try:
-        await ctx.store.update_item(
-            BOARDS,
+        await ctx.models.Board.update(
             {"id": inp.board_id},
-            "SET #status = :archived, approved_by = :by REMOVE previous_status",
-            condition="attribute_exists(id)",
-            names=_STATUS,
-            values={":archived": "archived", ":by": inp.approved_by},
+            set={"status": "archived", "approved_by": inp.approved_by, "previous_status": None},
         )
-    except (ItemNotFoundError, ConditionalCheckFailedError):
+    except ItemNotFoundError:
         raise BoardNotFoundError(f"board {inp.board_id!r} does not exist") from None
     return ArchiveStepOutput(board_id=inp.board_id)
 
@@ -147,12 +150,13 @@ async def release_board(ctx: Context, inp: ReleaseBoardInput) -> ReleaseBoardOut
     """Compensation of reserve_board: put the board back as it was."""
     with contextlib.suppress(ItemNotFoundError, ConditionalCheckFailedError):
         # Only a board still being archived is released: running this twice is harmless.
-        await ctx.store.update_item(
-            BOARDS,
+        await ctx.models.Board.update(
             {"id": inp.board_id},
-            "SET #status = :previous, archive_requested = :no REMOVE previous_status",
-            condition="attribute_exists(id) AND #status = :archiving",
-            names=_STATUS,
-            values={":previous": inp.previous_status, ":archiving": "archiving", ":no": False},
+            set={
+                "status": inp.previous_status,
+                "archive_requested": False,
+                "previous_status": None,
+            },
+            condition={"status": {"eq": "archiving"}},
         )
     return ReleaseBoardOutput(board_id=inp.board_id)

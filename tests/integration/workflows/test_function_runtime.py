@@ -42,6 +42,26 @@ async def test_mail_goes_through_auths_sender(services: Services, tmp_path: Path
     assert "It is done." in text
 
 
+async def test_a_retried_send_is_the_same_mail(services: Services, tmp_path: Path) -> None:
+    # baas.send_email passes ctx.idempotency_key, stable across the retries of a call.
+    runtime = function_runtime(services)
+    assert runtime.mail is not None
+    email = OutgoingEmail(to="member@example.com", subject="Board archived", text="Done.")
+    await runtime.mail.send(email, idempotency_key="call-1")
+    await runtime.mail.send(email, idempotency_key="call-1")  # the retry
+    await runtime.mail.send(email, idempotency_key="call-2")
+    mails = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert len(mails) == 2
+    ids = {
+        line
+        for mail in mails
+        for line in mail.read_text().splitlines()
+        if line.startswith("Message-ID")
+    }
+    assert len(ids) == 2
+    assert all("call-" not in line for line in ids)  # derived from the key, not the key
+
+
 async def test_secrets_and_store_views(services: Services) -> None:
     runtime = function_runtime(services)
     assert dict(runtime.secrets) == {"payment_key": "sk_test_1"}

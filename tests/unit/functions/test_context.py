@@ -52,6 +52,9 @@ def test_the_store_is_built_once_for_the_caller_and_acts_as() -> None:
     )
     assert ctx.store is ctx.store
     assert made == [(caller, "system")]
+    # Typed model access needs the real, rule-enforcing store: a stand-in fails loudly.
+    with pytest.raises(NotConfiguredError, match="no models"):
+        _ = ctx.models
 
 
 @pytest.mark.parametrize(
