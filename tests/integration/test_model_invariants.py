@@ -29,6 +29,7 @@ from examples.board import app as board_app
 from examples.board.functions import ArchiveStepInput, archive_board
 from functions import Caller
 from functions.builtins import WriteItemInput, write_item
+from tests.integration.graphql.server import ask_websocket
 from tests.support import serve_in_thread
 from workflows import result, start_call
 from workflows.worker import create_worker
@@ -72,10 +73,18 @@ class Api:
         board: dict[str, Any] = (await self.graphql(GET, id=board_id))["data"]["getBoard"]
         return board
 
+    @property
+    def ws(self) -> str:
+        return f"{self.url.replace('http://', 'ws://')}/graphql"
+
     async def stale_update_fails(self, board_id: str, version: int) -> None:
-        """An update with ``version`` (what the client last saw) is refused."""
-        answer = await self.graphql(UPDATE, id=board_id, n="client's edit", v=version)
+        """An update with ``version`` (what the client last saw) is refused, over HTTP and
+        over WebSocket alike."""
+        variables = {"id": board_id, "n": "client's edit", "v": version}
+        answer = await self.graphql(UPDATE, **variables)
         assert answer["errors"][0]["extensions"]["code"] == "CONDITIONAL_CHECK_FAILED", answer
+        over_socket = await ask_websocket(self, UPDATE, variables, token=self.token)  # type: ignore[arg-type]
+        assert over_socket.codes == ["CONDITIONAL_CHECK_FAILED"], over_socket
         assert (await self.board(board_id))["name"] != "client's edit"
 
 
