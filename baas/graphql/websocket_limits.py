@@ -80,10 +80,12 @@ class ConnectionsPerAddress:
                 yield True
                 return
             offered = websocket.scope.get("subprotocols") or ()
-            await websocket.accept(subprotocol if subprotocol in offered else None)
-            await websocket.close(
-                TRY_AGAIN_LATER, "Too many connections from this address; try again later"
-            )
+            # A refused client may be gone already (a flood does not wait): nothing to say.
+            with contextlib.suppress(WebSocketDisconnect, OSError):
+                await websocket.accept(subprotocol if subprotocol in offered else None)
+                await websocket.close(
+                    TRY_AGAIN_LATER, "Too many connections from this address; try again later"
+                )
             yield False
         finally:
             self._open[address] -= 1
