@@ -83,6 +83,7 @@ from baas.graphql.limits import GraphQLLimits
 from baas.graphql.pipeline import OperationPipeline, OperationRequest, UnknownOperationError
 from baas.graphql.schema import BaasSchema
 from baas.graphql.websocket_limits import CappedWebSocket, ConnectionsPerAddress
+from baas.json_bodies import loads
 from baas.services import Services
 
 __all__ = ["GraphQLWebSocket", "UserActiveCheck"]
@@ -133,6 +134,17 @@ class GraphQLWebSocket(GraphQL[RequestContext, None]):
         async with self.connections.admitted(websocket, GRAPHQL_TRANSPORT_WS_PROTOCOL) as admitted:
             if admitted:
                 await self.run(websocket)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A message, read as HTTP bodies are (:func:`baas.json_bodies.loads`).
+
+        Nesting past 1,024 levels or a lone surrogate is malformed JSON, closed with
+        ``4400`` like any other, never a RecursionError that drops the connection.
+        """
+        try:
+            return loads(data)
+        except ValueError as exc:
+            raise json.JSONDecodeError(str(exc), "", 0) from None
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -375,3 +375,20 @@ graphql_bodies = _mostly(
     ).map(encode),
     bodies(st.sampled_from(["query", "variables", "operationName", "extensions"])),
 )
+ws_messages = st.one_of(
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["connection_init", "subscribe", "complete", "ping", "pong"])},
+        optional={
+            "id": texts | json_values,
+            "payload": st.one_of(
+                json_values,
+                st.fixed_dictionaries(
+                    {"query": graphql_queries}, optional={"variables": graphql_variables}
+                ),
+                st.fixed_dictionaries({"authorization": texts, "token": texts}),
+            ),
+        },
+    ).map(json.dumps),
+    json_values.map(json.dumps),
+    texts,
+)

@@ -4,7 +4,8 @@ A real API (uvicorn, the GraphQL test app, its SQLite store, the session's Tempo
 server so ``/healthz`` is healthy) answers generated requests: any method on any route,
 with odd paths, query strings, headers and bodies; then route-shaped bodies for
 ``/auth/*``, ``/graphql`` and signed DynamoDB calls, so the generated input gets past
-authentication and content checks into the code that uses it.
+authentication and content checks into the code that uses it; and messages to the
+GraphQL WebSocket, which must be answered or closed by the protocol (``44xx``).
 
 Each answer must be below 500 and carry its route's error shape (``/auth`` and the
 rest: ``{"error": {...}}``, GraphQL: ``{"errors": [...]}``, DynamoDB: ``{"__type"}``);
@@ -32,6 +33,10 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection
+from websockets.sync.client import connect as ws_connect
+from websockets.typing import Subprotocol
 
 from auth.access_keys import AccessKeyRepository
 from auth.secret_keys import SecretKeys
@@ -52,6 +57,7 @@ from tests.integration.fuzz_inputs import (
     path_junk,
     query_strings,
     raw_bodies,
+    ws_messages,
 )
 from tests.integration.graphql.server import Api, serve_api
 from tests.integration.graphql.testapp import app as test_app
@@ -194,7 +200,7 @@ def _fill(template: str, value: str) -> str:
 
 
 @given(data=st.data())
-@settings(FUZZ, max_examples=150)
+@settings(FUZZ, max_examples=120)
 def test_any_request_to_any_route_is_answered_below_500(
     target: Target, data: st.DataObject
 ) -> None:
@@ -305,7 +311,7 @@ def test_dynamodb_inputs_that_once_answered_500_get_a_400(
 
 
 @given(data=st.data())
-@settings(FUZZ, max_examples=120)
+@settings(FUZZ, max_examples=100)
 def test_auth_bodies_get_a_4xx_in_the_auth_shape(target: Target, data: st.DataObject) -> None:
     path = data.draw(st.sampled_from(AUTH_POSTS))
     who = data.draw(st.sampled_from(["", "user", "admin"]))
@@ -318,7 +324,7 @@ def test_auth_bodies_get_a_4xx_in_the_auth_shape(target: Target, data: st.DataOb
 
 
 @given(data=st.data())
-@settings(FUZZ, max_examples=120)
+@settings(FUZZ, max_examples=100)
 def test_graphql_requests_never_fail_inside(target: Target, data: st.DataObject) -> None:
     headers = {
         "accept": data.draw(st.sampled_from(["application/graphql-response+json", "*/*"])),
@@ -340,7 +346,7 @@ def test_graphql_requests_never_fail_inside(target: Target, data: st.DataObject)
 
 
 @given(data=st.data())
-@settings(FUZZ, max_examples=150)
+@settings(FUZZ, max_examples=100)
 def test_signed_dynamodb_calls_get_dynamodb_errors(target: Target, data: st.DataObject) -> None:
     operation = data.draw(st.sampled_from(sorted(OPERATIONS)))
     table = "NotFuzz" if operation.endswith("DeleteTable") else TABLE
@@ -361,3 +367,50 @@ def _signed_call(target: Target, operation: str, body: bytes) -> httpx.Response:
     )
     SigV4Auth(Credentials(KEY_ID, SECRET), "dynamodb", "us-east-1").add_auth(request)
     return target.client.post(url, content=body, headers=dict(request.headers.items()))
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        deep(1100).decode(),
+        '{"type": "connection_init", "payload": ' + deep(1100, kind="{").decode() + "}",
+        '{"type": "connection_init", "payload": {"authorization": "\\ud800"}}',
+    ],
+    ids=["deep", "deep-payload", "lone-surrogate"],
+)
+def test_websocket_messages_that_once_broke_the_connection_are_closed_4400(
+    target: Target, message: str
+) -> None:
+    ws_url = f"{target.api.url.replace('http://', 'ws://')}/graphql"
+    with ws_connect(ws_url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+        ws.send(message)
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=30)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4400
+
+
+@given(messages=st.lists(ws_messages, min_size=1, max_size=3))
+@settings(FUZZ, max_examples=30)
+def test_any_websocket_messages_are_answered_or_closed_by_the_protocol(
+    target: Target, messages: list[str]
+) -> None:
+    ws_url = f"{target.api.url.replace('http://', 'ws://')}/graphql"
+    with ws_connect(ws_url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+        close = _until_pong(ws, messages)
+    # Answered (the pong came after the answers to what came before it), or closed by
+    # the protocol (44xx) or normally; never 1011 (an internal error) nor dropped
+    # without a close frame.
+    assert close is None or close == 1000 or 4400 <= close < 4500, (close, messages)
+
+
+def _until_pong(ws: ClientConnection, messages: list[str]) -> int | None:
+    """Send ``messages`` then a ping; None once the pong is read, else the close code."""
+    try:
+        for message in [*messages, '{"type": "ping"}']:
+            ws.send(message)
+        while json.loads(ws.recv(timeout=30)).get("type") != "pong":
+            pass
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd is not None else -1
+    return None
