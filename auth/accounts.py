@@ -19,6 +19,7 @@ from auth.errors import (
     InvalidCredentialsError,
     InvalidGrantError,
     InvalidRequestError,
+    ThrottledError,
 )
 from auth.mail import BackgroundMailer, Mail
 from auth.mail_templates import MailTemplates, TemplateName
@@ -26,7 +27,8 @@ from auth.one_time_codes import CodePurpose, OneTimeCodes
 from auth.password_work import PasswordWork
 from auth.passwords import PasswordPolicy
 from auth.rate_limits import RateLimiter, mail_key, signup_address_key
-from auth.throttle import SignInThrottle, ThrottlePolicy
+from auth.security_events import NO_SECURITY_EVENTS, SecurityEvents
+from auth.throttle import Attempt, SignInThrottle, ThrottlePolicy
 from auth.token_grants import IssuedTokens, TokenGrants
 from auth.users import EmailTakenError, User, UserRepository, normalize_email
 
@@ -73,6 +75,7 @@ class AccountService:
         on_revoked: RevocationListener,
         config: AccountConfig | None = None,
         templates: MailTemplates | None = None,
+        events: SecurityEvents = NO_SECURITY_EVENTS,
     ) -> None:
         self.users = users
         self.passwords = passwords
@@ -85,6 +88,7 @@ class AccountService:
         self.on_revoked = on_revoked
         self.config = config or AccountConfig()
         self._templates = templates or MailTemplates.load()
+        self.events = events
 
     # --- sign-up and verification -----------------------------------------------------
 
@@ -147,27 +151,29 @@ class AccountService:
         email = normalize_email(email)
         if not isinstance(password, str):
             raise InvalidRequestError("Give the password you signed up with.")
-        attempt = await self._throttle.code_attempt(address)  # before any comparison
+        attempt = await self._code_attempt(address)  # before any comparison
         user = await self.users.get_by_email(email)
         if user is None or user.email_verified:
-            raise InvalidCodeError()
+            raise self._code_failed("verify_email", user)
         match = await self._codes.check("verify_email", user.user_id, code)
         if match is None:
-            raise InvalidCodeError()
+            raise self._code_failed("verify_email", user)
         chosen = await self._signed_up_with(user, password)
         if chosen is None:
-            raise InvalidCodeError(_NO_SUCH_SIGN_UP)
+            raise self._code_failed("verify_email", user, _NO_SUCH_SIGN_UP)
         if not await self._codes.consume(match):
-            raise InvalidCodeError()
+            raise self._code_failed("verify_email", user)
         verified = await self.users.activate_password(user, chosen)
         if verified is None:
-            raise InvalidCodeError()
+            raise self._code_failed("verify_email", user)
         if chosen != user.password_hash:
             # Whoever signed up first could hold sessions (unverified sign-in allowed, or
             # an anonymous upgrade); the account is the mailbox holder's now.
             await self.grants.sessions.end_all(user.user_id, "password_change")
             verified = await self.revoke_access_tokens(verified)
         await attempt.succeeded()
+        if user.anonymous:  # an upgrade: the account now has this email
+            self.events.record("email_changed", user_id=user.user_id, address=address)
         return verified
 
     async def _signed_up_with(self, user: User, password: str) -> str | None:
@@ -188,13 +194,24 @@ class AccountService:
             raise InvalidRequestError("Give a password.")
         # Reserved before the hasher: a throttled attempt must not learn whether it was
         # right, and a burst evaluates at most the limit. A failure keeps its slots.
-        attempt = await self._throttle.password_attempt(email, address)
+        try:
+            attempt = await self._throttle.password_attempt(email, address)
+        except ThrottledError:
+            locked = await self.users.get_by_email(email)
+            user_id = None if locked is None else locked.user_id
+            self.events.record("locked_out", user_id=user_id, address=address, reason="password")
+            raise
         user = await self.users.get_by_email(email)
         if user is None or user.password_hash is None:
             await self.passwords.verify_dummy(password)
+            self.events.record("sign_in_failed", address=address, reason="no_password_account")
             raise InvalidCredentialsError()
         result = await self.passwords.verify(user.password_hash, password)
         if not result.valid or not user.enabled:
+            reason = "disabled" if result.valid else "credentials"
+            self.events.record(
+                "sign_in_failed", user_id=user.user_id, address=address, reason=reason
+            )
             raise InvalidCredentialsError()
         await attempt.succeeded()
         if self.config.require_verified_email and not user.email_verified:
@@ -202,6 +219,9 @@ class AccountService:
         if result.needs_rehash:  # the configured argon2 parameters changed
             user = replace(user, password_hash=await self.passwords.hash(password))
             await self.users.save(user)
+        self.events.record(
+            "sign_in_succeeded", user_id=user.user_id, address=address, method="password"
+        )
         return await self.grants.new_session(user, user_agent=user_agent)
 
     async def refresh(self, refresh_token: object) -> IssuedTokens:
@@ -216,6 +236,7 @@ class AccountService:
     async def sign_out_everywhere(self, user: User) -> User:
         """End every session and refuse every access token issued so far."""
         await self.grants.sessions.end_all(user.user_id, "sign_out")
+        self.events.record("signed_out", user_id=user.user_id, scope="everywhere")
         return await self.revoke_access_tokens(user)
 
     async def revoke_access_tokens(self, user: User) -> User:
@@ -236,14 +257,24 @@ class AccountService:
         if user.password_hash is None:
             raise InvalidRequestError("This account has no password; use password reset.")
         account = f"user:{user.user_id}"  # threat: guessing it with a stolen access token
-        attempt = await self._throttle.password_attempt(account, address)
+        try:
+            attempt = await self._throttle.password_attempt(account, address)
+        except ThrottledError:
+            self.events.record(
+                "locked_out", user_id=user.user_id, address=address, reason="password"
+            )
+            raise
         if not (await self.passwords.verify(user.password_hash, current)).valid:
+            self.events.record(
+                "sign_in_failed", user_id=user.user_id, address=address, reason="current_password"
+            )
             raise InvalidCredentialsError("The current password is incorrect.")
         await attempt.succeeded()
         user = replace(user, password_hash=await self.passwords.hash(new_password))
         await self.users.save(user)
         await self.grants.sessions.end_all(user.user_id, "password_change")
         user = await self.revoke_access_tokens(user)
+        self.events.record("password_changed", user_id=user.user_id, address=address, how="change")
         self._notify(user, "password_changed")
         return await self.grants.new_session(user, user_agent=user_agent)
 
@@ -264,17 +295,18 @@ class AccountService:
         """
         email = normalize_email(email)
         new_password = self.check_new_password(new, email)
-        attempt = await self._throttle.code_attempt(address)  # before any comparison
+        attempt = await self._code_attempt(address)  # before any comparison
         user = await self.users.get_by_email(email)
         match = (
             None if user is None else await self._codes.check("reset_password", user.user_id, code)
         )
         if user is None or match is None or not await self._codes.consume(match):
-            raise InvalidCodeError()
+            raise self._code_failed("reset_password", user)
         await attempt.succeeded()
         user = await self.users.set_password(user, await self.passwords.hash(new_password))
         await self.grants.sessions.end_all(user.user_id, "password_change")
         await self.revoke_access_tokens(user)
+        self.events.record("password_changed", user_id=user.user_id, address=address, how="reset")
         self._notify(user, "password_reset")
 
     # --- anonymous users ----------------------------------------------------------------
@@ -310,6 +342,7 @@ class AccountService:
     async def identity_linked(self, user_id: str, provider: str) -> None:
         """Tell the account's owner that ``provider`` now signs in to it (called by
         social login after a link)."""
+        self.events.record("identity_linked", user_id=user_id, provider=provider)
         user = await self.users.get(user_id)
         if user is not None:
             self._notify(user, "identity_linked", provider=provider)
@@ -326,6 +359,22 @@ class AccountService:
             self._mailer.submit(self._templates.render(name, email, email=email, **values))
 
     # --- helpers --------------------------------------------------------------------------
+
+    async def _code_attempt(self, address: str) -> Attempt:
+        try:
+            return await self._throttle.code_attempt(address)
+        except ThrottledError:
+            self.events.record("locked_out", address=address, reason="codes")
+            raise
+
+    def _code_failed(
+        self, purpose: CodePurpose, user: User | None, message: str | None = None
+    ) -> InvalidCodeError:
+        """The error of a wrong, used or expired code, recorded as a security event."""
+        self.events.record(
+            "code_failed", user_id=None if user is None else user.user_id, purpose=purpose
+        )
+        return InvalidCodeError(message)
 
     def check_new_password(self, password: object, email: str) -> str:
         if not isinstance(password, str):

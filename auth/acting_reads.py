@@ -8,10 +8,11 @@ returned), so a list never shows someone else's item. Reads return items as stor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from auth.errors import AccessDeniedError
 from auth.models import ModelSpec
 from auth.rule_conditions import check_user_placeholders, owned, with_owner
 from auth.rules import Caller, CallerKind, Decision, Effect, Rule, decide
@@ -19,7 +20,10 @@ from storage import DocumentStore, Item, Page, TableSpec
 from storage.expressions import Placeholders, parse_key_condition
 from storage.values import validate_item
 
-__all__ = ["ActingReader", "TablePolicy"]
+__all__ = ["ActingReader", "DenialListener", "TablePolicy"]
+
+DenialListener = Callable[[Caller, str, str], None]
+"""``(caller, table, operation)``: an access rule refused the caller."""
 
 Names = Mapping[str, str] | None
 Values = Mapping[str, Any] | None
@@ -50,11 +54,18 @@ class ActingReader:
     """
 
     def __init__(
-        self, store: DocumentStore, caller: Caller, policies: Mapping[str, TablePolicy]
+        self,
+        store: DocumentStore,
+        caller: Caller,
+        policies: Mapping[str, TablePolicy],
+        *,
+        on_denied: DenialListener | None = None,
     ) -> None:
         self.store = store
         self.caller = caller
         self._policies = policies
+        # Told of every refused operation (a security event, auth.security_events).
+        self._on_denied = on_denied
 
     # --- decisions --------------------------------------------------------------------
 
@@ -72,7 +83,17 @@ class ActingReader:
         return policy.key_names if policy is not None else ()
 
     def require(self, table: str, operation: str) -> Decision:
-        return self.decide(table, operation).require()
+        """The decision if it allows ``operation``; else :class:`AccessDeniedError`."""
+        decision = self.decide(table, operation)
+        if not decision.allowed:
+            raise self.denied(table, operation)
+        return decision
+
+    def denied(self, table: str, operation: str) -> AccessDeniedError:
+        """The error refusing ``operation``, reported to ``on_denied`` first."""
+        if self._on_denied is not None:
+            self._on_denied(self.caller, table, operation)
+        return AccessDeniedError()
 
     def model(self, table: str) -> ModelSpec | None:
         """The model declaring ``table``, or None for a table without one."""

@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from auth.acting_reads import ActingReader, TablePolicy
-from auth.errors import AccessDeniedError, InvalidRequestError, ItemNotFoundError
+from auth.errors import InvalidRequestError, ItemNotFoundError
 from auth.model_values import now_instant
 from auth.model_writes import new_item, replacement, touched, with_expected_version
 from auth.models import ModelSpec
@@ -155,7 +155,7 @@ class ActingStore(ActingReader):
         may_update = self.decide(table, "update").allowed
         may_create = self.decide(table, "create").allowed
         if not (may_update or may_create):
-            raise AccessDeniedError()
+            raise self.denied(table, "put")
         has_key = all(item.get(name) is not None for name in model.key_fields)
         for _ in range(_PUT_ATTEMPTS):
             if may_update and has_key:

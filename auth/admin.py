@@ -5,6 +5,9 @@ access tokens at once (per-user not-before, see :mod:`auth.revocation`). Changin
 user's groups revokes their access tokens too, so a removed ``admin`` group stops
 working now, not when the token expires; their sessions stay, and the next refresh
 carries the new groups.
+
+Every change is a security event (``admin_action``: which action, on whom, by which
+admin — ``actor_id`` — or from the command line).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import replace
 from auth.accounts import AccountService
 from auth.errors import InvalidRequestError, ItemNotFoundError
 from auth.identities import IdentityRepository
+from auth.security_events import NO_SECURITY_EVENTS, SecurityEvents
 from auth.users import EmailTakenError, User, normalize_email
 
 __all__ = ["ADMIN_GROUP", "AdminService"]
@@ -25,10 +29,17 @@ MAX_PAGE = 100
 class AdminService:
     """User administration on top of the account service."""
 
-    def __init__(self, accounts: AccountService, identities: IdentityRepository) -> None:
+    def __init__(
+        self,
+        accounts: AccountService,
+        identities: IdentityRepository,
+        *,
+        events: SecurityEvents = NO_SECURITY_EVENTS,
+    ) -> None:
         self._accounts = accounts
         self._users = accounts.users
         self._identities = identities
+        self._events = events
 
     async def list_users(
         self, *, limit: int = 50, cursor: str | None = None
@@ -43,25 +54,33 @@ class AdminService:
             raise ItemNotFoundError("No such user.")
         return user
 
-    async def set_enabled(self, user_id: str, *, enabled: bool) -> User:
+    async def set_enabled(
+        self, user_id: str, *, enabled: bool, actor_id: str | None = None
+    ) -> User:
         user = replace(await self.get_user(user_id), status="enabled" if enabled else "disabled")
         await self._users.save(user)
         if not enabled:
             await self._accounts.grants.sessions.end_all(user.user_id, "admin")
             user = await self._accounts.revoke_access_tokens(user)
+        self._record("enable_user" if enabled else "disable_user", user.user_id, actor_id)
         return user
 
-    async def delete_user(self, user_id: str) -> None:
+    async def delete_user(self, user_id: str, *, actor_id: str | None = None) -> None:
         user = await self.get_user(user_id)
         await self._accounts.grants.sessions.end_all(user.user_id, "admin")
         await self._identities.delete_all_of(user.user_id)
         not_before = await self._users.delete(user)
         self._accounts.on_revoked(user.user_id, not_before)
+        self._record("delete_user", user.user_id, actor_id)
 
-    async def set_groups(self, user_id: str, groups: tuple[str, ...]) -> User:
+    async def set_groups(
+        self, user_id: str, groups: tuple[str, ...], *, actor_id: str | None = None
+    ) -> User:
         user = replace(await self.get_user(user_id), groups=groups)
         await self._users.save(user)
-        return await self._accounts.revoke_access_tokens(user)
+        user = await self._accounts.revoke_access_tokens(user)
+        self._record("set_groups", user.user_id, actor_id, groups=",".join(groups))
+        return user
 
     async def create_admin(self, email: object, password: object) -> User:
         """A verified account in the ``admin`` group (``baas users create-admin``)."""
@@ -77,4 +96,14 @@ class AdminService:
             await self._users.create(user)
         except EmailTakenError:
             raise InvalidRequestError("An account with this email already exists.") from None
+        self._record("create_admin", user.user_id, None)
         return user
+
+    def _record(
+        self, action: str, user_id: str | None, actor_id: str | None, **detail: str
+    ) -> None:
+        """An ``admin_action`` event: through the API (an admin acting) or the CLI."""
+        via = "api" if actor_id is not None else "cli"
+        self._events.record(
+            "admin_action", user_id=user_id, actor_id=actor_id, action=action, via=via, **detail
+        )

@@ -37,6 +37,7 @@ from auth.refresh_tokens import (
     rotate,
     start_family,
 )
+from auth.security_events import NO_SECURITY_EVENTS, SecurityEvents
 
 __all__ = ["SessionRevoked", "SessionService"]
 
@@ -56,11 +57,13 @@ class SessionService:
         policy: RefreshTokenPolicy,
         *,
         on_revoked: SessionRevoked | None = None,
+        events: SecurityEvents = NO_SECURITY_EVENTS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._repository = repository
         self._policy = policy
         self._on_revoked = on_revoked
+        self._events = events
         self._clock = clock
 
     async def start(self, user_id: str, *, user_agent: str = "") -> RefreshToken:
@@ -85,7 +88,6 @@ class SessionService:
             except RefreshTokenReuseError:
                 # Save the revoked state, or the thief would keep the live end of the chain.
                 await self._revoke(family, "reuse")
-                _log.warning("refresh token reuse detected; session revoked")
                 raise
             try:
                 await self._repository.replace(following, expected_generation=family.generation)
@@ -119,6 +121,8 @@ class SessionService:
             reason = "reuse"
         if not await self._revoke(family, reason):
             raise InvalidGrantError()  # someone else ended it meanwhile
+        if reason == "sign_out":
+            self._record_sign_out(family)
         return family.subject
 
     async def sessions(self, user_id: str) -> list[SessionRecord]:
@@ -129,7 +133,10 @@ class SessionService:
         """End one of the user's sessions by its public id; False if it has none such."""
         for record in await self.sessions(user_id):
             if record.session_id == session_id:
-                return await self._revoke(record.family, "sign_out")
+                ended = await self._revoke(record.family, "sign_out")
+                if ended:
+                    self._record_sign_out(record.family)
+                return ended
         return False
 
     async def end_all(self, user_id: str, reason: RevocationReason) -> int:
@@ -144,4 +151,12 @@ class SessionService:
         revoked = await self._repository.mark_revoked(family, reason, now=self._clock())
         if revoked and self._on_revoked is not None:
             self._on_revoked(family.subject, session_id_of(family.family_id))
+        if revoked and reason == "reuse":
+            _log.warning("refresh token reuse detected; session revoked")
+            session = session_id_of(family.family_id)
+            self._events.record("refresh_token_reused", user_id=family.subject, session=session)
         return revoked
+
+    def _record_sign_out(self, family: RefreshTokenFamily) -> None:
+        session = session_id_of(family.family_id)
+        self._events.record("signed_out", user_id=family.subject, scope="session", session=session)

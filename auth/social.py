@@ -130,9 +130,14 @@ class SocialLogin:
         if flow.link_user_id is not None:
             return SocialOutcome(linked=await self._link(provider, found, flow.link_user_id))
         user = await self._account_for(provider, found)
+        events = self._accounts.events
         if not user.enabled:
+            events.record(
+                "sign_in_failed", user_id=user.user_id, reason="disabled", method=provider
+            )
             raise InvalidCredentialsError("This account is disabled.")
         tokens = await self._accounts.grants.new_session(user, user_agent=user_agent)
+        events.record("sign_in_succeeded", user_id=user.user_id, method=provider)
         return SocialOutcome(tokens=tokens)
 
     async def identities_of(self, user_id: str) -> list[Identity]:

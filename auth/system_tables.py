@@ -20,6 +20,7 @@ _baas_codes                code_key             one-time email codes, hashed (TT
 _baas_secrets              name                 the secret-key check (auth.sealed_store)
 _baas_access_keys          key_id               SigV4 access keys, secrets sealed
 _baas_oauth_flows          state_hash           social-login round trips already used (TTL)
+_baas_security_events      stream, event_id     security events for admins (TTL)
 =========================  ===================  ===========================================
 
 Private keys and secrets are stored sealed (:mod:`auth.secret_keys`). Tables that hold
@@ -44,6 +45,7 @@ __all__ = [
     "REFRESH_TOKENS_TABLE",
     "REVOCATIONS_TABLE",
     "SECRETS_TABLE",
+    "SECURITY_EVENTS_TABLE",
     "SESSION_REVOCATIONS_TABLE",
     "SIGNING_KEYS_TABLE",
     "SYSTEM_TABLES",
@@ -62,6 +64,7 @@ IDENTITIES_TABLE = "_baas_identities"
 REFRESH_TOKENS_TABLE = "_baas_refresh_tokens"
 REVOCATIONS_TABLE = "_baas_revocations"
 SESSION_REVOCATIONS_TABLE = "_baas_session_revocations"
+SECURITY_EVENTS_TABLE = "_baas_security_events"
 SIGNING_KEYS_TABLE = "_baas_signing_keys"
 THROTTLE_TABLE = "_baas_throttle"
 CODES_TABLE = "_baas_codes"
@@ -107,6 +110,19 @@ SYSTEM_TABLES: tuple[TableSpec, ...] = (
         KeyAttribute("state_hash"),
         ttl_attribute=TTL_ATTRIBUTE,
         stream_view="KEYS_ONLY",
+    ),
+    TableSpec(
+        # Time-ordered ids in one partition: newest first in one query; the sparse
+        # indexes answer "of this user" and "of this type" (auth.security_event_store).
+        SECURITY_EVENTS_TABLE,
+        KeyAttribute("stream"),
+        KeyAttribute("event_id"),
+        indexes=(
+            IndexSpec("by_user", KeyAttribute("user_id"), KeyAttribute("event_id")),
+            IndexSpec("by_type", KeyAttribute("type"), KeyAttribute("event_id")),
+        ),
+        ttl_attribute=TTL_ATTRIBUTE,
+        stream_view="KEYS_ONLY",  # the feed's readers have no business with them
     ),
 )
 _SPECS = {spec.name: spec for spec in SYSTEM_TABLES}

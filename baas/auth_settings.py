@@ -64,6 +64,7 @@ class AuthSettings:
     signin_address_failures: int = 20
     signin_window: int = 15 * 60
     refresh_reuse_grace: float = 5.0
+    events_ttl: int = 90 * 24 * 3600
     oauth_redirect: str | None = None
     providers: tuple[ProviderConfig, ...] = ()
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
@@ -111,6 +112,7 @@ def read_auth_settings(reader: _SettingsReader) -> AuthSettings:
         refresh_reuse_grace=reader.get(
             "BAAS_AUTH_REFRESH_REUSE_GRACE", _grace, d.refresh_reuse_grace
         ),
+        events_ttl=reader.get("BAAS_AUTH_EVENTS_TTL", positive_int, d.events_ttl),
         oauth_redirect=reader.get("BAAS_AUTH_OAUTH_REDIRECT", _url, None),
         providers=reader.get("BAAS_OIDC_PROVIDERS", _providers, ()),
         smtp=SmtpSettings(

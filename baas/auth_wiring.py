@@ -19,6 +19,7 @@ from collections.abc import Callable
 from auth.accounts import AccountConfig, AccountService
 from auth.admin import AdminService
 from auth.authenticate import Authenticator
+from auth.client_addresses import client_address
 from auth.identities import IdentityRepository
 from auth.mail import BackgroundMailer, MailSender, OutboxMailSender, SmtpMailSender
 from auth.mail import SmtpSettings as SmtpTarget
@@ -33,6 +34,8 @@ from auth.revocation import RevocationList
 from auth.revocation_feed import RevocationFeed
 from auth.sealed_store import seal_store
 from auth.secret_keys import SecretKeys
+from auth.security_event_store import SecurityEventStore
+from auth.security_events import Origin, SecurityEventLog, SecurityEvents
 from auth.sessions import SessionService
 from auth.signing_keys import KeyRing
 from auth.social import SocialLogin
@@ -45,6 +48,8 @@ from auth.token_grants import TokenGrants
 from auth.tokens import TokenConfig, TokenIssuer, TokenVerifier
 from auth.users import UserRepository
 from baas.config import Settings
+from baas.logs import request_id_var
+from baas.request_ids import request_scope_var
 from storage import DocumentStore
 from storage.errors import StorageError
 
@@ -96,6 +101,7 @@ class AuthServices:
         self._accounts: AccountService | None = None
         self._admin: AdminService | None = None
         self._social: SocialLogin | None = None
+        self._events: SecurityEventLog | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -111,6 +117,13 @@ class AuthServices:
         return self._admin
 
     @property
+    def events(self) -> SecurityEventLog:
+        """The security-event recorder (auth.security_events) every service reports to."""
+        if self._events is None:
+            raise AuthNotStartedError("auth is not started")
+        return self._events
+
+    @property
     def social(self) -> SocialLogin:
         if self._social is None:
             raise AuthNotStartedError("auth is not started")
@@ -123,9 +136,14 @@ class AuthServices:
         await seal_store(store, self.secret_keys, compact=bool(views_changed))
         await self.keyring.load()
         await self._revocation_feed.load()
-        self._accounts = self._build_accounts(store)
+        events = SecurityEventLog(
+            SecurityEventStore(store, retention=self.config.events_ttl), origin=self._origin
+        )
+        await events.start()
+        self._events = events
+        self._accounts = self._build_accounts(store, events)
         identities = IdentityRepository(store)
-        self._admin = AdminService(self._accounts, identities)
+        self._admin = AdminService(self._accounts, identities, events=events)
         self._social = SocialLogin(
             self.config.providers,
             accounts=self._accounts,
@@ -146,10 +164,12 @@ class AuthServices:
                 await task
         self._tasks = []
         await self.mailer.drain()
+        if self._events is not None:
+            await self._events.stop()
         if self._social is not None:
             await self._social.aclose()
 
-    def _build_accounts(self, store: DocumentStore) -> AccountService:
+    def _build_accounts(self, store: DocumentStore, events: SecurityEvents) -> AccountService:
         config = self.config
         hashing = PasswordHashingConfig(
             time_cost=config.argon2_time_cost,
@@ -166,6 +186,7 @@ class AuthServices:
                 reuse_grace=config.refresh_reuse_grace,
             ),
             on_revoked=self.revocations.revoke_session,
+            events=events,
         )
         return AccountService(
             users=UserRepository(store, revocation_retention=retention),
@@ -189,6 +210,7 @@ class AuthServices:
                 code_lifetime=config.code_ttl, require_verified_email=config.require_verified_email
             ),
             templates=MailTemplates.load(config.mail_templates),
+            events=events,
         )
 
     def _mail_sender(self) -> MailSender:
@@ -207,6 +229,22 @@ class AuthServices:
                 sender=smtp.sender,
             )
         )
+
+    def _origin(self) -> Origin:
+        """The request id and client address of the request being served, if any."""
+        scope = request_scope_var.get()
+        if scope is None:
+            return Origin(request_id_var.get())
+        client = scope.get("client")
+        forwarded = b",".join(
+            value for name, value in scope.get("headers", ()) if name == b"x-forwarded-for"
+        )
+        address = client_address(
+            client[0] if client else None,
+            forwarded.decode("latin-1") or None,
+            self.trusted_proxies,
+        )
+        return Origin(request_id_var.get(), address)
 
     async def _reload_keys(self) -> None:
         while True:

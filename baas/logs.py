@@ -103,7 +103,7 @@ class _JsonFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", "-")
         if request_id != "-":
             entry["request_id"] = request_id
-        for key in ("method", "path", "status", "duration_ms"):
+        for key in ("method", "path", "status", "duration_ms", "security_event"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:

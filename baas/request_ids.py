@@ -15,13 +15,18 @@ import logging
 import os
 import re
 import time
+from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from baas.logs import request_id_var
 from baas.metrics import HttpMetrics
 
-__all__ = ["RequestIdMiddleware", "new_request_id", "request_answered"]
+__all__ = ["RequestIdMiddleware", "new_request_id", "request_answered", "request_scope_var"]
+
+# The ASGI scope of the request being served: where a security event reads the client's
+# address (baas.auth_wiring), so the services that record events need not be handed it.
+request_scope_var: ContextVar[Scope | None] = ContextVar("baas_request_scope", default=None)
 
 _log = logging.getLogger("baas.request")
 _VALID_ID = re.compile(rb"^[A-Za-z0-9._-]{8,64}$")
@@ -52,6 +57,7 @@ class RequestIdMiddleware:
         request_id = _incoming_id(scope) or new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
+        scope_token = request_scope_var.set(scope)
         started = time.perf_counter()
         status = 500
         metrics = self.metrics
@@ -80,6 +86,7 @@ class RequestIdMiddleware:
                 metrics.in_flight -= 1
                 request_answered(metrics, scope["method"], scope["path"], status, duration)
             request_id_var.reset(token)
+            request_scope_var.reset(scope_token)
 
 
 def request_answered(

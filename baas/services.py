@@ -82,7 +82,11 @@ class Services:
 
     def acting_as(self, caller: Caller) -> ActingStore:
         """The store as ``caller`` sees it: every operation passes the access rules."""
-        return ActingStore(self.store, caller, self.policies)
+        return ActingStore(self.store, caller, self.policies, on_denied=self._denied)
+
+    def _denied(self, caller: Caller, table: str, operation: str) -> None:
+        """An access rule refused ``caller``: a (sampled) security event."""
+        self.auth.events.denied(caller, table, operation)
 
     async def start(self) -> None:
         """Open the store and make sure every model's table exists."""

@@ -52,7 +52,7 @@ class ModelEvents:
     async def stream(
         self, context: RequestContext, event: EventKind, filter_: Mapping[str, Any] | None
     ) -> AsyncIterator[dict[str, Any]]:
-        decision = context.store.decide(self.model.table, "list").require()
+        decision = context.store.require(self.model.table, "list")
         condition = self._condition(filter_)
         subscriber = await self.hub.subscribe(self.model.table)
         async for record in subscriber.records():

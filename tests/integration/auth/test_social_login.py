@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -18,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import httpx
 import pytest
 
-from tests.integration.auth.auth_server import AuthServer, auth_server, text_of
+from tests.integration.auth.auth_server import AuthServer, auth_server, create_admin, text_of
 from tests.support import free_port
 
 TESTS = Path(__file__).resolve().parents[2]
@@ -211,3 +212,36 @@ def test_unknown_provider_is_a_clear_error(social: AuthServer) -> None:
     response = social.client.get("/auth/oauth/nope/start")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_request"
+
+
+def test_linking_and_signing_in_through_a_provider_are_security_events(
+    social: AuthServer,
+) -> None:
+    social.signup_verified("dave@example.com")
+    tokens = social.signin("dave@example.com")
+    dave = tokens["user"]["id"]  # type: ignore[index]
+    link = social.post("/auth/link/test", token=str(tokens["access_token"]))
+    back = _through_provider(link.json()["authorization_url"], "dave", social.base)
+    cookie = {"Cookie": f"baas_oauth={link.cookies['baas_oauth']}"}
+    assert httpx.get(back, headers=cookie).status_code == 200
+    assert _sign_in_with(social, "dave").status_code == 200
+
+    admin_email = f"admin-{dave[:8]}@example.com"
+    create_admin(social.data_dir, admin_email)
+    admin = str(social.signin(admin_email)["access_token"])
+    deadline = time.monotonic() + 5
+    while True:
+        listed = social.client.get(
+            "/auth/admin/events",
+            params={"user": str(dave)},
+            headers={"Authorization": f"Bearer {admin}"},
+        ).json()["events"]
+        seen = {(e["type"], json.dumps(e["detail"], sort_keys=True)) for e in listed}
+        wanted = {
+            ("identity_linked", '{"provider": "test"}'),
+            ("sign_in_succeeded", '{"method": "test"}'),
+        }
+        if wanted <= seen:
+            break
+        assert time.monotonic() < deadline, seen
+        time.sleep(0.05)
