@@ -33,7 +33,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
 from auth.rules import Caller
 from auth.security_event_store import SecurityEvent, SecurityEventStore
@@ -95,24 +95,12 @@ class Origin:
     address: str | None = None
 
 
-class SecurityEvents(Protocol):
-    """What a service needs to report events (see the module docstring)."""
+class SecurityEvents:
+    """What a service needs to report events (see the module docstring).
 
-    def record(
-        self,
-        event_type: EventType,
-        *,
-        user_id: str | None = None,
-        actor_id: str | None = None,
-        address: str | None = None,
-        **detail: str | int | bool,
-    ) -> None: ...
-
-    def denied(self, caller: Caller, table: str, operation: str) -> None: ...
-
-
-class _NoSecurityEvents:
-    """Records nothing (services built without a recorder, e.g. in unit tests)."""
+    This base records nothing: services built without a recorder (unit tests, one-off
+    tools) get :data:`NO_SECURITY_EVENTS`. :class:`SecurityEventLog` is the real one.
+    """
 
     def record(
         self,
@@ -123,13 +111,13 @@ class _NoSecurityEvents:
         address: str | None = None,
         **detail: str | int | bool,
     ) -> None:
-        return None
+        """Record that ``event_type`` happened to ``user_id`` (done by ``actor_id``)."""
 
     def denied(self, caller: Caller, table: str, operation: str) -> None:
-        return None
+        """Record (sampled) that an access rule refused ``caller``."""
 
 
-NO_SECURITY_EVENTS: SecurityEvents = _NoSecurityEvents()
+NO_SECURITY_EVENTS = SecurityEvents()
 
 
 class DenialSampler:
@@ -164,7 +152,7 @@ class DenialSampler:
         return skipped
 
 
-class SecurityEventLog:
+class SecurityEventLog(SecurityEvents):
     """The recorder: logs each event, stores it in the background, lists them."""
 
     def __init__(

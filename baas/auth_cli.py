@@ -22,11 +22,14 @@ from collections.abc import AsyncIterator
 from typing import TextIO
 
 from auth.errors import AuthError
+from auth.security_event_store import SecurityEventStore
+from auth.security_events import SecurityEventLog, SecurityEvents
 from baas.auth_wiring import AuthServices
 from baas.cli_store import open_sealed_store
 from baas.config import Settings
+from storage import DocumentStore
 
-__all__ = ["rotate_signing_key", "run_users_command"]
+__all__ = ["cli_security_events", "rotate_signing_key", "run_users_command"]
 
 
 async def run_users_command(
@@ -56,8 +59,23 @@ async def rotate_signing_key(settings: Settings, *, out: TextIO | None = None) -
     """Make a new signing key; running API processes pick it up within seconds."""
     async with _started_auth(settings) as auth:
         key = await auth.keyring.rotate()
+        auth.events.record("admin_action", action="rotate_signing_key", kid=key.kid, via="cli")
     (out or sys.stdout).write(f"new signing key {key.kid} ({key.alg}); the old one is retired\n")
     return 0
+
+
+@contextlib.asynccontextmanager
+async def cli_security_events(
+    store: DocumentStore, settings: Settings
+) -> AsyncIterator[SecurityEvents]:
+    """A security-event recorder for one command that changes what admins audit (the
+    access keys): what it records is stored before the command ends."""
+    events = SecurityEventLog(SecurityEventStore(store, retention=settings.auth.events_ttl))
+    await events.start()
+    try:
+        yield events
+    finally:
+        await events.stop()
 
 
 @contextlib.asynccontextmanager

@@ -81,17 +81,28 @@ async def run_keys_command(
         from baas.secret_key_rotation import rotate_secret_key
 
         return await rotate_secret_key(settings, out=out)
-    async with open_sealed_store(settings) as (store, loaded):
+    from baas.auth_cli import cli_security_events
+
+    async with (
+        open_sealed_store(settings) as (store, loaded),
+        cli_security_events(store, settings) as events,
+    ):
         keys = AccessKeyRepository(store, loaded.keys)
         try:
             if args.keys_command == "create":
-                return await _create(keys, args, out)
-            if args.keys_command == "revoke":
-                return await _revoke(keys, args.key_id, out)
-            return await _list(keys, out)
+                code = await _create(keys, args, out)
+                action = "create_access_key"
+            elif args.keys_command == "revoke":
+                code = await _revoke(keys, args.key_id, out)
+                action = "revoke_access_key"
+            else:
+                return await _list(keys, out)
         except AuthError as exc:
             print(f"baas keys: {exc.message}", file=sys.stderr)  # noqa: T201 (the CLI's own output)
             return 1
+        if code == 0:
+            events.record("admin_action", action=action, via="cli")
+        return code
 
 
 async def _create(keys: AccessKeyRepository, args: argparse.Namespace, out: TextIO) -> int:

@@ -4,6 +4,8 @@ can, and every event is also a structured log line."""
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
 import logging
 import time
@@ -14,6 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
+from auth.security_event_store import SecurityEventStore
+from baas.config import Settings
+from baas.keys_cli import add_keys_command, run_keys_command
+from storage import open_store
 from tests.integration.auth.auth_server import PASSWORD, AuthServer, auth_server, create_admin
 
 ADMIN = "audit@example.com"
@@ -238,3 +244,24 @@ def test_the_listing_pages_filters_and_is_for_admins_only(
     # The refusal is an event itself (who probed for admin rights).
     denied = events_of(server, admin, user=pager_id, type="access_denied")[0]
     assert denied["detail"] == {"table": "auth_admin", "operation": "get", "repeated": 0}
+
+
+async def test_the_commands_admins_run_are_events_too(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    parser = argparse.ArgumentParser(prog="baas")
+    add_keys_command(parser.add_subparsers(dest="command"))
+    for argv in (
+        ["create", "--id", "auditedKey", "--secret", "audited-secret-1"],
+        ["revoke", "auditedKey"],
+        ["rotate-signing"],
+    ):
+        args = parser.parse_args(["keys", *argv])
+        assert await run_keys_command(args, settings, io.StringIO()) == 0
+    async with await open_store(settings.store_config) as store:
+        events, _ = await SecurityEventStore(store, retention=60).page(event_type="admin_action")
+    assert [(e.detail["action"], e.detail["via"]) for e in events] == [
+        ("rotate_signing_key", "cli"),
+        ("revoke_access_key", "cli"),
+        ("create_access_key", "cli"),
+    ]
+    assert "audited-secret-1" not in repr(events)
