@@ -42,6 +42,7 @@ from graphql import (
     default_field_resolver,
     is_leaf_type,
 )
+from graphql.execution import Executor
 from graphql.execution.collect_fields import DeferUsage, FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, Undefined
 from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
@@ -100,11 +101,23 @@ def resolve_field(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> An
     return default_field_resolver(source, info, **args)
 
 
-class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor, completing plain selections in one step (module docstring)."""
+class PlainFieldsExecutor(Executor[Any]):
+    """graphql-core's executor, completing plain selections in one step (module docstring).
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    Its base is graphql-core's plain ``Executor``, not the incremental one Strawberry's
+    executor derives from: ``@defer`` and ``@stream`` are not in the schema, and the
+    incremental machinery was a tenth of a ``getTodo``'s execution. The fields
+    Strawberry resolves get the resolve info Strawberry's executor gives them.
+    """
+
+    # Borrowed, not copied: the plain dict of variables and the operation's extensions.
+    build_resolve_info = StrawberryGraphQLCoreExecutionContext.build_resolve_info
+
+    def __init__(
+        self, *args: Any, operation_extensions: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.operation_extensions = operation_extensions
         # By identity of the grouped field set, which the executor's own memo of
         # collected subfields keeps alive for as long as this executor lives.
         self._plans: dict[int, tuple[_PlainField, ...]] = {}
