@@ -25,6 +25,8 @@ from temporalio.service import RPCError
 from baas.config import Settings
 from baas.errors import StartupError
 from baas.lifecycle import load_configured_app
+from baas.secret_key import load_secret_key
+from workflows.caller_signatures import CallerSigner
 from workflows.clients import baas_data_converter
 from workflows.replay import (
     fetch_histories,
@@ -43,6 +45,8 @@ async def run_replay_command(args: argparse.Namespace, settings: Settings) -> in
     app = load_configured_app(settings)
     if app is None:
         raise StartupError("baas replay needs the app: set BAAS_APP=module:attribute")
+    # The callers in the histories were signed with the deployment's key.
+    signer = CallerSigner.from_secret_keys(load_secret_key(settings).keys)
     if args.paths:
         missing = [str(path) for path in args.paths if not path.exists()]
         if missing:
@@ -61,7 +65,7 @@ async def run_replay_command(args: argparse.Namespace, settings: Settings) -> in
             args.save,
         )
     try:
-        outcomes = await replay(histories, app.workflows, app.functions)
+        outcomes = await replay(histories, app.workflows, signer, app.functions)
     except RPCError as exc:
         raise StartupError(f"Temporal refused to list the histories: {exc.message}") from exc
     failed = [outcome for outcome in outcomes if outcome.error is not None]

@@ -26,6 +26,7 @@ from baas.secret_key import load_secret_key
 from baas.temporal_client import TemporalConnection
 from storage import DocumentStore, TableSpec, open_store
 from storage.errors import ResourceNotFoundError, StorageError
+from workflows.caller_signatures import CallerSigner
 
 __all__ = ["Services"]
 
@@ -54,7 +55,9 @@ class Services:
         self.secret_key = load_secret_key(settings)
         self.secret_keys = self.secret_key.keys
         self.temporal = temporal or TemporalConnection(
-            settings.temporal_target, settings.temporal_namespace
+            settings.temporal_target,
+            settings.temporal_namespace,
+            CallerSigner.from_secret_keys(self.secret_keys),
         )
         self._store = store
         self._owns_store = store is None

@@ -1,7 +1,9 @@
 """The API's and worker's connection to Temporal.
 
 The connection is lazy: an API process starts (and answers ``/healthz`` with 503)
-while Temporal is still unreachable, and recovers by itself when it comes up.
+while Temporal is still unreachable, and recovers by itself when it comes up. Its
+clients sign the caller of every call they start with the deployment's caller key
+(:class:`~workflows.caller_signatures.CallerSigner`).
 
 The API's client gives up retrying a lost connection after ~1.5 s (the SDK's default
 retries for 10 s): a request is then answered "retry later" (503 / ``UNAVAILABLE``)
@@ -19,6 +21,8 @@ from temporalio.client import Client
 from temporalio.service import RetryConfig, RPCError
 
 from workflows.availability import Backoff, is_unreachable
+from workflows.caller_signatures import CallerSigner
+from workflows.identity import CallerInterceptor
 
 __all__ = ["TemporalConnection"]
 
@@ -30,9 +34,10 @@ _API_RETRIES = RetryConfig(max_elapsed_time_millis=1500)
 class TemporalConnection:
     """A lazily connected Temporal client for one address and namespace."""
 
-    def __init__(self, target: str, namespace: str) -> None:
+    def __init__(self, target: str, namespace: str, signer: CallerSigner) -> None:
         self.target = target
         self.namespace = namespace
+        self.signer = signer
         self._client: Client | None = None
         self._lock = asyncio.Lock()
 
@@ -41,7 +46,11 @@ class TemporalConnection:
         async with self._lock:
             if self._client is None:
                 self._client = await Client.connect(
-                    self.target, namespace=self.namespace, lazy=True, retry_config=_API_RETRIES
+                    self.target,
+                    namespace=self.namespace,
+                    lazy=True,
+                    retry_config=_API_RETRIES,
+                    interceptors=[CallerInterceptor(self.signer)],
                 )
             return self._client
 
@@ -56,7 +65,11 @@ class TemporalConnection:
         backoff = Backoff(initial=0.2, maximum=10.0)
         while stop is None or not stop.is_set():
             try:
-                return await Client.connect(self.target, namespace=self.namespace)
+                return await Client.connect(
+                    self.target,
+                    namespace=self.namespace,
+                    interceptors=[CallerInterceptor(self.signer)],
+                )
             except RuntimeError as exc:
                 if not is_unreachable(exc):
                     raise

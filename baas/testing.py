@@ -45,11 +45,13 @@ from baas.application import App
 from baas.config import Settings
 from baas.function_runtime import function_runtime
 from baas.ports import free_port
+from baas.secret_key import load_secret_key
 from baas.services import Services
 from baas.temporal_dev import EmbeddedTemporal
 from baas.worker import build_worker, start_triggers
 from storage import DocumentStore
 from workflows import CallerInterceptor, baas_data_converter, start_call
+from workflows.caller_signatures import CallerSigner
 from workflows.client import Target
 
 __all__ = [
@@ -143,15 +145,20 @@ def _wait_until_accepting(server: EmbeddedTemporal, process: subprocess.Popen[by
 
 
 @pytest.fixture
-async def baas_client(baas_temporal_address: str) -> Client:
-    """A Temporal client configured as baas's own (caller interceptor, converter)."""
+async def baas_client(baas_temporal_address: str, baas_settings: Settings) -> Client:
+    """A Temporal client configured as baas's own (caller interceptor, converter).
+
+    It signs callers with the key of ``baas_settings`` (its data folder's dev key), as
+    the worker of the ``baas`` fixture checks them.
+    """
+    signer = CallerSigner.from_secret_keys(load_secret_key(baas_settings).keys)
     deadline = time.monotonic() + _READY_WITHIN_SECONDS
     while True:
         try:
             return await Client.connect(
                 baas_temporal_address,
                 data_converter=baas_data_converter(),
-                interceptors=[CallerInterceptor()],
+                interceptors=[CallerInterceptor(signer)],
             )
         except RuntimeError:
             # The port opens a moment before the frontend reports healthy.

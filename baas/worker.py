@@ -27,11 +27,13 @@ from baas.config import Settings
 from baas.errors import StartupError
 from baas.function_runtime import function_runtime
 from baas.lifecycle import cancel_tasks, load_configured_app, serve_until_stopped, settle_heap
+from baas.secret_key import load_secret_key
 from baas.services import Services
 from baas.signals import StopRequested
-from baas.temporal_client import TemporalConnection
 from functions import FunctionRuntime
 from workflows.availability import Backoff, is_unreachable
+from workflows.caller_signatures import CallerSigner
+from workflows.clients import configure_client
 from workflows.ping import PingWorkflow
 from workflows.triggers import StoreCheckpoints, TriggerRunner
 from workflows.worker import create_worker
@@ -55,10 +57,12 @@ def build_worker(
     one a function that touches ``ctx.store`` or ``ctx.mail`` fails with
     ``not_configured`` (until ``auth`` provides the caller-scoped store). The app's
     schedules are synced with Temporal when the worker starts running (unless
-    ``schedules`` is False).
+    ``schedules`` is False). Callers are checked with the key of ``settings``
+    (``BAAS_SECRET_KEY``), which the worker's client then signs with too.
     """
+    signer = CallerSigner.from_secret_keys(load_secret_key(settings).keys)
     return create_worker(
-        client,
+        configure_client(client, signer),
         task_queue=settings.task_queue,
         workflows=[PingWorkflow, *(app.workflows if app else [])],
         functions=app.functions if app else [],
@@ -107,7 +111,8 @@ def start_triggers(
     if app is None or not app.triggers:
         return []
     runner = TriggerRunner(
-        client,
+        # Started as the system, signed with the key of these services.
+        configure_client(client, CallerSigner.from_secret_keys(services.secret_keys)),
         services.store,
         app.triggers,
         StoreCheckpoints(services.store),
@@ -123,9 +128,9 @@ async def run_worker(settings: Settings) -> int:
     app = load_configured_app(settings)
     stop = StopRequested()
     stop.install()
-    connection = TemporalConnection(settings.temporal_target, settings.temporal_namespace)
     # Functions read and write the store, so a worker opens it like an API process does.
-    services = Services(settings, app=app, temporal=connection)
+    services = Services(settings, app=app)
+    connection = services.temporal
     await services.start()
     runtime = function_runtime(services)
     backoff = Backoff(initial=0.5, maximum=10.0)

@@ -51,18 +51,23 @@ from temporalio import activity, workflow  # noqa: E402
 from temporalio.client import Client  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
+from auth.secret_keys import SecretKeys  # noqa: E402
 from baas.app import create_app  # noqa: E402
 from baas.application import App, allow_call  # noqa: E402
 from baas.config import Settings  # noqa: E402
 from baas.ports import free_port  # noqa: E402
 from baas.temporal_dev import EmbeddedTemporal  # noqa: E402
 from functions import Caller, Context, function  # noqa: E402
-from workflows import call, result, start_call  # noqa: E402
+from workflows import call, configure_client, result, start_call  # noqa: E402
+from workflows.caller_signatures import CallerSigner  # noqa: E402
 from workflows.worker import create_worker  # noqa: E402
 
 RUNS = 60
 CONCURRENT = 200
 CALLER = Caller.user("bench", ["members"])
+# The bench's API and its client sign callers with this key (never reuse it).
+BENCH_SECRET_KEY = "YmVuY2gtd29ya2Zsb3dzLXNlY3JldC1rZXktbm90LWZvci11c2U"  # noqa: S105 - bench only
+BENCH_SIGNER = CallerSigner.from_secret_keys(SecretKeys.parse(BENCH_SECRET_KEY))
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,7 @@ def graphql_api(
             "BAAS_DATA_DIR": str(data_dir),
             "BAAS_TEMPORAL_ADDRESS": temporal_address,
             "BAAS_TASK_QUEUE": task_queue,
+            "BAAS_SECRET_KEY": BENCH_SECRET_KEY,
         }
     )
     asgi = create_app(settings, app=app)
@@ -302,7 +308,8 @@ async def main() -> None:
 async def connect(address: str) -> Client:
     for _ in range(100):
         try:
-            return await Client.connect(address)
+            # Signs callers as the bench's API does: the worker checks them.
+            return configure_client(await Client.connect(address), BENCH_SIGNER)
         except RuntimeError:  # the port opens before the frontend is healthy
             await asyncio.sleep(0.1)
     raise RuntimeError(f"Temporal at {address} never became healthy")

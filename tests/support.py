@@ -12,10 +12,14 @@ from pathlib import Path
 import uvicorn
 from starlette.types import ASGIApp
 
+from auth.secret_keys import SecretKeys
 from baas.ports import free_port
+from workflows.caller_signatures import CallerSigner
 
 # BAAS_SECRET_KEY for tests that run in production mode (dev makes a key file itself).
 TEST_SECRET_KEY = "dGVzdHMtb25seS1zZWNyZXQta2V5LW5ldmVyLWluLXByb2R1Y3Rpb24"
+# Signs callers for Temporal clients and workers a test builds by hand.
+TEST_CALLER_SIGNER = CallerSigner.from_secret_keys(SecretKeys.parse(TEST_SECRET_KEY))
 
 
 def port_accepts(port: int) -> bool:

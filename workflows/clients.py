@@ -2,13 +2,15 @@
 
 Every client that starts calls, and every client a worker runs on, needs
 
-* :class:`~workflows.identity.CallerInterceptor`, so the caller travels in headers;
+* :class:`~workflows.identity.CallerInterceptor` with the deployment's caller key, so
+  the caller travels in headers, signed;
 * the pydantic-aware data converter, so pydantic models (as well as dataclasses) can
   be function inputs and outputs.
 
 :func:`configure_client` returns a client that has both, sharing the original's
 connection; it is cheap and idempotent, so the client API applies it to whatever
-client it is handed.
+client it is handed. The key must come from somewhere: a client made without one is
+refused (``UnsignedClientError``) rather than starting calls nobody can verify.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 
-from workflows.identity import CallerInterceptor
+from workflows.caller_signatures import CallerSigner
+from workflows.errors import UnsignedClientError
+from workflows.identity import CallerInterceptor, signer_of
 
 __all__ = ["baas_data_converter", "configure_client"]
 
@@ -30,16 +34,26 @@ def baas_data_converter() -> DataConverter:
     return pydantic_data_converter
 
 
-def configure_client(client: Client) -> Client:
-    """``client`` with the caller interceptor and baas's converter (the same client if set)."""
+def configure_client(client: Client, signer: CallerSigner | None = None) -> Client:
+    """``client`` with a caller interceptor and baas's converter (the same client if set).
+
+    ``signer`` replaces the client's caller key when it differs; without one the client
+    must already have a :class:`CallerInterceptor`.
+    """
     config = client.config()
-    interceptors = list(config["interceptors"])
-    has_interceptor = any(isinstance(i, CallerInterceptor) for i in interceptors)
+    current = signer_of(client)
+    if signer is None:
+        if current is None:
+            raise UnsignedClientError()
+        signer = current
+    resign = current is None or not current.same_keys(signer)
     converter = config["data_converter"]
-    if has_interceptor and converter is not DataConverter.default:
+    if not resign and converter is not DataConverter.default:
         return client
-    if not has_interceptor:
-        interceptors.append(CallerInterceptor())
+    interceptors = list(config["interceptors"])
+    if resign:
+        interceptors = [i for i in interceptors if not isinstance(i, CallerInterceptor)]
+        interceptors.append(CallerInterceptor(signer))
     if converter is DataConverter.default:
         # Only the SDK default is replaced; a converter someone chose (a codec, say) stays.
         converter = baas_data_converter()

@@ -19,6 +19,7 @@ Two kinds, under one root:
     ├── CallNotFoundError              call_not_found
     ├── IdempotencyConflictError       idempotency_conflict  a used key, with another input
     ├── TemporalUnavailableError       temporal_unavailable  Temporal cannot be reached: retry later
+    ├── UnsignedClientError            unsigned_client    a Temporal client without the caller key (wiring)
     └── ScheduleError                  invalid_schedule   a bad schedule declaration
 
 A ``CallFailedError``'s code is the one the failure carried: a function's own
@@ -41,6 +42,7 @@ __all__ = [
     "ScheduleError",
     "SignalTimeoutError",
     "TemporalUnavailableError",
+    "UnsignedClientError",
     "WorkflowFailure",
     "WorkflowsError",
 ]
@@ -130,3 +132,19 @@ class ScheduleError(WorkflowsError):
     """A schedule declaration cannot be turned into a Temporal Schedule."""
 
     code = "invalid_schedule"
+
+
+class UnsignedClientError(WorkflowsError):
+    """A Temporal client was handed over without the caller key (a wiring bug).
+
+    Workers refuse workflows whose caller is not signed, so such a client could only
+    start calls that fail: it is refused at once instead.
+    """
+
+    code = "unsigned_client"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this Temporal client cannot sign callers: make it with "
+            "configure_client(client, CallerSigner.from_secret_keys(...))"
+        )

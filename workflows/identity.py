@@ -2,86 +2,66 @@
 
 :class:`CallerInterceptor` is the client side, in the manner of temporalio's
 context-propagation sample: ``start_workflow`` and ``signal_workflow`` add a
-``baas-caller`` header with the caller in effect (:func:`functions.identity.acting_as`).
-The worker side, which reads the header in workflows and activities and carries it on,
-is :mod:`workflows.worker_identity`.
+``baas-caller`` header with the caller in effect (:func:`functions.identity.acting_as`),
+signed for that workflow or signal (:mod:`workflows.caller_signatures`). The worker
+side, which checks the header in workflows and activities and carries it on, is
+:mod:`workflows.worker_identity`.
 
-Trust boundary: whoever can talk to Temporal can claim any caller. Only baas processes
-(the API, which sets the caller from a verified token, and workers) may reach it.
+Only baas processes hold the signing key (derived from ``BAAS_SECRET_KEY``): whoever
+else reaches Temporal can start a workflow, but not as anyone.
 """
 
 # ruff: noqa: A002 - overrides keep the SDK's parameter names (`input`, `next`)
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping
 from typing import Any
 
-import temporalio.converter
 from temporalio import client
-from temporalio.api.common.v1 import Payload
 
-from functions.identity import (
-    CALLER_HEADER,
-    Caller,
-    caller_from_wire,
-    caller_to_wire,
-    explicit_caller,
-)
+from functions.identity import explicit_caller
+from workflows.caller_signatures import CallerSigner, signal_scope, workflow_scope
 
-__all__ = ["CallerInterceptor", "caller_header", "read_caller", "with_caller"]
-
-_log = logging.getLogger("baas.workflows")
-
-
-def caller_header(caller: Caller) -> dict[str, Payload]:
-    """The header map that carries ``caller`` (used directly by schedules)."""
-    converter = temporalio.converter.default().payload_converter
-    return {CALLER_HEADER: converter.to_payloads([caller_to_wire(caller)])[0]}
-
-
-def with_caller(headers: Mapping[str, Payload]) -> Mapping[str, Payload]:
-    """``headers`` plus the current caller, if one was set in this context."""
-    caller = explicit_caller()
-    if caller is None:
-        return headers
-    return {**headers, **caller_header(caller)}
-
-
-def read_caller(headers: Mapping[str, Payload]) -> Caller | None:
-    payload = headers.get(CALLER_HEADER)
-    if payload is None:
-        return None
-    converter = temporalio.converter.default().payload_converter
-    try:
-        [data] = converter.from_payloads([payload], [dict])
-        return caller_from_wire(data)
-    except (ValueError, TypeError):
-        # Fail closed: a header we cannot read grants nothing (anonymous), never system.
-        _log.warning("ignored a malformed %s header", CALLER_HEADER)
-        return None
+__all__ = ["CallerInterceptor", "signer_of"]
 
 
 class CallerInterceptor(client.Interceptor):
-    """Adds the caller to the workflows a client starts and the signals it sends.
+    """Adds the signed caller to the workflows a client starts and the signals it sends.
 
     Its worker side is :class:`workflows.worker_identity.CallerWorkerInterceptor`,
-    which :func:`workflows.worker.create_worker` installs (kept apart so that an API
-    process, which only starts workflows, never imports the worker stack).
+    which :func:`workflows.worker.create_worker` installs with the same signer (kept
+    apart so that an API process, which only starts workflows, never imports the
+    worker stack).
     """
 
+    def __init__(self, signer: CallerSigner) -> None:
+        self.signer = signer
+
     def intercept_client(self, next: client.OutboundInterceptor) -> client.OutboundInterceptor:
-        return _ClientOutbound(next)
+        return _ClientOutbound(next, self.signer)
+
+
+def signer_of(temporal: client.Client) -> CallerSigner | None:
+    """The signer of the client's :class:`CallerInterceptor`, if it has one."""
+    for interceptor in temporal.config()["interceptors"]:
+        if isinstance(interceptor, CallerInterceptor):
+            return interceptor.signer
+    return None
 
 
 class _ClientOutbound(client.OutboundInterceptor):
+    def __init__(self, next: client.OutboundInterceptor, signer: CallerSigner) -> None:
+        super().__init__(next)
+        self._signer = signer
+
     async def start_workflow(
         self, input: client.StartWorkflowInput
     ) -> client.WorkflowHandle[Any, Any]:
-        input.headers = with_caller(input.headers)
+        scope = workflow_scope(input.workflow, input.id)
+        input.headers = self._signer.with_caller(input.headers, explicit_caller(), scope)
         return await super().start_workflow(input)
 
     async def signal_workflow(self, input: client.SignalWorkflowInput) -> None:
-        input.headers = with_caller(input.headers)
+        scope = signal_scope(input.id, input.signal)
+        input.headers = self._signer.with_caller(input.headers, explicit_caller(), scope)
         await super().signal_workflow(input)

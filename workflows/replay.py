@@ -26,6 +26,7 @@ from temporalio.workflow import _Definition  # the SDK's only way to a class's w
 from functions.definition import Function
 from functions.payloads import DEFAULT_MAX_PAYLOAD_BYTES
 from functions.registry import registry
+from workflows.caller_signatures import CallerSigner
 from workflows.clients import baas_data_converter
 from workflows.invoke import InvokeFunctionWorkflow
 from workflows.worker import workflow_interceptors, workflow_runner
@@ -48,11 +49,14 @@ class ReplayOutcome:
     error: str | None
 
 
-def replayer(workflows: Sequence[type], functions: Iterable[Function[Any, Any]] = ()) -> Replayer:
+def replayer(
+    workflows: Sequence[type], signer: CallerSigner, functions: Iterable[Function[Any, Any]] = ()
+) -> Replayer:
     """A Replayer for ``workflows`` (plus the one-step invoke workflow), set up as a worker.
 
     ``functions`` are those the worker serves: a one-step call of one replays only if
-    the function is still registered, as on the worker.
+    the function is still registered, as on the worker. ``signer`` holds the caller key
+    the histories were signed with (the deployment's ``BAAS_SECRET_KEY``).
     """
     for fn in functions:
         registry.serve(fn)
@@ -62,7 +66,7 @@ def replayer(workflows: Sequence[type], functions: Iterable[Function[Any, Any]] 
             *(w for w in workflows if w is not InvokeFunctionWorkflow),
         ],
         data_converter=baas_data_converter(),
-        interceptors=workflow_interceptors(max_payload_bytes=DEFAULT_MAX_PAYLOAD_BYTES),
+        interceptors=workflow_interceptors(signer, max_payload_bytes=DEFAULT_MAX_PAYLOAD_BYTES),
         # Unlike a worker's, nondeterminism is not turned into a failed workflow here:
         # it is what a replay reports.
         workflow_runner=workflow_runner(),
@@ -72,11 +76,14 @@ def replayer(workflows: Sequence[type], functions: Iterable[Function[Any, Any]] 
 async def replay(
     histories: AsyncIterator[WorkflowHistory],
     workflows: Sequence[type],
+    signer: CallerSigner,
     functions: Iterable[Function[Any, Any]] = (),
 ) -> list[ReplayOutcome]:
     """Replay every history; one outcome each, in order (a failure does not stop the rest)."""
     outcomes: list[ReplayOutcome] = []
-    async with replayer(workflows, functions).workflow_replay_iterator(histories) as results:
+    async with replayer(workflows, signer, functions).workflow_replay_iterator(
+        histories
+    ) as results:
         async for result in results:
             error = None if result.replay_failure is None else _describe(result.replay_failure)
             outcomes.append(ReplayOutcome(result.history.workflow_id, error))

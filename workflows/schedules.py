@@ -11,7 +11,10 @@ that are no longer declared. "baas-managed" means the schedule id starts with
 ``baas.<app>.``; schedules created by other means are never touched. Each schedule's
 note holds a hash of its declaration, which is how a change is detected.
 
-Scheduled runs act as the system caller (there is no user behind a clock).
+Scheduled runs act as the system caller (there is no user behind a clock). The
+schedule's header is signed for its workflow type, its runs' ids and its declared
+arguments (:mod:`workflows.caller_signatures`); the note's hash covers the signing key,
+so a schedule is re-signed at the first start-up after ``BAAS_SECRET_KEY`` rotates.
 """
 
 from __future__ import annotations
@@ -35,10 +38,11 @@ from temporalio.client import (
 from temporalio.service import RPCError
 
 from functions.identity import Caller
+from workflows.caller_signatures import arguments_digest, schedule_scope
 from workflows.client import Target, resolve_target
 from workflows.clients import configure_client
-from workflows.errors import ScheduleError
-from workflows.identity import caller_header
+from workflows.errors import ScheduleError, UnsignedClientError
+from workflows.identity import signer_of
 
 __all__ = ["ScheduleBinding", "SyncReport", "schedule_prefix", "sync_schedules"]
 
@@ -89,17 +93,30 @@ def _schedule(
     workflow_name, args, input_type, _function = resolve_target(binding.target)
     if input_type is not None and not isinstance(binding.inp, input_type):
         raise ScheduleError(f"schedule {binding.name!r}: input must be a {input_type.__name__}")
-    payload = client.data_converter.payload_converter.to_payloads([*args, binding.inp])
+    converter = client.data_converter.payload_converter
+    payload = converter.to_payloads([*args, binding.inp])
+    signer = signer_of(client)
+    if signer is None:  # pragma: no cover - configure_client refuses such a client
+        raise UnsignedClientError()
     digest = hashlib.sha256()
-    for part in (workflow_name, task_queue, binding.timezone or "", *binding.crons):
+    for part in (
+        workflow_name,
+        task_queue,
+        binding.timezone or "",
+        signer.key_id,
+        *binding.crons,
+    ):
         digest.update(part.encode() + b"\x00")
     for item in payload:
         digest.update(item.SerializeToString(deterministic=True))
     action = ScheduleActionStartWorkflow(
         workflow_name, args=[*args, binding.inp], id=schedule_id, task_queue=task_queue
     )
+    arguments = arguments_digest(converter, [*args, binding.inp])
     # Set after construction: the typed overloads of the SDK do not list `headers`.
-    action.headers = caller_header(Caller.system())
+    action.headers = signer.header(
+        Caller.system(), schedule_scope(workflow_name, schedule_id, arguments)
+    )
     return Schedule(
         action=action,
         spec=ScheduleSpec(cron_expressions=list(binding.crons), time_zone_name=binding.timezone),

@@ -37,7 +37,9 @@ from functions.activity import as_activity
 from functions.definition import Function
 from functions.registry import registry
 from functions.services import FunctionRuntime
+from workflows.caller_signatures import CallerSigner
 from workflows.clients import configure_client
+from workflows.identity import signer_of
 from workflows.invoke import InvokeFunctionWorkflow
 from workflows.result_limit import ResultLimitInterceptor
 from workflows.schedules import ScheduleBinding, sync_schedules
@@ -63,11 +65,18 @@ FAILURE_EXCEPTION_TYPES: Sequence[type[BaseException]] = (NondeterminismError,)
 
 
 def workflow_interceptors(
-    *, max_payload_bytes: int, max_pending_calls: int = MAX_PENDING_CALLS
+    signer: CallerSigner,
+    *,
+    max_payload_bytes: int,
+    max_pending_calls: int = MAX_PENDING_CALLS,
 ) -> list[Interceptor]:
-    """What every worker (and the Replayer, to replay faithfully) runs workflows with."""
+    """What every worker (and the Replayer, to replay faithfully) runs workflows with.
+
+    ``signer`` checks the callers of workflows and activities: the key of the clients
+    that start them.
+    """
     return [
-        CallerWorkerInterceptor(),
+        CallerWorkerInterceptor(signer),
         WorkflowErrorInterceptor(),
         CallSchedulingInterceptor(max_pending_calls),
         ResultLimitInterceptor(max_payload_bytes),
@@ -141,9 +150,13 @@ def create_worker(
         *(w for w in workflows if w is not InvokeFunctionWorkflow),
     ]
     client = configure_client(client)
+    signer = signer_of(client)
+    assert signer is not None  # noqa: S101 - configure_client refuses a client without one
     interceptors = [
         *workflow_interceptors(
-            max_payload_bytes=runtime.max_payload_bytes, max_pending_calls=max_pending_calls
+            signer,
+            max_payload_bytes=runtime.max_payload_bytes,
+            max_pending_calls=max_pending_calls,
         ),
         *worker_options.pop("interceptors", ()),
     ]

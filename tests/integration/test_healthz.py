@@ -10,7 +10,7 @@ import httpx
 from baas.app import create_app
 from baas.config import Settings
 from baas.temporal_client import TemporalConnection
-from tests.support import TEST_SECRET_KEY, free_port, serve_in_thread
+from tests.support import TEST_CALLER_SIGNER, TEST_SECRET_KEY, free_port, serve_in_thread
 
 
 def test_healthz_is_503_with_a_reason_when_temporal_is_unreachable(tmp_path: Path) -> None:
@@ -47,7 +47,7 @@ def test_unknown_route_gets_the_error_shape_with_request_id(tmp_path: Path) -> N
 
 
 async def test_health_check_does_not_wait_behind_a_worker_still_connecting() -> None:
-    connection = TemporalConnection(f"127.0.0.1:{free_port()}", "default")
+    connection = TemporalConnection(f"127.0.0.1:{free_port()}", "default", TEST_CALLER_SIGNER)
     connecting = asyncio.create_task(connection.connect())
     await asyncio.sleep(0.3)  # the worker's connect is now retrying
     try:

@@ -34,6 +34,7 @@ SAMPLE_WORKFLOWS = [
     w.SagaWorkflow,
     w.WaitForNoteWorkflow,
     w.WhoAmIWorkflow,
+    w.ChildWhoAmIWorkflow,
     w.NapWorkflow,
     w.MakeBlobWorkflow,
     *board_app.workflows,

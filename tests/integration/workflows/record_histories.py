@@ -27,7 +27,7 @@ from examples.board.functions import ReserveBoardInput, reserve_board
 from examples.board.workflows import ArchiveBoardInput, ArchiveBoardWorkflow
 from functions import Caller
 from tests.integration.workflows.memory import Journal
-from tests.support import free_port
+from tests.support import TEST_CALLER_SIGNER, free_port
 from workflows import (
     CallerInterceptor,
     WorkflowsError,
@@ -143,7 +143,9 @@ async def _connect(address: str) -> Client:
     for _ in range(100):
         try:
             return await Client.connect(
-                address, data_converter=baas_data_converter(), interceptors=[CallerInterceptor()]
+                address,
+                data_converter=baas_data_converter(),
+                interceptors=[CallerInterceptor(TEST_CALLER_SIGNER)],
             )
         except RuntimeError:
             await asyncio.sleep(0.1)

@@ -104,6 +104,18 @@ class WhoAmIWorkflow:
         return Identities(here, await call(whoami, Empty()), await call(whoami_as_system, Empty()))
 
 
+@workflow.defn(name="test.ChildWhoAmI")
+class ChildWhoAmIWorkflow:
+    """Runs WhoAmI as a child workflow: the caller travels on to the child."""
+
+    @workflow.run
+    async def run(self, inp: Empty) -> Identities:
+        child: Identities = await workflow.execute_child_workflow(
+            WhoAmIWorkflow.run, inp, id=f"{workflow.info().workflow_id}.child"
+        )
+        return child
+
+
 @workflow.defn(name="test.Nap")
 class NapWorkflow:
     """Sleeps durably; used by the schedule test as a harmless target."""

@@ -21,6 +21,7 @@ from functions import Caller
 from tests.integration.workflows.long_workflows import TwoStepsSwappedWorkflow, TwoStepsWorkflow
 from tests.integration.workflows.memory import Journal
 from tests.integration.workflows.sample_functions import Step, StepDone, record_step
+from tests.support import TEST_SECRET_KEY
 from workflows import CallFailedError, result, signal, start_call
 from workflows.worker import create_worker
 
@@ -83,7 +84,7 @@ def _baas_replay(app: str, *args: str, **env: str) -> subprocess.CompletedProces
 
 
 def test_the_example_apps_recorded_histories_replay() -> None:
-    replayed = _baas_replay("examples.board:app", str(HISTORIES))
+    replayed = _baas_replay("examples.board:app", str(HISTORIES), BAAS_SECRET_KEY=TEST_SECRET_KEY)
     assert replayed.returncode == 0, replayed.stderr
     count = len(list(HISTORIES.glob("*.json")))
     assert f"{count} of {count} histories replay" in replayed.stdout
@@ -97,7 +98,12 @@ async def test_baas_replay_fetches_saves_and_catches_a_reordered_call(
     tmp_path: Path,
 ) -> None:
     call_id = await _run_two_steps_until_waiting(temporal_client, task_queue, journal)
-    env = {"BAAS_TEMPORAL_ADDRESS": temporal_address, "BAAS_TASK_QUEUE": task_queue}
+    env = {
+        "BAAS_TEMPORAL_ADDRESS": temporal_address,
+        "BAAS_TASK_QUEUE": task_queue,
+        # The key temporal_client signed the call's caller with (baas_settings' dev key).
+        "BAAS_SECRET_KEY_FILE": str(tmp_path / "baas" / "secret.key"),
+    }
     apps = "tests.integration.workflows.replay_apps"
 
     fetched = _baas_replay(f"{apps}:two_steps", "--since", "1h", "--save", str(tmp_path), **env)
@@ -106,7 +112,7 @@ async def test_baas_replay_fetches_saves_and_catches_a_reordered_call(
     assert (tmp_path / f"{call_id}.json").is_file()
 
     # The running call's history, against the deploy that swapped its two calls.
-    refused = _baas_replay(f"{apps}:swapped", str(tmp_path))
+    refused = _baas_replay(f"{apps}:swapped", str(tmp_path), **env)
     assert refused.returncode == 1
     assert f"does not replay: {call_id}: NondeterminismError" in refused.stderr
     assert "0 of 1 histories replay" in refused.stdout

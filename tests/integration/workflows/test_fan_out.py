@@ -33,7 +33,7 @@ from tests.integration.workflows.long_workflows import (
     Tock,
     tick,
 )
-from tests.support import free_port, port_accepts
+from tests.support import TEST_CALLER_SIGNER, free_port, port_accepts
 from workflows import CallFailedError, configure_client, result, start_call
 from workflows.worker import create_worker
 
@@ -76,7 +76,9 @@ def limited_temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterat
 async def limited_temporal(limited_temporal_address: str) -> Client:
     for _ in range(100):
         try:
-            return configure_client(await Client.connect(limited_temporal_address))
+            return configure_client(
+                await Client.connect(limited_temporal_address), TEST_CALLER_SIGNER
+            )
         except RuntimeError:  # the port opens a moment before the frontend is healthy
             await asyncio.sleep(0.1)
     raise RuntimeError("Temporal never became healthy")

@@ -18,6 +18,7 @@ from temporalio.workflow import NondeterminismError
 
 from examples.board import app as board_app
 from examples.board.workflows import ArchiveBoardInput, ArchiveBoardResult
+from tests.support import TEST_CALLER_SIGNER
 from workflows.replay import replayer
 
 HISTORIES_DIR = Path(__file__).parent / "histories"
@@ -30,7 +31,7 @@ def _history(path: Path) -> WorkflowHistory:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_recorded_history_replays_against_current_code(path: Path) -> None:
-    replaying = replayer(board_app.workflows, board_app.functions)
+    replaying = replayer(board_app.workflows, TEST_CALLER_SIGNER, board_app.functions)
     await replaying.replay_workflow(_history(path))
 
 
@@ -50,7 +51,9 @@ class ArchiveWithoutNotifying:
 
 async def test_a_breaking_change_fails_the_replay() -> None:
     with pytest.raises(NondeterminismError):
-        await replayer([ArchiveWithoutNotifying]).replay_workflow(_history(HISTORIES[0]))
+        await replayer([ArchiveWithoutNotifying], TEST_CALLER_SIGNER).replay_workflow(
+            _history(HISTORIES[0])
+        )
 
 
 @workflow.defn(name="board.ArchiveBoard", sandboxed=False)
@@ -80,11 +83,11 @@ class ArchiveNotifyingInReverse:
 async def test_reordered_calls_of_one_function_fail_the_replay() -> None:
     # Recorded with call ids that name their input: the swap is caught.
     with pytest.raises(NondeterminismError, match="Activity id"):
-        await replayer([ArchiveNotifyingInReverse]).replay_workflow(
+        await replayer([ArchiveNotifyingInReverse], TEST_CALLER_SIGNER).replay_workflow(
             _history(HISTORIES_DIR / "archive_board_approved.json")
         )
     # Recorded before call ids named their input: Temporal alone cannot see the swap, and
     # such histories keep replaying (the new ids are behind workflow.patched).
-    await replayer([ArchiveNotifyingInReverse]).replay_workflow(
+    await replayer([ArchiveNotifyingInReverse], TEST_CALLER_SIGNER).replay_workflow(
         _history(HISTORIES_DIR / "archive_board_approved.sequence_ids.json")
     )
