@@ -17,8 +17,8 @@ from temporalio.worker import Worker
 from baas.temporal_dev import EmbeddedTemporal
 from storage import DocumentStore, KeyAttribute, SqliteConfig, TableSpec, open_store
 from tests.integration.workflows import sample_workflows as w
-from tests.support import free_port
-from workflows import result
+from tests.support import TEST_CALLER_SIGNER, free_port
+from workflows import configure_client, result
 from workflows.availability import Backoff
 from workflows.triggers import ChangeEvent, StoreCheckpoints, TriggerBinding, TriggerRunner
 
@@ -121,7 +121,9 @@ async def test_the_runner_waits_out_an_unreachable_temporal_then_starts_once(
 ) -> None:
     # A trigger firing while Temporal is down used to end the runner (and its worker).
     port = free_port()
-    client = await Client.connect(f"127.0.0.1:{port}", lazy=True)
+    client = configure_client(
+        await Client.connect(f"127.0.0.1:{port}", lazy=True), TEST_CALLER_SIGNER
+    )
     runner = _runner(client, store, task_queue)
     await store.put_item("todos", {"id": "1", "title": "write"})
     server = EmbeddedTemporal(
