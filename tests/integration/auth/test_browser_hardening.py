@@ -93,56 +93,47 @@ def test_a_cross_site_form_cannot_sign_a_browser_in(server: AuthServer) -> None:
     assert server.signin("attacker@example.com")["access_token"]
 
 
+def _refresh(server: AuthServer, cookie: str, *, form: bool = False) -> httpx.Response:
+    """``POST /auth/token`` with a refresh cookie, as a browser sends it (httpx keeps
+    Secure cookies off plain http), as a form or as JSON."""
+    url, body = f"{server.base}/auth/token", {"grant_type": "refresh_token"}
+    headers = {"Cookie": cookie}
+    if form:
+        return httpx.post(url, data=body, headers=headers)
+    return httpx.post(url, json=body, headers=headers)
+
+
+def _signin_with_cookie(server: AuthServer, address: str) -> httpx.Response:
+    server.signup_verified(address)
+    response = server.post("/auth/signin", {"email": address, "password": PASSWORD, "cookie": True})
+    assert response.status_code == 200
+    return response
+
+
 def test_a_form_refresh_must_carry_its_token(server: AuthServer) -> None:
-    server.signup_verified("form-refresh@example.com")
-    signed_in = server.post(
-        "/auth/signin",
-        {"email": "form-refresh@example.com", "password": PASSWORD, "cookie": True},
-    )
-    cookie = signed_in.cookies["baas_refresh"]
-    by_form = httpx.post(
-        f"{server.base}/auth/token",
-        data={"grant_type": "refresh_token"},
-        headers={"Cookie": f"baas_refresh={cookie}"},
-    )
-    assert by_form.status_code == 415
-    by_json = httpx.post(
-        f"{server.base}/auth/token",
-        json={"grant_type": "refresh_token"},
-        headers={"Cookie": f"baas_refresh={cookie}"},
-    )
-    assert by_json.status_code == 200  # the cookie was not spent by the refused form
+    value = _signin_with_cookie(server, "form-refresh@example.com").cookies["baas_refresh"]
+    cookie = f"baas_refresh={value}"
+    assert _refresh(server, cookie, form=True).status_code == 415
+    # The cookie was not spent by the refused form.
+    assert _refresh(server, cookie).status_code == 200
 
 
 def test_behind_https_the_refresh_cookie_is_host_only(https_server: AuthServer) -> None:
-    https_server.signup_verified("host@example.com")
-    response = https_server.post(
-        "/auth/signin", {"email": "host@example.com", "password": PASSWORD, "cookie": True}
-    )
-    assert response.status_code == 200
+    response = _signin_with_cookie(https_server, "host@example.com")
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("__Host-baas_refresh=")
     for attribute in ("HttpOnly", "Path=/;", "SameSite=strict", "Secure"):
         assert attribute in cookie
     assert "Domain" not in cookie
     value = response.cookies["__Host-baas_refresh"]
-    refreshed = httpx.post(
-        f"{https_server.base}/auth/token",
-        json={"grant_type": "refresh_token"},
-        headers={"Cookie": f"__Host-baas_refresh={value}"},
-    )
+    refreshed = _refresh(https_server, f"__Host-baas_refresh={value}")
     assert refreshed.status_code == 200, refreshed.text
-    assert refreshed.cookies["__Host-baas_refresh"] != value
+    latest = refreshed.cookies["__Host-baas_refresh"]
+    assert latest != value
     # The unprefixed name is not read: a sibling subdomain's planted cookie is ignored.
-    planted = httpx.post(
-        f"{https_server.base}/auth/token",
-        json={"grant_type": "refresh_token"},
-        headers={"Cookie": f"baas_refresh={refreshed.cookies['__Host-baas_refresh']}"},
-    )
-    assert planted.status_code == 400
+    assert _refresh(https_server, f"baas_refresh={latest}").status_code == 400
     signed_out = httpx.post(
-        f"{https_server.base}/auth/signout",
-        headers={"Cookie": f"__Host-baas_refresh={refreshed.cookies['__Host-baas_refresh']}"},
+        f"{https_server.base}/auth/signout", headers={"Cookie": f"__Host-baas_refresh={latest}"}
     )
     assert signed_out.status_code == 204
     assert signed_out.headers["set-cookie"].startswith('__Host-baas_refresh=""')
