@@ -15,10 +15,10 @@ from auth.errors import SecretKeyError
 from auth.sealed_store import seal_store
 from auth.system_tables import ensure_system_tables
 from baas.config import Settings
-from baas.data_folder import prepare_data_folder
 from baas.errors import StartupError
 from baas.secret_key import LoadedSecretKey, load_secret_key
-from storage import DocumentStore, open_store
+from baas.stores import open_configured_store
+from storage import DocumentStore
 
 __all__ = ["open_sealed_store"]
 
@@ -29,8 +29,7 @@ async def open_sealed_store(
 ) -> AsyncIterator[tuple[DocumentStore, LoadedSecretKey]]:
     """The store, checked against the process's secret key, and that key."""
     loaded = load_secret_key(settings)
-    prepare_data_folder(settings.data_dir)
-    store = await open_store(settings.store_config)
+    store = await open_configured_store(settings)
     try:
         try:
             views_changed = await ensure_system_tables(store)

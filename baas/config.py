@@ -22,7 +22,7 @@ from typing import Literal, TypeVar
 from baas.auth_settings import AuthSettings, read_auth_settings
 from baas.errors import SettingsError
 from baas.setting_parsers import boolean, port, positive_int, seconds_between
-from storage import SqliteConfig
+from storage import PostgresConfig, SqliteConfig, StoreConfig, config_from_url
 
 __all__ = [
     "DEFAULT_CORS_HEADERS",
@@ -96,6 +96,9 @@ class Settings:
     dynamodb_region: str = "us-east-1"
     # /metrics (Prometheus text format): None means on in dev, off in prod.
     metrics: bool | None = None
+    # The document store: None is the SQLite file in data_dir; else a sqlite:/// or
+    # postgresql:// URL (BAAS_STORE_URL; it may hold a password, so not in repr).
+    store_url: str | None = field(default=None, repr=False)
     # FULL: a write survives power loss (the WAL is fsynced at each commit, commits are
     # grouped); NORMAL: it survives a crash of the process (kill -9), not of the machine.
     sqlite_synchronous: Synchronous = "FULL"
@@ -124,14 +127,22 @@ class Settings:
 
     @property
     def database_path(self) -> Path:
-        """The SQLite file of the embedded document store."""
+        """The SQLite file of the embedded document store (unless BAAS_STORE_URL names another)."""
         return self.data_dir / "baas.sqlite3"
 
     @property
-    def store_config(self) -> SqliteConfig:
-        """How the embedded document store opens its file."""
+    def store_config(self) -> StoreConfig:
+        """Where the document store is (BAAS_STORE_URL, else the SQLite file in data_dir)."""
+        if self.store_url is None:
+            return self._sqlite(self.database_path)
+        config = config_from_url(self.store_url)  # checked when the settings were read
+        if isinstance(config, PostgresConfig):
+            return config
+        return self._sqlite(config.path)
+
+    def _sqlite(self, path: Path) -> SqliteConfig:
         return SqliteConfig(
-            self.database_path,
+            path,
             synchronous=self.sqlite_synchronous,
             busy_timeout_ms=round(self.sqlite_busy_timeout * 1000),
         )
@@ -212,6 +223,7 @@ class Settings:
             dynamodb_port=reader.get("BAAS_DYNAMODB_PORT", port, None),
             dynamodb_region=reader.get("BAAS_DYNAMODB_REGION", _region, "us-east-1"),
             metrics=reader.get("BAAS_METRICS", boolean, None),
+            store_url=reader.get("BAAS_STORE_URL", _store_url, None),
             sqlite_synchronous=reader.get("BAAS_SQLITE_SYNCHRONOUS", _synchronous, "FULL"),
             sqlite_busy_timeout=reader.get("BAAS_SQLITE_BUSY_TIMEOUT", _BUSY_TIMEOUT, 5.0),
             http_header_timeout=reader.get(
@@ -294,6 +306,11 @@ def _non_empty(raw: str) -> str:
 
 def _path(raw: str) -> Path:
     return Path(raw)
+
+
+def _store_url(raw: str) -> str:
+    config_from_url(raw)  # a ValueError says what is wrong, never echoing the URL
+    return raw
 
 
 def _app_ref(raw: str) -> str:

@@ -19,12 +19,12 @@ from baas.application import App
 from baas.auth_wiring import AuthServices
 from baas.call_log import ensure_call_log
 from baas.config import Settings
-from baas.data_folder import prepare_data_folder
 from baas.errors import StartupError
 from baas.metrics import HttpMetrics
 from baas.secret_key import load_secret_key
+from baas.stores import open_configured_store
 from baas.temporal_client import TemporalConnection
-from storage import DocumentStore, TableSpec, open_store
+from storage import DocumentStore, TableSpec, describe_store
 from storage.errors import ResourceNotFoundError, StorageError
 from workflows.caller_signatures import CallerSigner
 
@@ -94,8 +94,7 @@ class Services:
     async def start(self) -> None:
         """Open the store and make sure every model's table exists."""
         if self._store is None:
-            prepare_data_folder(self.settings.data_dir)
-            self._store = await open_store(self.settings.store_config)
+            self._store = await open_configured_store(self.settings)
         await self._ensure_tables()
         if self.app is not None and self.app.invocables:
             await ensure_call_log(self.store)
@@ -115,9 +114,9 @@ class Services:
         """Health probe: None when the store answers, else a short reason."""
         try:
             await self.store.list_tables()
-        except (StorageError, ServicesNotStartedError, OSError):
-            _log.exception("storage health check failed")
-            return "the document store is not available"
+        except (StorageError, ServicesNotStartedError, OSError) as exc:
+            _log.warning("storage health check failed: %r", exc.__cause__ or exc)
+            return f"the {describe_store(self.settings.store_config)} is not available"
         return None
 
     async def _ensure_tables(self) -> None:

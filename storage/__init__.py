@@ -1,7 +1,8 @@
 """The document store: DynamoDB's data model and semantics on pluggable backends."""
 
 from storage.feed import ChangeFeed, ChangeRecord
-from storage.opener import OpenStore, open_store
+from storage.opener import OpenStore, StoreConfig, config_from_url, describe_store, open_store
+from storage.postgres import PostgresConfig
 from storage.requests import (
     BatchGet,
     BatchGetResult,
@@ -34,8 +35,10 @@ __all__ = [
     "KeyAttribute",
     "OpenStore",
     "Page",
+    "PostgresConfig",
     "PutRequest",
     "SqliteConfig",
+    "StoreConfig",
     "TableDescription",
     "TableSpec",
     "TransactConditionCheck",
@@ -44,6 +47,8 @@ __all__ = [
     "TransactPut",
     "TransactUpdate",
     "Value",
+    "config_from_url",
+    "describe_store",
     "from_wire",
     "item_size",
     "open_store",

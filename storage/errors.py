@@ -16,6 +16,7 @@ of other users' items.
     ├── LimitExceededError               LimitExceededException
     └── StorageUnavailableError          InternalServerError
         └── StorageBusyError             ServiceUnavailable (retry later)
+            └── StorageUnreachableError  ServiceUnavailable (the database server is down)
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ __all__ = [
     "StorageBusyError",
     "StorageError",
     "StorageUnavailableError",
+    "StorageUnreachableError",
     "TransactionCanceledError",
     "TransactionConflictError",
     "ValidationError",
@@ -147,3 +149,11 @@ class StorageBusyError(StorageUnavailableError):
 
     code = "ServiceUnavailable"
     retry_after: ClassVar[int] = 1
+
+
+class StorageUnreachableError(StorageBusyError):
+    """The database server cannot be reached now (PostgreSQL down, network cut).
+
+    Answered like a busy store, "retry later" (503): nothing of the refused write was
+    applied, and the store reconnects by itself once the server answers again.
+    """

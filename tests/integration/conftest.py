@@ -1,4 +1,5 @@
-"""Fixtures shared by the integration tests: one real Temporal dev server per session.
+"""Fixtures shared by the integration tests: one real Temporal dev server per session,
+and one PostgreSQL database per session for the tests that run on PostgreSQL.
 
 They are baas's own public test fixtures (:mod:`baas.testing`, loaded for the whole
 suite by ``-p baas.testing`` in pyproject.toml), under the shorter names these tests
@@ -8,8 +9,12 @@ gets a fresh task queue so tests never see each other's workflows.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from temporalio.client import Client
+
+from tests.postgres_server import postgres_database
 
 
 @pytest.fixture
@@ -28,3 +33,10 @@ def temporal_client(baas_client: Client) -> Client:
 def task_queue(baas_task_queue: str) -> str:
     """A task queue no other test uses."""
     return baas_task_queue
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of this session's own on a real PostgreSQL (see tests/postgres_server.py)."""
+    with postgres_database() as url:
+        yield url

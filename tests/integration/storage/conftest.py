@@ -6,16 +6,26 @@ every test in this folder then runs against it too.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from storage import DocumentStore, KeyAttribute, SqliteConfig, TableSpec, open_store
+from storage import (
+    DocumentStore,
+    KeyAttribute,
+    PostgresConfig,
+    SqliteConfig,
+    StoreConfig,
+    TableSpec,
+    open_store,
+)
+from tests.postgres_server import drop_schema, schema_name
 
 # "sqlite-normal" is SQLite with synchronous=NORMAL, where an idle writer commits a
 # write inline on the event loop instead of on its thread: both paths must conform.
-BACKENDS = ["sqlite", "sqlite-normal"]
+# "postgres" runs on a real PostgreSQL server, a schema of its own per test.
+BACKENDS = ["sqlite", "sqlite-normal", "postgres"]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -24,20 +34,38 @@ def backend(request: pytest.FixtureRequest) -> str:
     return name
 
 
-async def open_backend_store(backend: str, path: Path, **options: float) -> DocumentStore:
-    """A store on ``backend`` keeping its data under ``path``."""
+@pytest.fixture
+def location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """Where the test's store keeps its data: a folder, or a PostgreSQL URL with a schema."""
+    if backend != "postgres":
+        yield str(tmp_path)
+        return
+    database: str = request.getfixturevalue("postgres_url")
+    schema = schema_name()
+    try:
+        yield f"{database}?schema={schema}"
+    finally:
+        drop_schema(database, schema)
+
+
+async def open_backend_store(backend: str, location: str, **options: float) -> DocumentStore:
+    """A store on ``backend`` keeping its data at ``location`` (see the fixture)."""
+    config: StoreConfig
     if backend == "sqlite":
-        return await open_store(SqliteConfig(path / "store.db", **options))  # type: ignore[arg-type]
-    if backend == "sqlite-normal":
-        config = SqliteConfig(path / "store.db", synchronous="NORMAL", **options)  # type: ignore[arg-type]
-        return await open_store(config)
-    raise NotImplementedError(backend)
+        config = SqliteConfig(Path(location) / "store.db", **options)  # type: ignore[arg-type]
+    elif backend == "sqlite-normal":
+        config = SqliteConfig(Path(location) / "store.db", synchronous="NORMAL", **options)  # type: ignore[arg-type]
+    elif backend == "postgres":
+        config = PostgresConfig.from_url(location, **options)
+    else:
+        raise NotImplementedError(backend)
+    return await open_store(config)
 
 
 @pytest.fixture
-async def store(backend: str, tmp_path: Path) -> AsyncIterator[DocumentStore]:
+async def store(backend: str, location: str) -> AsyncIterator[DocumentStore]:
     async with await open_backend_store(
-        backend, tmp_path, ttl_sweep_interval_seconds=0.2
+        backend, location, ttl_sweep_interval_seconds=0.2
     ) as opened:
         yield opened
 

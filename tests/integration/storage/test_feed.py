@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from pathlib import Path
 
 from storage import DocumentStore, KeyAttribute, TableSpec, TransactPut
 from storage.errors import ConditionalCheckFailedError, TransactionCanceledError
@@ -94,9 +93,9 @@ async def test_wait_wakes_up_on_a_write_in_this_process(store: DocumentStore, si
 
 
 async def test_follow_sees_writes_of_another_store_on_the_same_data(
-    backend: str, tmp_path: Path, store: DocumentStore, simple: str
+    backend: str, location: str, store: DocumentStore, simple: str
 ) -> None:
-    async with await open_backend_store(backend, tmp_path) as other:
+    async with await open_backend_store(backend, location) as other:
         received = []
 
         async def consume() -> None:
@@ -112,9 +111,9 @@ async def test_follow_sees_writes_of_another_store_on_the_same_data(
         assert received == [f"i{number}" for number in range(20)]
 
 
-async def test_old_records_are_pruned_after_the_retention(backend: str, tmp_path: Path) -> None:
+async def test_old_records_are_pruned_after_the_retention(backend: str, location: str) -> None:
     async with await open_backend_store(
-        backend, tmp_path, feed_retention_seconds=0.1, ttl_sweep_interval_seconds=0.1
+        backend, location, feed_retention_seconds=0.1, ttl_sweep_interval_seconds=0.1
     ) as store:
         await store.create_table(TableSpec("tbl", KeyAttribute("id")))
         await store.put_item("tbl", {"id": "a"})

@@ -236,9 +236,9 @@ async def test_open_store_works_awaited_and_as_a_context_manager(tmp_path: Path)
 
 
 async def test_a_consistent_read_sees_every_acknowledged_write_of_another_store(
-    backend: str, tmp_path: Path, store: DocumentStore, simple: str
+    backend: str, location: str, store: DocumentStore, simple: str
 ) -> None:
-    async with await open_backend_store(backend, tmp_path) as other:
+    async with await open_backend_store(backend, location) as other:
         for number in range(50):
             await other.put_item(simple, {"id": "x", "n": number})
             assert await store.get_item(simple, {"id": "x"}, consistent=True) == {

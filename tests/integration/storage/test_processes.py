@@ -1,4 +1,9 @@
-"""Atomicity across processes sharing one SQLite file, and durability under kill -9."""
+"""Atomicity across processes sharing one store, and durability under kill -9.
+
+On every backend: SQLite with FULL (commits on the writer thread) and NORMAL durability
+(inline commits when the writer is idle, handed to the thread when another process
+holds the lock), and PostgreSQL (processes serialised by the store's advisory lock).
+"""
 
 from __future__ import annotations
 
@@ -12,31 +17,22 @@ from pathlib import Path
 
 import pytest
 
-from storage import DocumentStore, KeyAttribute, SqliteConfig, TableSpec, open_store
+from storage import DocumentStore, KeyAttribute, TableSpec
+
+from .conftest import open_backend_store
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-# FULL commits on the writer thread; NORMAL commits inline when the writer is idle and
-# hands a write to the thread when another process holds the lock.
-DURABILITIES = ["FULL", "NORMAL"]
-
-
-@pytest.fixture(params=DURABILITIES)
-def synchronous(request: pytest.FixtureRequest) -> str:
-    value: str = request.param
-    return value
-
-
-def spawn(command: str, path: Path, synchronous: str, *args: str) -> subprocess.Popen[str]:
+def spawn(command: str, backend: str, location: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             sys.executable,
             "-m",
             "tests.integration.storage.workers",
             command,
-            str(path),
-            synchronous,
+            backend,
+            location,
             *args,
         ],
         cwd=ROOT,
@@ -52,36 +48,35 @@ async def finish(process: subprocess.Popen[str]) -> None:
 
 
 @pytest.fixture
-async def shared(tmp_path: Path) -> Path:
-    path = tmp_path / "shared.db"
-    async with open_store(SqliteConfig(path)) as store:
+async def shared(backend: str, location: str) -> tuple[str, str]:
+    async with await open_backend_store(backend, location) as store:
         await store.create_table(TableSpec("counters", KeyAttribute("id")))
         await store.put_item("counters", {"id": "c", "n": 0})
         await store.create_table(TableSpec("accounts", KeyAttribute("id")))
         await store.put_item("accounts", {"id": "A", "balance": 100})
         await store.put_item("accounts", {"id": "B", "balance": 100})
         await store.create_table(TableSpec("groups", KeyAttribute("id")))
-    return path
+    return backend, location
 
 
 async def test_conditional_increments_from_two_processes_are_exact(
-    shared: Path, synchronous: str
+    shared: tuple[str, str],
 ) -> None:
-    processes = [spawn("increment", shared, synchronous, "25") for _ in range(2)]
+    processes = [spawn("increment", *shared, "25") for _ in range(2)]
     for process in processes:
         await finish(process)
-    async with open_store(SqliteConfig(shared)) as store:
+    async with await open_backend_store(*shared) as store:
         assert await store.get_item("counters", {"id": "c"}) == {"id": "c", "n": 50}
         records = await store.changes.read(0, 1000)
         counts = [r.new_image["n"] for r in records if r.table == "counters" and r.new_image]
         assert counts == list(range(51))  # every increment seen once, in order
 
 
-async def test_concurrent_transfers_keep_the_invariant(shared: Path, synchronous: str) -> None:
-    processes = [spawn("transfer", shared, synchronous, "15", str(seed)) for seed in (1, 2)]
+async def test_concurrent_transfers_keep_the_invariant(shared: tuple[str, str]) -> None:
+    processes = [spawn("transfer", *shared, "15", str(seed)) for seed in (1, 2)]
     for process in processes:
         await finish(process)
-    async with open_store(SqliteConfig(shared)) as store:
+    async with await open_backend_store(*shared) as store:
         balances = {item["id"]: item["balance"] for item in (await store.scan("accounts")).items}
         assert sum(balances.values()) == 200  # type: ignore[arg-type]
         seen: dict[str, object] = {"A": 100, "B": 100}
@@ -119,12 +114,12 @@ def read_for(process: subprocess.Popen[str], seconds: float) -> list[str]:
 
 @pytest.mark.slow
 async def test_acknowledged_writes_survive_kill_9_and_no_transaction_is_half_applied(
-    shared: Path, synchronous: str
+    shared: tuple[str, str],
 ) -> None:
     rng = random.Random(7)  # noqa: S311 - test timing
     acknowledged: list[str] = []
     for round_number in range(3):
-        process = spawn("groups", shared, synchronous, f"r{round_number}")
+        process = spawn("groups", *shared, f"r{round_number}")
         # Kill at a random moment while the child is writing (after its first ack).
         lines = await asyncio.to_thread(read_for, process, 0.05 + rng.random() * 0.4)
         process.send_signal(signal.SIGKILL)
@@ -132,7 +127,7 @@ async def test_acknowledged_writes_survive_kill_9_and_no_transaction_is_half_app
         remaining, _ = await asyncio.to_thread(process.communicate)
         acknowledged += lines + [line for line in remaining.splitlines() if line]
     assert len(acknowledged) > 10, "the child did not get to write"
-    async with open_store(SqliteConfig(shared)) as store:
+    async with await open_backend_store(*shared) as store:
         counts = await read_groups(store)
     assert all(count == 3 for count in counts.values()), "a transaction was half applied"
     missing = [group for group in acknowledged if counts.get(group) != 3]

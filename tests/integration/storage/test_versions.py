@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -142,12 +141,12 @@ async def test_other_tables_and_the_attribute_when_unset(
     assert await store.get_item(versioned, KEY) == {**KEY, "n": 1}
 
 
-async def test_the_attribute_is_kept_in_the_catalog(backend: str, tmp_path: Path) -> None:
-    async with await open_backend_store(backend, tmp_path) as store:
+async def test_the_attribute_is_kept_in_the_catalog(backend: str, location: str) -> None:
+    async with await open_backend_store(backend, location) as store:
         await store.create_table(TableSpec("later", KeyAttribute("id", "S")))
         await store.put_item("later", {**KEY, "n": 1})
         await store.update_version_attribute("later", "version")
-    async with await open_backend_store(backend, tmp_path) as store:
+    async with await open_backend_store(backend, location) as store:
         assert (await store.table_spec("later")).version_attribute == "version"
         await store.update_item("later", KEY, "SET n = :n", values={":n": 2})
         assert await _version(store, "later") == 1  # 0 before: the item had none

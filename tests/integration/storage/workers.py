@@ -1,7 +1,8 @@
 """Child-process programs for the multi-process and crash tests.
 
-Run as ``python -m tests.integration.storage.workers COMMAND DB_PATH ...`` from the
-project root. Each opens its own store on the shared SQLite file.
+Run as ``python -m tests.integration.storage.workers COMMAND BACKEND LOCATION ...`` from
+the project root. Each opens its own store on the shared data (an SQLite file, or a
+PostgreSQL schema), as the conformance suite's ``open_backend_store`` does.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ import asyncio
 import contextlib
 import random
 import sys
-from pathlib import Path
 
-from storage import DocumentStore, SqliteConfig, TransactPut, TransactUpdate, open_store
+from storage import DocumentStore, TransactPut, TransactUpdate
 from storage.errors import ConditionalCheckFailedError, TransactionCanceledError
+from tests.integration.storage.conftest import open_backend_store
 
 
 async def increment_once(store: DocumentStore) -> None:
@@ -75,9 +76,8 @@ async def write_groups(store: DocumentStore, prefix: str) -> None:
     await asyncio.gather(*(writer(lane) for lane in range(8)))
 
 
-async def main(command: str, path: str, synchronous: str, *args: str) -> None:
-    config = SqliteConfig(Path(path), synchronous=synchronous)  # type: ignore[arg-type]
-    async with open_store(config) as store:
+async def main(command: str, backend: str, location: str, *args: str) -> None:
+    async with await open_backend_store(backend, location) as store:
         if command == "increment":
             await asyncio.gather(*(increment_once(store) for _ in range(int(args[0]))))
         elif command == "transfer":
