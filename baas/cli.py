@@ -5,6 +5,7 @@
     baas worker   the Temporal worker only
     baas users    account administration (``users create-admin --email ...``)
     baas keys     access keys for the DynamoDB API; ``keys rotate-signing`` for tokens
+    baas store    the store's schema (``migrate``), moving it (``copy``), ``backup``
     baas check    the static function-isolation check (``check [module-or-path ...]``)
     baas replay   replay workflow histories against the current code (before a deploy)
 
@@ -29,6 +30,7 @@ from baas.data_folder import PRIVATE_UMASK
 from baas.errors import BaasError
 from baas.keys_cli import add_keys_command, run_keys_command
 from baas.logs import configure_logging
+from baas.store_cli import add_store_command, run_store_command
 
 __all__ = ["main"]
 
@@ -86,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
             commands.add_parser(name, help=help_text, description=help_text)
     _add_users(commands)
     add_keys_command(commands)
+    add_store_command(commands)
     check = commands.add_parser(
         "check", help="check that no function imports or calls another (reads code, never runs it)"
     )
@@ -152,6 +155,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_users(args, settings))
         if args.command == "keys":
             return asyncio.run(run_keys_command(args, settings))
+        if args.command == "store":
+            return asyncio.run(run_store_command(args, settings))
         if args.command == "check":
             from baas.check import main as check_main
 

@@ -208,5 +208,11 @@ class Backend(Protocol):
     async def prune_changes(self, older_than: float) -> int:
         """Delete change records created before ``older_than``; returns how many."""
 
+    async def import_items(self, spec: TableSpec, items: Sequence[Item]) -> None:
+        """Store new ``items`` as they are, with no change records: moving a store."""
+
+    async def continue_feed_after(self, seq: int) -> None:
+        """Number every later change record above ``seq``: a moved store keeps its numbers."""
+
     async def compact(self) -> None:
         """Rewrite the stored data without the space deleted or replaced data left behind."""

@@ -51,7 +51,7 @@ from storage.tables import (
 )
 from storage.transactions import transact_get, transact_write
 from storage.ttl import TtlSweeper
-from storage.values import Item, ItemInput
+from storage.values import Item, ItemInput, validate_item
 
 __all__ = ["DocumentStore"]
 
@@ -182,6 +182,21 @@ class DocumentStore:
         removed, so no former copy survives in free space or the write-ahead log.
         """
         await self._backend.compact()
+
+    async def import_items(self, table: str, items: Sequence[ItemInput]) -> None:
+        """Store new items as they are, recording no change: for moving a store's data
+        (``baas store copy``), never for an application's writes (no condition, no
+        version raised, no trigger sees them)."""
+        spec = await self._spec(table)
+        validated = [validate_item(item) for item in items]
+        for item in validated:
+            spec.validate_key({name: item.get(name) for name in spec.key_names()})
+        await self._backend.import_items(spec, validated)
+
+    async def continue_feed_after(self, seq: int) -> None:
+        """Number every later change record above ``seq`` (a moved store keeps its numbers,
+        so readers' checkpoints stay meaningful)."""
+        await self._backend.continue_feed_after(seq)
 
     async def update_ttl(self, name: str, attribute: str | None) -> None:
         """Set (or with None, clear) the table's TTL attribute."""

@@ -281,6 +281,12 @@ class PostgresBackend:
     async def prune_changes(self, older_than: float) -> int:
         return await self._writer.submit(lambda c: mutations.prune_changes(c, older_than))
 
+    async def import_items(self, spec: TableSpec, items: Sequence[Item]) -> None:
+        await self._writer.submit(lambda c: mutations.import_items(c, spec, items))
+
+    async def continue_feed_after(self, seq: int) -> None:
+        await self._writer.submit(lambda c: mutations.continue_feed_after(c, seq))
+
     async def compact(self) -> None:
         # VACUUM FULL rewrites each table without the dead row versions that still held
         # deleted or replaced bytes. (Old WAL segments and backups are the server's.)

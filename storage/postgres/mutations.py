@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from storage.backend import Decide, WriteOutcome, WriteTarget
-from storage.codec import decode_item
+from storage.codec import decode_item, encode_item
 from storage.errors import (
     IdempotentParameterMismatchError,
     ResourceInUseError,
@@ -25,6 +25,7 @@ from storage.errors import (
 from storage.keys import partition_hash
 from storage.postgres.schema import Connection
 from storage.tables import TableSpec, spec_from_json, spec_to_json
+from storage.values import Item, item_size
 from storage.write_plan import (
     TOKEN_TTL_SECONDS,
     IndexEntry,
@@ -37,7 +38,9 @@ from storage.write_plan import (
 __all__ = [
     "LATEST_SEQ",
     "apply_write",
+    "continue_feed_after",
     "delete_table",
+    "import_items",
     "insert_table",
     "load_item",
     "load_spec",
@@ -52,7 +55,7 @@ _ITEM_WHERE = "tbl = %s AND hash = %s AND pk = %s AND sk = %s"
 # writer holds the store's write lock while it numbers records, so numbers are given
 # in commit order, without gaps (see storage/postgres/writer.py).
 LATEST_SEQ = (
-    "coalesce((SELECT max(seq) FROM changes), (SELECT value FROM meta WHERE name = 'feed_floor'))"
+    "greatest((SELECT max(seq) FROM changes), (SELECT value FROM meta WHERE name = 'feed_floor'))"
 )
 
 
@@ -185,6 +188,34 @@ async def _put_entry(
             entry.size,
             entry.data,
         ),
+    )
+
+
+async def import_items(connection: Connection, spec: TableSpec, items: Sequence[Item]) -> None:
+    """Store new ``items`` with their index entries and no change record (moving a store)."""
+    for item in items:
+        pk, sk = spec.encode_key(item)
+        await connection.execute(
+            "INSERT INTO items (tbl, hash, pk, sk, ttl, size, data)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                spec.name,
+                partition_hash(pk),
+                pk,
+                sk,
+                ttl_of(spec, item),
+                item_size(item),
+                encode_item(item),
+            ),
+        )
+        for entry in index_entries(spec, item):
+            await _put_entry(connection, spec.name, (pk, sk), entry)
+
+
+async def continue_feed_after(connection: Connection, seq: int) -> None:
+    """Make the next change number greater than ``seq`` (a moved store keeps its numbers)."""
+    await connection.execute(
+        "UPDATE meta SET value = greatest(value, %s) WHERE name = 'feed_floor'", (seq,)
     )
 
 

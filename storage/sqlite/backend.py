@@ -323,6 +323,12 @@ class SqliteBackend:
 
         return await self._writer.submit(prune)
 
+    async def import_items(self, spec: TableSpec, items: Sequence[Item]) -> None:
+        await self._writer.submit(functools.partial(mutations.import_items, spec=spec, items=items))
+
+    async def continue_feed_after(self, seq: int) -> None:
+        await self._writer.submit(functools.partial(mutations.continue_feed_after, seq=seq))
+
     async def compact(self) -> None:
         await asyncio.to_thread(self._compact)
 

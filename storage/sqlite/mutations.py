@@ -11,9 +11,8 @@ import contextlib
 import sqlite3
 import time
 from collections.abc import Sequence
-from decimal import Decimal
 
-from storage.backend import Decide, Keep, WriteOutcome, WriteTarget
+from storage.backend import Decide, WriteOutcome, WriteTarget
 from storage.codec import decode_item, encode_item
 from storage.errors import (
     IdempotentParameterMismatchError,
@@ -22,15 +21,24 @@ from storage.errors import (
     ValidationError,
 )
 from storage.keys import partition_hash
-from storage.tables import TableSpec, index_key, project_for_index, spec_from_json, spec_to_json
+from storage.tables import TableSpec, spec_from_json, spec_to_json
 from storage.values import Item, item_size
-from storage.versions import next_version
+from storage.write_plan import (
+    TOKEN_TTL_SECONDS,
+    IndexEntry,
+    ItemChange,
+    decide_changes,
+    index_entries,
+    ttl_of,
+)
 
 __all__ = [
     "LATEST_SEQ",
     "RowKey",
     "apply_write",
+    "continue_feed_after",
     "delete_table",
+    "import_items",
     "insert_table",
     "load_item",
     "load_spec",
@@ -38,8 +46,6 @@ __all__ = [
     "row_key",
 ]
 
-# ClientRequestToken validity (DynamoDB TransactWriteItems: 10 minutes).
-TOKEN_TTL_SECONDS = 600.0
 _SPEC_CACHE_SIZE = 1024
 _spec_cache: dict[str, TableSpec] = {}
 
@@ -79,25 +85,14 @@ def apply_write(
     if token is not None and _replayed(connection, token, now):
         return []
     specs = [require_spec(connection, target.table) for target in targets]
-    keys = [
-        row_key(spec.name, target.encoded_key(spec))
-        for spec, target in zip(specs, targets, strict=True)
+    keys = [target.encoded_key(spec) for spec, target in zip(specs, targets, strict=True)]
+    stored = [
+        load_item(connection, row_key(spec.name, key))
+        for spec, key in zip(specs, keys, strict=True)
     ]
-    stored = [load_item(connection, key) for key in keys]
-    olds = [None if data is None else decode_item(data) for data in stored]
-    news = decide(olds)
-    outcomes: list[WriteOutcome] = []
-    for spec, target, key, old, data, new in zip(
-        specs, targets, keys, olds, stored, news, strict=True
-    ):
-        if isinstance(new, Keep) or new == old:
-            outcomes.append(WriteOutcome(old, old))
-            continue
-        if new is not None and spec.version_attribute is not None:
-            new = next_version(spec.version_attribute, old, new)
-        size = 0 if new is None else target.size_of(new)
-        _store_item(connection, spec, key, (old, data), (new, size), now, system=system)
-        outcomes.append(WriteOutcome(old, new))
+    outcomes, changes = decide_changes(specs, targets, keys, stored, decide)
+    for change in changes:
+        _store(connection, change, now, system=system)
     return outcomes
 
 
@@ -134,52 +129,71 @@ def load_item(connection: sqlite3.Connection, key: RowKey) -> bytes | None:
     return None if row is None else bytes(row[0])
 
 
-def _store_item(
-    connection: sqlite3.Connection,
-    spec: TableSpec,
-    key: RowKey,
-    before: tuple[Item | None, bytes | None],
-    after: tuple[Item | None, int],
-    now: float,
-    *,
-    system: bool,
-) -> None:
-    """Write (or delete) one item, its index entries and its change record.
-
-    ``before`` is the current item and its stored bytes, reused for the old image;
-    ``after`` the new item (None deletes) and its size.
-    """
-    old, old_data = before
-    new, size = after
-    new_data = None if new is None else encode_item(new)
-    if new is None:
+def _store(connection: sqlite3.Connection, change: ItemChange, now: float, *, system: bool) -> None:
+    """Write (or delete) one item, its index entries and its change record."""
+    table, (pk, sk) = change.spec.name, change.key
+    key = (table, change.hash, pk, sk)
+    if change.new is None:
         connection.execute(f"DELETE FROM items WHERE {_ITEM_WHERE}", key)  # noqa: S608 - fixed fragments only
-    elif old is not None:
+    elif change.old is not None:
         connection.execute(
             f"UPDATE items SET ttl = ?, size = ?, data = ? WHERE {_ITEM_WHERE}",  # noqa: S608 - fixed fragments only
-            (_ttl_of(spec, new), size, new_data, *key),
+            (change.ttl, change.size, change.new_data, *key),
         )
     else:
-        table, hash_, pk, sk = key
         connection.execute(
             "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (table, pk, sk, hash_, _ttl_of(spec, new), size, new_data),
+            (table, pk, sk, change.hash, change.ttl, change.size, change.new_data),
         )
-    _update_index_entries(connection, spec, (key[2], key[3]), old, new)
-    event = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
-    if spec.stream_view == "KEYS_ONLY":
-        old_data = new_data = None  # the record names the item, never copies it
+    for index, ipk, isk, ihash in change.dropped_entries():
+        connection.execute(
+            "DELETE FROM index_entries WHERE tbl = ? AND idx = ? AND hash = ?"
+            " AND pk = ? AND sk = ? AND tpk = ? AND tsk = ?",
+            (table, index, ihash, ipk, isk, pk, sk),
+        )
+    for entry in change.added_entries():
+        _put_entry(connection, table, (pk, sk), entry)
     connection.execute(
         _INSERT_CHANGE,
-        (
-            spec.name,
-            encode_item(spec.key_of(new if new is not None else old)),  # type: ignore[arg-type]
-            event,
-            old_data,
-            new_data,
-            now,
-            int(system),
-        ),
+        (table, change.keys_data(), change.event, *change.feed_images(), now, int(system)),
+    )
+
+
+def _put_entry(
+    connection: sqlite3.Connection, table: str, key: tuple[bytes, bytes], entry: IndexEntry
+) -> None:
+    connection.execute(
+        "INSERT OR REPLACE INTO index_entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (table, entry.index, entry.partition, entry.sort, *key, entry.hash, entry.size, entry.data),
+    )
+
+
+def import_items(connection: sqlite3.Connection, spec: TableSpec, items: Sequence[Item]) -> None:
+    """Store new ``items`` with their index entries and no change record (moving a store)."""
+    for item in items:
+        pk, sk = spec.encode_key(item)
+        connection.execute(
+            "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                spec.name,
+                pk,
+                sk,
+                partition_hash(pk),
+                ttl_of(spec, item),
+                item_size(item),
+                encode_item(item),
+            ),
+        )
+        for entry in index_entries(spec, item):
+            _put_entry(connection, spec.name, (pk, sk), entry)
+
+
+def continue_feed_after(connection: sqlite3.Connection, seq: int) -> None:
+    """Make the next change number greater than ``seq`` (a moved store keeps its numbers)."""
+    connection.execute(
+        "INSERT INTO meta VALUES ('feed_floor', ?)"
+        " ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
+        (seq,),
     )
 
 
@@ -187,51 +201,13 @@ def _store_item(
 # feed was emptied (see schema.py). A record is numbered one past it, so a number is
 # never given twice.
 LATEST_SEQ = (
-    "coalesce((SELECT max(seq) FROM changes),"
-    " (SELECT value FROM meta WHERE name = 'feed_floor'), 0)"
+    "max(coalesce((SELECT max(seq) FROM changes), 0),"
+    " coalesce((SELECT value FROM meta WHERE name = 'feed_floor'), 0))"
 )
 _INSERT_CHANGE = (
     "INSERT INTO changes (seq, tbl, keys, event, old, new, created_at, system)"  # noqa: S608 - fixed fragments only
     f" VALUES ({LATEST_SEQ} + 1, ?, ?, ?, ?, ?, ?, ?)"
 )
-
-
-def _ttl_of(spec: TableSpec, item: Item) -> float | None:
-    if spec.ttl_attribute is None:
-        return None
-    value = item.get(spec.ttl_attribute)
-    # Only a Number is a TTL (DynamoDB ignores other types for expiry).
-    return float(value) if isinstance(value, Decimal) else None
-
-
-def _update_index_entries(
-    connection: sqlite3.Connection,
-    spec: TableSpec,
-    key: tuple[bytes, bytes],
-    old: Item | None,
-    new: Item | None,
-) -> None:
-    for index in spec.indexes:
-        if old is not None and (old_key := index_key(index, old)) is not None:
-            connection.execute(
-                "DELETE FROM index_entries WHERE tbl = ? AND idx = ? AND hash = ?"
-                " AND pk = ? AND sk = ? AND tpk = ? AND tsk = ?",
-                (spec.name, index.name, partition_hash(old_key[0]), *old_key, *key),
-            )
-        if new is not None and (new_key := index_key(index, new)) is not None:
-            projected = project_for_index(spec, index, new)
-            connection.execute(
-                "INSERT OR REPLACE INTO index_entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    spec.name,
-                    index.name,
-                    *new_key,
-                    *key,
-                    partition_hash(new_key[0]),
-                    item_size(projected),
-                    encode_item(projected),
-                ),
-            )
 
 
 def insert_table(connection: sqlite3.Connection, spec: TableSpec, created_at: float) -> None:
@@ -265,13 +241,14 @@ def replace_table(connection: sqlite3.Connection, spec: TableSpec) -> None:
             item = decode_item(data)
             connection.execute(
                 f"UPDATE items SET ttl = ? WHERE {_ITEM_WHERE}",  # noqa: S608 - fixed fragments only
-                (_ttl_of(spec, item), spec.name, hash_, pk, sk),
+                (ttl_of(spec, item), spec.name, hash_, pk, sk),
             )
             for backfill in backfills:
                 # DynamoDB's back-fill skips (and reports) items whose attribute has the
                 # wrong type for the new index key; later writes of them are refused.
                 with contextlib.suppress(ValidationError):
-                    _update_index_entries(connection, backfill, (pk, sk), None, item)
+                    for entry in index_entries(backfill, item):
+                        _put_entry(connection, spec.name, (pk, sk), entry)
     connection.execute("UPDATE tables SET spec = ? WHERE name = ?", (spec_to_json(spec), spec.name))
 
 

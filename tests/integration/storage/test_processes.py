@@ -87,6 +87,32 @@ async def test_concurrent_transfers_keep_the_invariant(shared: tuple[str, str]) 
         assert seen == balances
 
 
+async def test_a_reader_never_skips_a_change_that_commits_late(shared: tuple[str, str]) -> None:
+    # Another process holds a write transaction open for a moment while this one writes;
+    # a reader following the feed meanwhile sees every record, each number one past the
+    # last: no change ever commits later with a lower number than one already read.
+    async with await open_backend_store(*shared) as store:
+        start = await store.changes.latest_seq()
+        seen = []
+
+        async def follow() -> None:
+            async for record in store.changes.follow(start):
+                seen.append(record)
+                if len(seen) == 31:
+                    return
+
+        reader = asyncio.create_task(follow())
+        slow = spawn("slow", *shared, "0.5")
+        assert slow.stdout is not None
+        assert (await asyncio.to_thread(slow.stdout.readline)).strip() == "holding"
+        for number in range(30):
+            await store.put_item("groups", {"id": f"fast-{number}"})
+        await finish(slow)
+        await asyncio.wait_for(reader, 30)
+    assert [record.seq for record in seen] == list(range(start + 1, start + 32))
+    assert {record.keys["id"] for record in seen} == {"slow", *(f"fast-{n}" for n in range(30))}
+
+
 async def read_groups(store: DocumentStore) -> dict[str, int]:
     counts: dict[str, int] = {}
     start = None

@@ -11,8 +11,10 @@ import asyncio
 import contextlib
 import random
 import sys
+import time
 
-from storage import DocumentStore, TransactPut, TransactUpdate
+from storage import DocumentStore, Item, TransactPut, TransactUpdate
+from storage.backend import WriteTarget
 from storage.errors import ConditionalCheckFailedError, TransactionCanceledError
 from tests.integration.storage.conftest import open_backend_store
 
@@ -76,6 +78,19 @@ async def write_groups(store: DocumentStore, prefix: str) -> None:
     await asyncio.gather(*(writer(lane) for lane in range(8)))
 
 
+async def write_slowly(store: DocumentStore, seconds: float) -> None:
+    """One write whose transaction stays open ``seconds`` (its decide step sleeps)."""
+
+    def decide(_current: list[Item | None]) -> list[Item]:
+        sys.stdout.write("holding\n")
+        sys.stdout.flush()
+        time.sleep(seconds)  # inside the write transaction, holding the write lock
+        return [{"id": "slow"}]
+
+    # The backend's one write primitive, as the store calls it: a test may hold it open.
+    await store._backend.write([WriteTarget("groups", {"id": "slow"})], decide)
+
+
 async def main(command: str, backend: str, location: str, *args: str) -> None:
     async with await open_backend_store(backend, location) as store:
         if command == "increment":
@@ -85,6 +100,8 @@ async def main(command: str, backend: str, location: str, *args: str) -> None:
             await asyncio.gather(*(transfer_once(store, rng) for _ in range(int(args[0]))))
         elif command == "groups":
             await write_groups(store, args[0])
+        elif command == "slow":
+            await write_slowly(store, float(args[0]))
 
 
 if __name__ == "__main__":
