@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 
 import psycopg
@@ -240,12 +240,21 @@ class PostgresBackend:
 
     # --- change feed -------------------------------------------------------------
 
-    async def read_changes(self, after_seq: int, limit: int) -> list[ChangeRecord]:
-        rows = await self._read(
-            "SELECT seq, tbl, keys, event, old, new, created_at, system FROM changes"
-            " WHERE seq > %s ORDER BY seq LIMIT %s",
-            (after_seq, limit),
-        )
+    async def read_changes(
+        self, after_seq: int, limit: int, tables: Collection[str] | None = None
+    ) -> list[ChangeRecord]:
+        if tables is None:
+            rows = await self._read(
+                "SELECT seq, tbl, keys, event, old, new, created_at, system FROM changes"
+                " WHERE seq > %s ORDER BY seq LIMIT %s",
+                (after_seq, limit),
+            )
+        else:
+            rows = await self._read(
+                "SELECT seq, tbl, keys, event, old, new, created_at, system FROM changes"
+                " WHERE seq > %s AND tbl = ANY(%s) ORDER BY seq LIMIT %s",
+                (after_seq, sorted(tables), limit),
+            )
         return [
             ChangeRecord(
                 seq,
@@ -274,9 +283,11 @@ class PostgresBackend:
             if remaining <= 0:
                 return False
             # Woken by NOTIFY (any process) or this process's commits; the poll only
-            # covers a listening connection being re-made.
+            # covers a listening connection being re-made. (asyncio.timeout, not wait_for:
+            # on Python 3.11 wait_for can swallow a cancellation, see the SQLite backend.)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wakeup.wait(), min(remaining, 1.0))
+                async with asyncio.timeout(min(remaining, 1.0)):
+                    await wakeup.wait()
 
     async def prune_changes(self, older_than: float) -> int:
         return await self._writer.submit(lambda c: mutations.prune_changes(c, older_than))
