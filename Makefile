@@ -52,7 +52,7 @@ check-imports: setup
 	$(BIN)/lint-imports
 
 check-functions: setup
-	$(BIN)/baas check examples.board
+	$(BIN)/baas check examples.board:app
 
 unit: setup
 	$(BIN)/pytest tests/unit

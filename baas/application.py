@@ -19,10 +19,12 @@ from auth.errors import ModelDeclarationError
 from auth.model_classes import make_item_class
 from auth.models import ModelSpec, declare_model
 from auth.rules import Allow, Rule
+from baas.app_layout import check_app_layout
 from baas.errors import AppLoadError
 from functions import Function
 from storage import ChangeRecord
 from workflows import ScheduleBinding
+from workflows.call_sites import function_call_sites
 from workflows.client import Target, resolve_target
 from workflows.definitions import workflow_definition
 from workflows.triggers import Event, TriggerBinding, change_event
@@ -30,7 +32,7 @@ from workflows.triggers import Event, TriggerBinding, change_event
 if TYPE_CHECKING:  # the worker loads apps too, and has no use for Strawberry
     from strawberry.extensions import SchemaExtension
 
-__all__ = ["CALL_OPERATIONS", "App", "Invocable", "allow_call", "load_app"]
+__all__ = ["CALL_OPERATIONS", "App", "Invocable", "allow_call", "load_app", "unregistered_calls"]
 
 _W = TypeVar("_W", bound=type)
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -216,18 +218,51 @@ class App:
         return f"App({self.name!r})"
 
 
-def load_app(ref: str) -> App:
-    """Import ``module:attribute`` from the current directory and return the App there."""
+def load_app(ref: str, *, check_calls: bool = True) -> App:
+    """Import ``module:attribute`` from the current directory and return the App there.
+
+    Before importing, the folder is checked for files that shadow baas's packages
+    (:mod:`baas.app_layout`); after, unless ``check_calls`` is false, the App's
+    workflows for calls of functions it does not register (:func:`unregistered_calls`).
+    Each problem is one line.
+    """
     module_name, _, attribute = ref.partition(":")
     # Like uvicorn: the application lives in the developer's project, not site-packages.
-    cwd = str(Path.cwd())
-    if cwd not in sys.path:
-        sys.path.insert(0, cwd)
+    folder = Path.cwd()
+    check_app_layout(ref, folder)
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise AppLoadError(f"BAAS_APP: cannot import module {module_name!r}: {exc}") from exc
     app = getattr(module, attribute, None)
     if not isinstance(app, App):
-        raise AppLoadError(f"BAAS_APP: {ref!r} is not a baas App (found {type(app).__name__})")
+        imported = getattr(module, "__file__", None) or module_name
+        found = "is not defined" if app is None else f"is of type {type(app).__name__}"
+        raise AppLoadError(
+            f"BAAS_APP: {ref!r} is not a baas App: {attribute!r} in {imported} {found}"
+        )
+    problems = unregistered_calls(app) if check_calls else []
+    if problems:
+        raise AppLoadError("; ".join(problems))
     return app
+
+
+def unregistered_calls(app: App) -> list[str]:
+    """One line per place a workflow of ``app`` calls a function ``app`` does not register.
+
+    The worker serves only the App's functions: such a call would fail when it runs.
+    """
+    registered = {fn.name for fn in app.functions}
+    problems: list[str] = []
+    for workflow_class in app.workflows:
+        for site in function_call_sites(workflow_class):
+            if site.function.name not in registered:
+                python_name = site.function.__qualname__
+                problems.append(
+                    f"{site}: workflow {workflow_class.__name__} calls function "
+                    f"{site.function.name!r}, which the App does not register: add "
+                    f"app.function({python_name}) beside its other functions"
+                )
+    return problems

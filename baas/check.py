@@ -6,6 +6,12 @@ Prints one line per finding — ``file:line: function 'a' calls function 'b' (de
 file:line)`` — and exits 1 when there is any, 0 when there is none, 2 when a target
 cannot be found. The analysis itself (``functions/source_check.py``) reads the code
 with ``ast`` and never imports it.
+
+An app named as ``module:attribute`` (``baas check myapp:app``) is also loaded, to find
+workflows that call a function the App does not register (``file:line: workflow W calls
+function 'f', which the App does not register ...``): what is registered is only known
+once the app's module has run. Without such a target nothing is imported (the default,
+BAAS_APP's package, is only read).
 """
 
 from __future__ import annotations
@@ -66,7 +72,10 @@ def main(targets: Sequence[str], default: str | None) -> int:
     except FileNotFoundError as exc:
         print(f"baas check: {exc}", file=sys.stderr)  # noqa: T201
         return 2
-    findings = check_paths(paths, _context_for(paths))
+    findings = [str(finding) for finding in check_paths(paths, _context_for(paths))]
+    apps = [name for name in targets if ":" in name]
+    for ref in apps:
+        findings += _app_problems(ref)
     for finding in findings:
         print(finding)  # noqa: T201 - the command's output
     if findings:
@@ -74,4 +83,19 @@ def main(targets: Sequence[str], default: str | None) -> int:
         return 1
     checked = ", ".join(str(path) for path in paths)
     print(f"baas check: no function imports or calls another ({checked})")  # noqa: T201
+    if apps:
+        registered = ", ".join(apps)
+        print(f"baas check: every function a workflow calls is registered ({registered})")  # noqa: T201
     return 0
+
+
+def _app_problems(ref: str) -> list[str]:
+    """Load the app (which runs its code) and list workflows' calls it does not serve."""
+    from baas.application import load_app, unregistered_calls
+    from baas.errors import AppLoadError
+
+    try:
+        app = load_app(ref, check_calls=False)
+    except AppLoadError as exc:
+        return [exc.message]
+    return unregistered_calls(app)

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from watchfiles import PythonFilter, awatch
 
+from baas.app_layout import check_app_layout
 from baas.config import Settings
 from baas.data_folder import prepare_data_folder
 from baas.ports import require_free_ports
@@ -48,6 +49,9 @@ _HEALTHY_WITHIN_SECONDS = 60.0
 async def run_dev_fast(settings: Settings) -> int:
     """Check ports, start Temporal (unless configured) and the stack, supervise both."""
     settings.check_serving()
+    if settings.app:
+        # A wrong BAAS_APP is one line before anything starts, Temporal included.
+        check_app_layout(settings.app, Path.cwd())
     ports = [(settings.host, settings.port, "BAAS_PORT")]
     if settings.dynamodb_port is not None:
         ports.append((settings.host, settings.dynamodb_port, "BAAS_DYNAMODB_PORT"))
@@ -86,11 +90,10 @@ async def _supervise(settings: Settings, stack: _Stack, stop: StopRequested) -> 
     Parts that die are restarted by their keepers (:func:`baas.supervision.keep`).
     """
     changes: asyncio.Queue[set[str]] = asyncio.Queue()
-    watcher = (
-        asyncio.create_task(_watch(_watched_dir(settings), changes, stop.event))
-        if settings.reload and settings.app
-        else None
-    )
+    watcher = None
+    if settings.reload and settings.app:
+        folder, recursive = _watched(settings)
+        watcher = asyncio.create_task(_watch(folder, changes, stop.event, recursive=recursive))
     try:
         while True:
             stopped = asyncio.ensure_future(stop.event.wait())
@@ -228,15 +231,27 @@ async def _http_status(host: str, port: int, path: str) -> int | None:
             await writer.wait_closed()
 
 
-def _watched_dir(settings: Settings) -> Path:
-    """The top-level package (or module) of BAAS_APP, relative to the working directory."""
+def _watched(settings: Settings) -> tuple[Path, bool]:
+    """The folder to watch for BAAS_APP's code, and whether to watch below it.
+
+    A folder, never a file: an atomic save (``sed -i``, an editor's safe-write, ``git
+    checkout``) puts a new file in the old one's place, and a watch on the file itself
+    follows the old file, so every later edit would go unseen. A package is watched
+    whole; a single-file app through its folder, not below it (that folder may be the
+    whole project, virtual environment included): the module and its siblings.
+    """
     module = (settings.app or "").partition(":")[0]
     top = Path.cwd() / module.split(".")[0]
-    return top if top.is_dir() else top.with_suffix(".py")
+    return (top, True) if top.is_dir() else (top.parent, False)
 
 
-async def _watch(path: Path, changes: asyncio.Queue[set[str]], stop: asyncio.Event) -> None:
-    async for batch in awatch(path, watch_filter=PythonFilter(), stop_event=stop, debounce=300):
+async def _watch(
+    folder: Path, changes: asyncio.Queue[set[str]], stop: asyncio.Event, *, recursive: bool
+) -> None:
+    """Put each batch of changed ``.py`` paths under ``folder`` on ``changes``."""
+    async for batch in awatch(
+        folder, watch_filter=PythonFilter(), stop_event=stop, debounce=300, recursive=recursive
+    ):
         await changes.put({changed for _change, changed in batch})
 
 

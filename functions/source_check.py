@@ -27,7 +27,7 @@ from pathlib import Path
 
 __all__ = ["Finding", "check_paths"]
 
-_DECORATORS = {"functions.function", "functions.definition.function"}
+_DECORATORS = {"baas.function", "functions.function", "functions.definition.function"}
 _WRAPPER_ATTRIBUTES = {"__wrapped__", "run", "_impl", "__call__"}
 
 

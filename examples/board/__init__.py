@@ -4,7 +4,7 @@ Models, functions and workflows are added here as baas grows; the App is the anc
 everything attaches to.
 """
 
-from baas.application import App, allow_call
+from baas import App, allow_call
 
 app = App("board")
 

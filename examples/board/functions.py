@@ -13,9 +13,14 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from auth.errors import ItemNotFoundError
-from functions import Context, FunctionError, OutgoingEmail, function
-from storage.errors import ConditionalCheckFailedError
+from baas import (
+    ConditionalCheckFailedError,
+    Context,
+    FunctionError,
+    ItemNotFoundError,
+    OutgoingEmail,
+    function,
+)
 
 __all__ = [
     "ArchiveStepInput",

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from auth.rules import allow
-from baas.models import Index, PartitionKey, SortKey, generated_id
+from baas import Index, PartitionKey, SortKey, allow, generated_id
 from examples.board import app
 
 __all__ = ["Board", "Todo"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from baas import ChangeRecord
 from examples.board.workflows import ArchiveBoardInput
-from storage import ChangeRecord
 
 __all__ = ["archive_requested", "archive_requested_input"]
 

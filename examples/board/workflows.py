@@ -15,6 +15,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from baas import ApprovalRejectedError, Saga, call, parallel, wait_for_approval
     from examples.board.functions import (
         ArchiveStepInput,
         NotifyMemberInput,
@@ -25,7 +26,6 @@ with workflow.unsafe.imports_passed_through():
         release_board,
         reserve_board,
     )
-    from workflows import ApprovalRejectedError, Saga, call, parallel, wait_for_approval
 
 __all__ = ["ArchiveBoardInput", "ArchiveBoardResult", "ArchiveBoardWorkflow"]
 

@@ -228,3 +228,31 @@ def test_baas_check_is_a_cli_command(tmp_path: Path, capsys: pytest.CaptureFixtu
     )
     assert run(["check", str(package)]) == 1
     assert "imports function 'charge_card'" in capsys.readouterr().out
+
+
+def test_functions_declared_through_the_baas_facade_are_checked_too(tmp_path: Path) -> None:
+    package = _package(
+        tmp_path,
+        {
+            "orders.py": """
+    from baas import Context, function
+    from shop.billing import Charge, charge_card
+
+    @function(timeout=5)
+    async def place_order(ctx: Context, inp: Charge) -> Charge:
+        return await charge_card(ctx, inp)
+"""
+        },
+    )
+    (package / "billing.py").write_text(
+        (package / "billing.py").read_text().replace("from functions import", "from baas import")
+    )
+
+    billing = package / "billing.py"
+    assert _messages(package) == [
+        (
+            "orders.py:3: function module 'shop.orders' imports function 'charge_card' "
+            f"(defined at {billing}:10); compose functions in a workflow"
+        ),
+        f"orders.py:7: function 'place_order' calls function 'charge_card' (defined at {billing}:10)",
+    ]
