@@ -7,6 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node_modules/.installed
+CONSOLE_STAMP := baas/console/node_modules/.installed
+BROWSER_STAMP := $(VENV)/.browser
 
 .PHONY: run test setup lint typecheck check-imports check-functions unit integration bench clean
 
@@ -29,7 +31,20 @@ endif
 # Byte-compile the project's own packages: an editable install is not compiled by pip,
 # and with PYTHONDONTWRITEBYTECODE set Python would re-compile them at every start (about
 # 0.4 s of `baas dev`'s start-up here). compileall only rewrites what changed.
-setup: $(STAMP) $(NODE_DEPS)
+# The console's GraphiQL page serves GraphiQL and React from here, never from a CDN.
+$(CONSOLE_STAMP): baas/console/package.json baas/console/package-lock.json
+	npm ci --prefix baas/console --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The console's browser tests drive Debian's chromium with Playwright (its own browser
+# download cannot work here). Without a browser they skip with one line; CI sets
+# BAAS_TEST_BROWSER_REQUIRED=1 so that a missing browser fails instead.
+$(BROWSER_STAMP): $(STAMP)
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium could not be installed: the console's browser tests will skip"
+	$(BIN)/python -m pip install -qq -e '.[dev,browser]'
+	touch $@
+
+setup: $(STAMP) $(NODE_DEPS) $(CONSOLE_STAMP)
 	@$(BIN)/python -m compileall -q baas auth storage workflows functions examples >/dev/null
 
 ## run: the whole stack on this machine (embedded Temporal, worker, API, example app)
@@ -38,7 +53,7 @@ run: setup
 
 ## test: format check, lint, types, import contracts, function isolation of the example,
 ## then unit and integration tests
-test: setup lint typecheck check-imports check-functions
+test: setup $(BROWSER_STAMP) lint typecheck check-imports check-functions
 	$(BIN)/pytest
 
 lint: setup
@@ -69,4 +84,4 @@ bench: setup
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .baas tests/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .baas tests/node_modules baas/console/node_modules .pytest_cache .mypy_cache .ruff_cache

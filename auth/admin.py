@@ -1,4 +1,5 @@
-"""Administering users: list, disable, enable, delete, set groups, create the first admin.
+"""Administering users: list and search, disable, enable, delete, set groups, see and end
+sessions, send a password reset, create the first admin.
 
 Disabling or deleting a user ends all of their sessions *and* refuses their unexpired
 access tokens at once (per-user not-before, see :mod:`auth.revocation`). Changing a
@@ -16,7 +17,8 @@ from dataclasses import replace
 
 from auth.accounts import AccountService
 from auth.errors import InvalidRequestError, ItemNotFoundError
-from auth.identities import IdentityRepository
+from auth.identities import Identity, IdentityRepository
+from auth.refresh_store import SessionRecord
 from auth.security_events import NO_SECURITY_EVENTS, SecurityEvents
 from auth.users import EmailTakenError, User, normalize_email
 
@@ -24,6 +26,7 @@ __all__ = ["ADMIN_GROUP", "AdminService"]
 
 ADMIN_GROUP = "admin"
 MAX_PAGE = 100
+MAX_SEARCH = 254  # the longest email address (RFC 5321 §4.5.3.1.3, as a path)
 
 
 class AdminService:
@@ -40,13 +43,50 @@ class AdminService:
         self._users = accounts.users
         self._identities = identities
         self._events = events
+        self._admin_seen = False
 
     async def list_users(
-        self, *, limit: int = 50, cursor: str | None = None
+        self, *, limit: int = 50, cursor: str | None = None, email_contains: str | None = None
     ) -> tuple[list[User], str | None]:
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidRequestError(f"limit must be from 1 to {MAX_PAGE}.")
-        return await self._users.list_page(limit=limit, start=cursor)
+        if email_contains is not None and len(email_contains) > MAX_SEARCH:
+            raise InvalidRequestError(f"Search for at most {MAX_SEARCH} characters.")
+        return await self._users.list_page(
+            limit=limit, start=cursor, email_contains=email_contains or None
+        )
+
+    async def sessions(self, user_id: str) -> list[SessionRecord]:
+        """The user's open sessions (one per sign-in on a device)."""
+        user = await self.get_user(user_id)
+        return await self._accounts.grants.sessions.sessions(user.user_id)
+
+    async def identities(self, user_id: str) -> list[Identity]:
+        """The social logins linked to the user."""
+        user = await self.get_user(user_id)
+        return await self._identities.of_user(user.user_id)
+
+    async def end_sessions(self, user_id: str, *, actor_id: str | None = None) -> None:
+        """End every session of the user and refuse their access tokens at once."""
+        user = await self.get_user(user_id)
+        await self._accounts.sign_out_everywhere(user)
+        self._record("end_sessions", user.user_id, actor_id)
+
+    async def send_password_reset(
+        self, user_id: str, *, address: str, actor_id: str | None = None
+    ) -> None:
+        """Mail the user a reset code, as if they had asked ("forgot password").
+
+        The same path and limits as their own request (``address`` is the admin's):
+        an admin never sees the code, and cannot mail a user without bound.
+        """
+        user = await self.get_user(user_id)
+        if user.email is None or user.anonymous:
+            raise InvalidRequestError("This user has no email address to send a reset to.")
+        if not user.enabled:
+            raise InvalidRequestError("This user is disabled; enable them first.")
+        await self._accounts.forgot_password(user.email, address=address)
+        self._record("send_password_reset", user.user_id, actor_id)
 
     async def get_user(self, user_id: str) -> User:
         user = await self._users.get(user_id)
@@ -81,6 +121,15 @@ class AdminService:
         user = await self._accounts.revoke_access_tokens(user)
         self._record("set_groups", user.user_id, actor_id, groups=",".join(groups))
         return user
+
+    async def admin_exists(self) -> bool:
+        """Whether any enabled account is in the admin group (the console's sign-in page
+        says how to create the first one when none is). Remembered once true: admins
+        are rarely all removed, and this scans the users."""
+        if self._admin_seen:
+            return True
+        self._admin_seen = await self._users.any_in_group(ADMIN_GROUP)
+        return self._admin_seen
 
     async def create_admin(self, email: object, password: object) -> User:
         """A verified account in the ``admin`` group (``baas users create-admin``)."""

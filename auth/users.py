@@ -346,14 +346,38 @@ class UserRepository:
         await self._store.transact_write(writes)
         return not_before
 
+    async def any_in_group(self, group: str) -> bool:
+        """Whether an enabled user is in ``group`` (a scan: for rare questions only)."""
+        start: Item | None = None
+        while True:
+            page = await self._store.scan(
+                USERS_TABLE,
+                filter="contains(#groups, :group) AND #status <> :disabled",
+                names={"#groups": "groups", "#status": "status"},
+                values={":group": group, ":disabled": "disabled"},
+                projection="user_id",
+                exclusive_start_key=start,
+            )
+            if page.items:
+                return True
+            if page.last_evaluated_key is None:
+                return False
+            start = page.last_evaluated_key
+
     async def list_page(
-        self, *, limit: int, start: str | None = None
+        self, *, limit: int, start: str | None = None, email_contains: str | None = None
     ) -> tuple[list[User], str | None]:
-        """One page of users (in storage order) and the cursor of the next, or None."""
+        """One page of users (in storage order) and the cursor of the next, or None.
+
+        With ``email_contains``, only the users whose email holds it; as with any
+        filtered scan, a page may hold fewer than ``limit`` users and still have a next.
+        """
         page = await self._store.scan(
             USERS_TABLE,
             limit=limit,
             exclusive_start_key={"user_id": start} if start else None,
+            filter="contains(email, :part)" if email_contains else None,
+            values={":part": email_contains.lower()} if email_contains else None,
         )
         after = page.last_evaluated_key
         return [_from_item(item) for item in page.items], (str(after["user_id"]) if after else None)

@@ -15,10 +15,12 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from auth.access_keys import AccessKeyRepository
+from baas.admin_api import admin_api_routes
 from baas.application import App
 from baas.auth_routes import auth_routes
 from baas.authn import BearerAuthMiddleware
 from baas.config import Settings
+from baas.console import console_routes, vendor_routes
 from baas.dynamodb import (
     SDK_REQUEST_HEADERS,
     SDK_RESPONSE_HEADERS,
@@ -99,14 +101,20 @@ def create_app(
     app = parts.app
 
     metrics = parts.metrics
-    dynamodb = DynamoDBEndpoint(
-        lambda: parts.store,
-        AccessKeyRepository(lambda: parts.store, parts.secret_keys),
-        Account(settings.dynamodb_region),
-    )
+    access_keys = AccessKeyRepository(lambda: parts.store, parts.secret_keys)
+    dynamodb = DynamoDBEndpoint(lambda: parts.store, access_keys, Account(settings.dynamodb_region))
     metrics_routes = (
         [Route("/metrics", metrics.endpoint, methods=["GET"])] if settings.serves_metrics else []
     )
+    # The console and its /admin API: on in dev, in prod only with BAAS_CONSOLE=true.
+    # Dev's GraphiQL at GET /graphql needs the console's copy of GraphiQL's files.
+    if settings.serves_console:
+        console = [
+            *console_routes(parts.auth),
+            *admin_api_routes(parts, dynamodb, access_keys),
+        ]
+    else:
+        console = vendor_routes() if settings.is_dev else []
 
     async def index(_request: Request) -> JSONResponse:
         return JSONResponse(
@@ -139,6 +147,7 @@ def create_app(
             ),
             *auth_routes(parts.auth),
             *metrics_routes,
+            *console,
         ],
         middleware=[
             Middleware(

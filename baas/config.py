@@ -99,6 +99,11 @@ class Settings:
     # The document store: None is the SQLite file in data_dir; else a sqlite:/// or
     # postgresql:// URL (BAAS_STORE_URL; it may hold a password, so not in repr).
     store_url: str | None = field(default=None, repr=False)
+    # /console and its /admin API: None means on in dev, off in prod (BAAS_CONSOLE).
+    console: bool | None = None
+    # Where the console links a call's run in the Temporal UI (BAAS_TEMPORAL_UI_URL);
+    # unset: the embedded server's UI in dev, no link in prod.
+    temporal_ui_url: str | None = None
     # FULL: a write survives power loss (the WAL is fsynced at each commit, commits are
     # grouped); NORMAL: it survives a crash of the process (kill -9), not of the machine.
     sqlite_synchronous: Synchronous = "FULL"
@@ -124,6 +129,20 @@ class Settings:
     def serves_metrics(self) -> bool:
         """Whether ``/metrics`` answers (BAAS_METRICS; unset: in dev only)."""
         return self.is_dev if self.metrics is None else self.metrics
+
+    @property
+    def serves_console(self) -> bool:
+        """Whether ``/console`` and ``/admin`` answer (BAAS_CONSOLE; unset: in dev only)."""
+        return self.is_dev if self.console is None else self.console
+
+    @property
+    def temporal_ui(self) -> str | None:
+        """The Temporal UI's base URL, if there is one to link to."""
+        if self.temporal_ui_url is not None:
+            return self.temporal_ui_url.rstrip("/")
+        if self.is_dev and self.temporal_address is None:
+            return f"http://127.0.0.1:{self.temporal_ui_port}"
+        return None
 
     @property
     def database_path(self) -> Path:
@@ -224,6 +243,8 @@ class Settings:
             dynamodb_region=reader.get("BAAS_DYNAMODB_REGION", _region, "us-east-1"),
             metrics=reader.get("BAAS_METRICS", boolean, None),
             store_url=reader.get("BAAS_STORE_URL", _store_url, None),
+            console=reader.get("BAAS_CONSOLE", boolean, None),
+            temporal_ui_url=reader.get("BAAS_TEMPORAL_UI_URL", _http_url, None),
             sqlite_synchronous=reader.get("BAAS_SQLITE_SYNCHRONOUS", _synchronous, "FULL"),
             sqlite_busy_timeout=reader.get("BAAS_SQLITE_BUSY_TIMEOUT", _BUSY_TIMEOUT, 5.0),
             http_header_timeout=reader.get(
@@ -310,6 +331,9 @@ def _path(raw: str) -> Path:
 
 def _store_url(raw: str) -> str:
     config_from_url(raw)  # a ValueError says what is wrong, never echoing the URL
+def _http_url(raw: str) -> str:
+    if not re.match(r"^https?://[^\s/]+(/\S*)?$", raw):
+        raise ValueError("expected an http:// or https:// URL")
     return raw
 
 

@@ -8,13 +8,19 @@ for any replicated service.
 
 The endpoint is on by default in dev; in prod only with ``BAAS_METRICS=true`` (it
 tells anyone who can reach it how busy the service is).
+
+The console reads the same counters as JSON (:meth:`HttpMetrics.summary`, behind
+``/admin/overview``), with the last answers that were errors (4xx and 5xx, by request
+id, at most :data:`RECENT_ERRORS`): what a developer looks for first when a client
+reports a failure.
 """
 
 from __future__ import annotations
 
 import bisect
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -27,6 +33,7 @@ _GROUPS = ("/graphql", "/auth", "/dynamodb", "/healthz", "/.well-known")
 _GROUP_PREFIXES = tuple((group, f"{group}/") for group in _GROUPS)
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+RECENT_ERRORS = 50
 
 
 def path_group(path: str) -> str:
@@ -55,6 +62,20 @@ class _Histogram:
         self.sum += seconds
 
 
+def _percentile_ms(histogram: _Histogram, fraction: float) -> float | None:
+    """The upper bound (ms) of the bucket holding the ``fraction`` quantile; None when
+    there is no request yet or it lies above the last bucket."""
+    if not histogram.total:
+        return None
+    wanted = fraction * histogram.total
+    cumulative = 0
+    for bound, count in zip(_BUCKETS, histogram.counts, strict=True):
+        cumulative += count
+        if cumulative >= wanted:
+            return bound * 1000
+    return None
+
+
 class HttpMetrics:
     """Counters of one process; updated from the event loop only (no locking)."""
 
@@ -64,11 +85,64 @@ class HttpMetrics:
         self.websockets = 0
         self._requests: defaultdict[tuple[str, str, int], int] = defaultdict(int)
         self._durations: defaultdict[str, _Histogram] = defaultdict(_Histogram)
+        self._errors: deque[dict[str, Any]] = deque(maxlen=RECENT_ERRORS)
 
-    def observe(self, method: str, path: str, status: int, seconds: float) -> None:
+    def observe(
+        self, method: str, path: str, status: int, seconds: float, request_id: str | None = None
+    ) -> None:
         group = path_group(path)
-        self._requests[(method if method in _METHODS else "other", group, status)] += 1
+        method = method if method in _METHODS else "other"
+        self._requests[(method, group, status)] += 1
         self._durations[group].observe(seconds)
+        if status >= 400:
+            # The path only (never the query string, which may carry codes or tokens),
+            # cut short: a client chooses it.
+            self._errors.append(
+                {
+                    "at": time.time(),
+                    "method": method,
+                    "path": path[:200],
+                    "status": status,
+                    "request_id": request_id,
+                    "duration_ms": round(seconds * 1000, 2),
+                }
+            )
+
+    def summary(self) -> dict[str, Any]:
+        """The counters as JSON: per path group, requests, errors and latency (mean and
+        the 50th and 95th percentiles, as the upper bound of their histogram bucket);
+        the recent errors, newest first."""
+        by_group: defaultdict[str, dict[str, int]] = defaultdict(
+            lambda: {"requests": 0, "client_errors": 0, "server_errors": 0}
+        )
+        for (_method, group, status), count in self._requests.items():
+            counts = by_group[group]
+            counts["requests"] += count
+            if 400 <= status < 500:
+                counts["client_errors"] += count
+            elif status >= 500:
+                counts["server_errors"] += count
+        groups = []
+        for group, counts in sorted(by_group.items()):
+            histogram = self._durations[group]
+            mean = histogram.sum / histogram.total if histogram.total else 0.0
+            groups.append(
+                {
+                    "path": group,
+                    **counts,
+                    "mean_ms": round(mean * 1000, 2),
+                    "p50_ms": _percentile_ms(histogram, 0.50),
+                    "p95_ms": _percentile_ms(histogram, 0.95),
+                }
+            )
+        return {
+            "started_at": self.started_at,
+            "now": time.time(),
+            "in_flight": self.in_flight,
+            "websockets": self.websockets,
+            "groups": groups,
+            "recent_errors": list(reversed(self._errors)),
+        }
 
     def render(self) -> str:
         """All metrics in the Prometheus text exposition format (version 0.0.4)."""

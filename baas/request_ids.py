@@ -84,19 +84,26 @@ class RequestIdMiddleware:
                 metrics.websockets -= 1
             else:
                 metrics.in_flight -= 1
-                request_answered(metrics, scope["method"], scope["path"], status, duration)
+                request_answered(
+                    metrics, scope["method"], scope["path"], status, duration, request_id
+                )
             request_id_var.reset(token)
             request_scope_var.reset(scope_token)
 
 
 def request_answered(
-    metrics: HttpMetrics, method: str, path: str, status: int, seconds: float
+    metrics: HttpMetrics,
+    method: str,
+    path: str,
+    status: int,
+    seconds: float,
+    request_id: str | None = None,
 ) -> None:
     """Count an answered HTTP request in ``metrics`` and write its log line.
 
     ``path`` is the path only, never the query string: it may carry codes or tokens.
     """
-    metrics.observe(method, path, status, seconds)
+    metrics.observe(method, path, status, seconds, request_id)
     if not _log.isEnabledFor(logging.INFO):
         return  # the line and its fields are built only when it is written
     _log.info(

@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 from auth.errors import AccessDeniedError, InvalidRequestError
 from auth.rules import Caller
 from auth.users import validate_groups
-from baas.auth_routes.http import read_body, require_admin
+from baas.auth_routes.http import address_of, read_body, require_admin
 from baas.authn import caller_of
 
 if TYPE_CHECKING:
@@ -41,7 +41,9 @@ def admin_routes(auth: AuthServices) -> list[BaseRoute]:
     async def list_users(request: Request) -> Response:
         admin(request)
         users, cursor = await auth.admin.list_users(
-            limit=_limit(request), cursor=request.query_params.get("cursor") or None
+            limit=_limit(request),
+            cursor=request.query_params.get("cursor") or None,
+            email_contains=request.query_params.get("email") or None,
         )
         return JSONResponse(
             {"users": [user.public_view() for user in users], "next_cursor": cursor},
@@ -77,6 +79,34 @@ def admin_routes(auth: AuthServices) -> list[BaseRoute]:
         await auth.admin.delete_user(request.path_params["user_id"], actor_id=actor)
         return Response(status_code=204)
 
+    async def sessions(request: Request) -> Response:
+        admin(request)
+        records = await auth.admin.sessions(request.path_params["user_id"])
+        return JSONResponse(
+            {"sessions": [record.public_view() for record in records]},
+            headers=_NO_STORE,
+        )
+
+    async def end_sessions(request: Request) -> Response:
+        actor = admin(request)
+        await auth.admin.end_sessions(request.path_params["user_id"], actor_id=actor)
+        return Response(status_code=204)
+
+    async def identities(request: Request) -> Response:
+        admin(request)
+        linked = await auth.admin.identities(request.path_params["user_id"])
+        return JSONResponse(
+            {"identities": [identity.public_view() for identity in linked]},
+            headers=_NO_STORE,
+        )
+
+    async def password_reset(request: Request) -> Response:
+        actor = admin(request)
+        await auth.admin.send_password_reset(
+            request.path_params["user_id"], address=address_of(request, auth), actor_id=actor
+        )
+        return JSONResponse({"status": "sent"}, status_code=202)
+
     async def rotate_signing_key(request: Request) -> Response:
         actor = admin(request)
         key = await auth.keyring.rotate()
@@ -108,6 +138,10 @@ def admin_routes(auth: AuthServices) -> list[BaseRoute]:
         Route("/auth/admin/users/{user_id}/disable", disable, methods=["POST"]),
         Route("/auth/admin/users/{user_id}/enable", enable, methods=["POST"]),
         Route("/auth/admin/users/{user_id}/groups", set_groups, methods=["PUT"]),
+        Route("/auth/admin/users/{user_id}/sessions", sessions, methods=["GET"]),
+        Route("/auth/admin/users/{user_id}/sessions", end_sessions, methods=["DELETE"]),
+        Route("/auth/admin/users/{user_id}/identities", identities, methods=["GET"]),
+        Route("/auth/admin/users/{user_id}/password-reset", password_reset, methods=["POST"]),
         Route("/auth/admin/signing-keys/rotate", rotate_signing_key, methods=["POST"]),
         Route("/auth/admin/events", list_events, methods=["GET"]),
     ]

@@ -138,24 +138,41 @@ class DynamoDBEndpoint:
                 body=body,
             )
             await self._authenticator.authenticate(request)
-            handler = OPERATIONS.get(request.header("x-amz-target") or "")
+        except SignatureError as exc:
+            error = DynamoDBApiError(exc.code, exc.message, namespace=CORAL_SERVICE)
+            return error.status, dumps(error.body())
+        except Exception as exc:  # noqa: BLE001 - answered by the one error mapping below
+            return _failure(exc, request_id)
+        return await self.dispatch(request.header("x-amz-target") or "", body, request_id)
+
+    async def dispatch(self, target: str, body: bytes, request_id: str) -> tuple[int, bytes]:
+        """Run the operation ``target`` names on the JSON ``body``, for a caller already
+        authenticated (by SigV4 in :meth:`answer`, or as an admin by the console's API);
+        the status and JSON body of the answer (never raises)."""
+        try:
+            handler = OPERATIONS.get(target)
             if handler is None:
                 raise DynamoDBApiError("UnknownOperationException", "", namespace=CORAL_SERVICE)
             return 200, dumps(await handler(self._context, _json_object(body)))
-        except DynamoDBApiError as exc:
-            error = exc
-        except SignatureError as exc:
-            error = DynamoDBApiError(exc.code, exc.message, namespace=CORAL_SERVICE)
-        except StorageError as exc:
-            error = from_storage_error(exc, request_id)
-            if error.status == 503:
-                _log.warning("store busy (request %s); answered retry later", request_id)
-            elif error.status >= 500:
-                _log.error("store failure (request %s)", request_id, exc_info=exc)
-        except Exception as exc:  # noqa: BLE001 - the last resort: answer 500, log the detail
-            _log.error("unexpected error (request %s)", request_id, exc_info=exc)
-            error = internal_error(request_id)
-        return error.status, dumps(error.body())
+        except Exception as exc:  # noqa: BLE001 - answered by the one error mapping below
+            return _failure(exc, request_id)
+
+
+def _failure(exc: Exception, request_id: str) -> tuple[int, bytes]:
+    """The answer to a request that raised ``exc``: DynamoDB's error for a known one,
+    InternalServerError (500, detail in the log only) for anything else."""
+    if isinstance(exc, DynamoDBApiError):
+        error = exc
+    elif isinstance(exc, StorageError):
+        error = from_storage_error(exc, request_id)
+        if error.status == 503:
+            _log.warning("store busy (request %s); answered retry later", request_id)
+        elif error.status >= 500:
+            _log.error("store failure (request %s)", request_id, exc_info=exc)
+    else:
+        _log.error("unexpected error (request %s)", request_id, exc_info=exc)
+        error = internal_error(request_id)
+    return error.status, dumps(error.body())
 
 
 def _request_id(scope: Scope) -> str:

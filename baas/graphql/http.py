@@ -15,7 +15,8 @@ Requests:
 Responses: ``application/graphql-response+json`` when the ``Accept`` header asks for it,
 with ``400`` for a document that does not parse or validate (or bad variables);
 otherwise ``application/json`` with ``200`` for every well-formed request. In dev, a
-browser's GET without a query gets GraphiQL.
+browser's GET without a query gets GraphiQL (served from baas's own files, see
+:mod:`baas.console`).
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from typing import Any
 
 from graphql.language import OperationType
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
+from starlette.responses import JSONResponse, Response
 
 from baas.authn import caller_of
+from baas.console import graphiql_page
 from baas.errors import BodyTooLargeError
 from baas.graphql.context import RequestContext
 from baas.graphql.limits import GraphQLLimits
@@ -95,7 +96,7 @@ class GraphQLEndpoint:
         media_type = JSON
         try:
             if self.graphiql and _wants_ide(request):
-                return HTMLResponse(get_graphql_ide_html("graphiql"))
+                return graphiql_page(request)
             media_type = _negotiate(request.headers.get("accept"))
             params = await self._params(request)
             return await self._execute(request, params, media_type)

@@ -1,0 +1,132 @@
+"""Signing in to the console in production mode (BAAS_CONSOLE=true), in a real browser:
+no default account (the page says how to make the first admin), admins only, the
+refresh token in an HttpOnly cookie that survives a reload, GraphiQL from baas's own
+files with no request leaving the machine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import BrowserContext, expect
+
+from tests.integration.auth.auth_server import AuthServer, auth_server
+from tests.integration.console.console_pages import create_admin, sign_in, signed_in
+from tests.support import TEST_SECRET_KEY, free_port
+
+ADMIN = "lena@example.com"
+OTHER = "omar@example.com"
+
+
+@pytest.fixture(scope="module")
+def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AuthServer, dict[str, str]]]:
+    data_dir = tmp_path_factory.mktemp("console-prod")
+    port = free_port()
+    env = {"BAAS_ENV": "prod", "BAAS_SECRET_KEY": TEST_SECRET_KEY}
+    with auth_server(
+        data_dir,
+        port,
+        BAAS_CONSOLE="true",
+        BAAS_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        **env,
+    ) as server:
+        yield server, env
+
+
+def test_first_admin_signs_in_and_a_non_admin_is_refused(
+    prod: tuple[AuthServer, dict[str, str]], context: BrowserContext
+) -> None:
+    server, env = prod
+    page = context.new_page()
+    page.goto(f"{server.base}/console")
+    # Nobody can sign in yet: the page says how to create the first admin.
+    expect(page.locator("#no-admin")).to_contain_text("baas users create-admin")
+
+    create_admin(server.data_dir, ADMIN, **env)
+    create_admin(server.data_dir, OTHER, **env)
+    admin_token = str(server.signin(ADMIN)["access_token"])
+    other = server.signin(OTHER)
+    demoted = server.client.put(
+        f"/auth/admin/users/{other['user']['id']}/groups",  # type: ignore[index]
+        json={"groups": ["staff"]},
+        headers={"Authorization": f"Bearer {admin_token}"},
+    )
+    assert demoted.status_code == 200
+
+    sign_in(page, server.base, OTHER)
+    expect(page.get_by_role("alert")).to_contain_text("not in the admin group")
+    expect(page.get_by_role("navigation", name="Pages")).to_be_hidden()
+    # The API behind the console refuses them too, whatever a page does.
+    staff_token = str(server.signin(OTHER)["access_token"])
+    for path in ("/admin/overview", "/admin/tables", "/admin/access-keys", "/auth/admin/users"):
+        refused = server.get(path, token=staff_token)
+        assert refused.status_code == 403, path
+        assert refused.json()["error"]["request_id"]
+
+    page.reload()
+    sign_in(page, server.base, ADMIN)
+    signed_in(page, ADMIN)
+    expect(page.locator("#health")).to_contain_text("storage")
+    cookies = {cookie["name"]: cookie for cookie in context.cookies()}
+    assert cookies["baas_refresh"]["httpOnly"] is True
+    assert cookies["baas_refresh"]["sameSite"] == "Strict"
+    assert page.evaluate("document.cookie") == ""  # out of reach of scripts
+
+    # A reload keeps the session (a new access token from the cookie), with the
+    # console's own security headers.
+    response = page.reload()
+    assert response is not None
+    headers = response.headers
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    signed_in(page, ADMIN)
+
+    # GraphiQL renders from baas's own files (the context fails on any outside request).
+    page.get_by_role("link", name="GraphQL").click()
+    expect(page.locator(".graphiql-container")).to_be_visible()
+    page.locator(".graphiql-query-editor .CodeMirror").click()
+    page.keyboard.press("Control+Enter")
+    expect(page.locator(".graphiql-response")).to_contain_text("__typename")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Email")).to_be_visible()
+    page.reload()
+    expect(page.get_by_label("Email")).to_be_visible()  # the session ended on the server
+
+
+def test_cross_site_posts_cannot_act_with_the_cookie(
+    prod: tuple[AuthServer, dict[str, str]],
+) -> None:
+    """A page on another site can post a form (no preflight) but never JSON, and the
+    admin routes need a bearer token that the cookie alone never gives."""
+    server, _env = prod
+    form = httpx.post(
+        f"{server.base}/auth/token",
+        data={"grant_type": "refresh_token"},
+        cookies={"baas_refresh": "whatever"},
+    )
+    assert form.status_code == 415
+    plain = httpx.post(
+        f"{server.base}/admin/access-keys",
+        content="{}",
+        headers={"Content-Type": "text/plain"},
+        cookies={"baas_refresh": "whatever"},
+    )
+    assert plain.status_code == 401
+
+
+def test_the_console_is_off_in_production_unless_asked_for(tmp_path: Path) -> None:
+    port = free_port()
+    with auth_server(
+        tmp_path,
+        port,
+        BAAS_ENV="prod",
+        BAAS_SECRET_KEY=TEST_SECRET_KEY,
+        BAAS_PUBLIC_URL=f"http://127.0.0.1:{port}",
+    ) as server:
+        for path in ("/console", "/console/static/app.js", "/admin/overview", "/console/setup"):
+            assert server.client.get(path).status_code == 404, path
+        assert server.client.post("/admin/dynamodb", json={}).status_code == 404
