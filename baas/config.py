@@ -333,7 +333,7 @@ def _store_url(raw: str) -> str:
     config_from_url(raw)  # a ValueError says what is wrong, never echoing the URL
 def _http_url(raw: str) -> str:
     if not re.match(r"^https?://[^\s/]+(/\S*)?$", raw):
-        raise ValueError("expected an http:// or https:// URL")
+        raise ValueError(f"expected an http:// or https:// URL, got {raw!r}")
     return raw
 
 

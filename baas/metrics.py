@@ -29,7 +29,7 @@ __all__ = ["HttpMetrics", "path_group"]
 
 # Seconds; a request above the last bucket counts only in +Inf.
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-_GROUPS = ("/graphql", "/auth", "/dynamodb", "/healthz", "/.well-known")
+_GROUPS = ("/graphql", "/auth", "/dynamodb", "/healthz", "/.well-known", "/admin", "/console")
 _GROUP_PREFIXES = tuple((group, f"{group}/") for group in _GROUPS)
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

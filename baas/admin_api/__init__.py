@@ -39,6 +39,6 @@ def admin_api_routes(
     return [
         *overview_routes(services),
         *data_routes(services, dynamodb),
-        *key_routes(keys),
+        *key_routes(keys, services.auth),
         *call_routes(services),
     ]

@@ -21,33 +21,40 @@ from baas.auth_routes.http import read_body, require_admin
 
 if TYPE_CHECKING:
     from auth.access_keys import AccessKey, AccessKeyRepository
+    from baas.auth_wiring import AuthServices
 
 __all__ = ["key_routes"]
 
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-def key_routes(keys: AccessKeyRepository) -> list[BaseRoute]:
+def key_routes(keys: AccessKeyRepository, auth: AuthServices) -> list[BaseRoute]:
+    def record(actor: str | None, action: str) -> None:
+        # As `baas keys` does from the command line: who made or revoked a key.
+        auth.events.record("admin_action", actor_id=actor, action=action, via="api")
+
     async def list_keys(request: Request) -> Response:
         require_admin(request)
         listed = sorted(await keys.list(), key=lambda key: key.created_at, reverse=True)
         return JSONResponse({"keys": [_view(key) for key in listed]}, headers=_NO_STORE)
 
     async def create(request: Request) -> Response:
-        require_admin(request)
+        actor = require_admin(request).user_id
         body = await read_body(request)
         description = body.get("description", "")
         if not isinstance(description, str):
             raise InvalidRequestError("description must be a string.")
         key = await keys.create(description=description)
+        record(actor, "create_access_key")
         return JSONResponse(
             {**_view(key), "secret": key.secret}, status_code=201, headers=_NO_STORE
         )
 
     async def revoke(request: Request) -> Response:
-        require_admin(request)
+        actor = require_admin(request).user_id
         if not await keys.revoke(request.path_params["key_id"]):
             raise ItemNotFoundError("No active access key with this id.")
+        record(actor, "revoke_access_key")
         return Response(status_code=204)
 
     return [

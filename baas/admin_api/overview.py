@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["overview_routes"]
 
+_JSON_VALUES = (str, int, float, bool, list, dict)
+
 
 def overview_routes(services: Services) -> list[BaseRoute]:
     async def overview(request: Request) -> Response:
@@ -123,7 +125,9 @@ def _example(input_type: type) -> dict[str, Any]:
         example: dict[str, Any] = {}
         for field in dataclasses.fields(input_type):
             default = field.default
-            example[field.name] = default if isinstance(default, str | int | float | bool) else None
+            if field.default_factory is not dataclasses.MISSING:
+                default = field.default_factory()
+            example[field.name] = default if isinstance(default, _JSON_VALUES) else None
         return example
     model_fields = getattr(input_type, "model_fields", None)
     if isinstance(model_fields, dict):

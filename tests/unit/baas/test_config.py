@@ -55,6 +55,19 @@ def test_metrics_are_served_in_dev_and_in_prod_only_when_asked() -> None:
     assert not Settings.from_env({"BAAS_METRICS": "false"}).serves_metrics
 
 
+def test_the_console_is_on_in_dev_and_in_prod_only_when_asked() -> None:
+    assert Settings.from_env({}).serves_console
+    assert not Settings.from_env({"BAAS_ENV": "prod"}).serves_console
+    assert Settings.from_env({"BAAS_ENV": "prod", "BAAS_CONSOLE": "true"}).serves_console
+    assert not Settings.from_env({"BAAS_CONSOLE": "false"}).serves_console
+    assert Settings.from_env({"BAAS_TEMPORAL_UI_PORT": "9000"}).temporal_ui == (
+        "http://127.0.0.1:9000"
+    )
+    assert Settings.from_env({"BAAS_ENV": "prod"}).temporal_ui is None
+    ui = Settings.from_env({"BAAS_TEMPORAL_UI_URL": "https://temporal.example.com/"})
+    assert ui.temporal_ui == "https://temporal.example.com"
+
+
 def test_the_store_fsyncs_every_commit_unless_told_otherwise(tmp_path: Path) -> None:
     default = Settings.from_env({"BAAS_DATA_DIR": str(tmp_path)}).store_config
     assert (default.path, default.synchronous) == (tmp_path / "baas.sqlite3", "FULL")
@@ -84,6 +97,8 @@ def test_blank_values_mean_default() -> None:
         ("BAAS_LOG_LEVEL", "LOUD"),
         ("BAAS_RELOAD", "maybe"),
         ("BAAS_METRICS", "sometimes"),
+        ("BAAS_CONSOLE", "sometimes"),
+        ("BAAS_TEMPORAL_UI_URL", "temporal.example.com"),
         ("BAAS_SQLITE_SYNCHRONOUS", "OFF"),
         ("BAAS_HTTP_HEADER_TIMEOUT", "0"),
         ("BAAS_HTTP_HEADER_TIMEOUT", "soon"),
