@@ -221,6 +221,14 @@ def test_users_disable_a_user_and_their_token_is_refused(dev: Dev, page: Page) -
         page.get_by_role("dialog").get_by_role("button", name="Disable").click()
         expect(detail.locator(".badge").first).to_have_text("disabled")
         assert accounts.get("/auth/me", token=omar).status_code == 401
+        # The user's security events, the admin's action among them (events are stored
+        # in the background: open the user again until it is there, up to a bound).
+        deadline = time.monotonic() + 15
+        while "disable_user" not in detail.inner_text():
+            assert time.monotonic() < deadline, "the admin's action is not among the events"
+            page.wait_for_timeout(300)
+            page.get_by_role("cell", name="omar@example.com").click()
+        expect(detail).to_contain_text("sign_in_succeeded")
         screenshot(page, "users")
 
 

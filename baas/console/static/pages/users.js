@@ -125,26 +125,25 @@ export async function mount(container) {
   return null;
 }
 
-/** The user's security events (sign-ins, resets, revocations), where this server
- * records them (GET /auth/admin/events); a labelled empty state where it does not. */
+/** The user's security events (sign-ins, failures, resets, admin actions), newest first. */
 async function securityEvents(userId) {
   try {
-    const answer = await api(`/auth/admin/events?user_id=${encodeURIComponent(userId)}&limit=20`);
+    const answer = await api(`/auth/admin/events?user=${encodeURIComponent(userId)}&limit=20`);
     const events = answer.events || [];
     if (!events.length) return emptyState("No security events recorded for this user.");
     return table(
       [
-        ["When", (e) => formatTime(e.at ?? e.time ?? e.created_at)],
-        ["Event", (e) => e.type ?? e.kind ?? e.event ?? ""],
-        ["From", (e) => e.address ?? e.ip ?? ""],
-        ["Detail", (e) => e.detail ?? e.reason ?? ""],
+        ["When", (e) => formatTime(e.time)],
+        ["Event", (e) => e.type],
+        ["Detail", (e) => Object.entries(e.detail || {}).map(([k, v]) => `${k}: ${v}`).join(", ")],
+        ["From", (e) => e.address || ""],
+        ["By", (e) => (e.actor_id && e.actor_id !== userId ? `admin ${e.actor_id}` : "")],
+        ["Request id", (e) => (e.request_id ? h("code", {}, e.request_id) : "")],
       ],
       events,
+      { caption: "The 20 newest" },
     );
   } catch (error) {
-    if (error.status === 404 && error.code === "not_found" && /not found/i.test(error.message)) {
-      return emptyState("Security events are not recorded by this server.", "They appear here once baas records them (GET /auth/admin/events).");
-    }
     return errorBox(error);
   }
 }
