@@ -1,6 +1,9 @@
 """The console in a real headless Chromium (Debian's, driven by Playwright).
 
-One browser for the whole session, a fresh context (cookies, storage) per test. When
+One browser per test module (Playwright's sync API keeps an event loop running in the
+thread while it is open, which the suite's async tests that come later could not run
+beside; starting Chromium costs about a second), a fresh context (cookies, storage)
+per test. When
 no browser can be had the tests skip with one line, unless ``BAAS_TEST_BROWSER_REQUIRED``
 is set (CI sets it): then a missing browser fails the run instead of hiding it.
 """
@@ -45,7 +48,7 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"no browser for the console tests: {reason} (make test installs chromium)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     try:
         from playwright.sync_api import sync_playwright
