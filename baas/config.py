@@ -331,6 +331,9 @@ def _path(raw: str) -> Path:
 
 def _store_url(raw: str) -> str:
     config_from_url(raw)  # a ValueError says what is wrong, never echoing the URL
+    return raw
+
+
 def _http_url(raw: str) -> str:
     if not re.match(r"^https?://[^\s/]+(/\S*)?$", raw):
         raise ValueError(f"expected an http:// or https:// URL, got {raw!r}")
