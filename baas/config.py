@@ -21,7 +21,7 @@ from typing import Literal, TypeVar
 
 from baas.auth_settings import AuthSettings, read_auth_settings
 from baas.errors import SettingsError
-from baas.setting_parsers import boolean, port, positive_int, seconds_between
+from baas.setting_parsers import boolean, count, port, positive_int, seconds_between
 from storage import PostgresConfig, SqliteConfig, StoreConfig, config_from_url
 
 __all__ = [
@@ -90,6 +90,14 @@ class Settings:
     # built-in HTTP function may reach private addresses (off: SSRF).
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     functions_allow_private_network: bool = False
+    # The worker's pool of function processes and the default limits of each call (see
+    # functions/limits.py; plain values here, so that this module stays light to import).
+    functions_processes: int = 8
+    functions_warm_processes: int = 2
+    functions_memory_mb: int = 512
+    functions_cpu_seconds: float | None = None  # None: the function's timeout
+    functions_threads: int = 32
+    functions_concurrency: int | None = None  # None: as many as the pool has processes
     # The DynamoDB-compatible endpoint is always at /dynamodb on the API's port; with a
     # port set it is also served alone there (SDKs then use endpoint_url=http://host:port).
     dynamodb_port: int | None = None
@@ -239,6 +247,14 @@ class Settings:
             functions_allow_private_network=reader.get(
                 "BAAS_FUNCTIONS_ALLOW_PRIVATE_NETWORK", boolean, False
             ),
+            functions_processes=reader.get("BAAS_FUNCTIONS_PROCESSES", count(1), 8),
+            functions_warm_processes=reader.get("BAAS_FUNCTIONS_WARM_PROCESSES", count(0), 2),
+            functions_memory_mb=reader.get("BAAS_FUNCTIONS_MEMORY_MB", count(1), 512),
+            functions_cpu_seconds=reader.get(
+                "BAAS_FUNCTIONS_CPU_SECONDS", seconds_between(0.01, 86400), None
+            ),
+            functions_threads=reader.get("BAAS_FUNCTIONS_THREADS", count(0), 32),
+            functions_concurrency=reader.get("BAAS_FUNCTIONS_CONCURRENCY", count(1), None),
             dynamodb_port=reader.get("BAAS_DYNAMODB_PORT", port, None),
             dynamodb_region=reader.get("BAAS_DYNAMODB_REGION", _region, "us-east-1"),
             metrics=reader.get("BAAS_METRICS", boolean, None),

@@ -2,8 +2,9 @@
 
 A function acting as its caller gets the store through :class:`~auth.acting_store.ActingStore`
 for that caller — the same access rules GraphQL enforces; one declared ``acts_as="system"``
-gets it as the platform. Mail goes through auth's sender (the dev outbox or SMTP), and
-``ctx.secrets`` are the ``BAAS_SECRET_*`` settings.
+gets it as the platform. Mail goes through auth's sender (the dev outbox or SMTP),
+``ctx.secrets`` are the ``BAAS_SECRET_*`` settings a function declares, and the pool's
+size and the calls' default limits are the ``BAAS_FUNCTIONS_*`` settings.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from typing import Any
 from auth.mail import Mail
 from auth.mail import MailSender as AuthMailSender
 from auth.rules import Caller
+from baas.config import Settings
 from baas.services import Services
-from functions import FunctionRuntime
+from functions import FunctionRuntime, PoolSettings
 from functions.services import ActsAs, OutgoingEmail
 
-__all__ = ["function_runtime"]
+__all__ = ["function_runtime", "pool_settings"]
 
 
 class _FunctionMail:
@@ -50,4 +52,17 @@ def function_runtime(services: Services) -> FunctionRuntime:
         secrets=services.settings.secrets,
         mail=_FunctionMail(services.auth.mail_sender),
         allow_private_network=services.settings.functions_allow_private_network,
+        pool=pool_settings(services.settings),
+    )
+
+
+def pool_settings(settings: Settings) -> PoolSettings:
+    """The worker's pool and the calls' default limits, from the ``BAAS_FUNCTIONS_*`` settings."""
+    return PoolSettings(
+        processes=settings.functions_processes,
+        warm_processes=settings.functions_warm_processes,
+        memory_mb=settings.functions_memory_mb,
+        cpu_seconds=settings.functions_cpu_seconds,
+        threads=settings.functions_threads,
+        concurrency=settings.functions_concurrency,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-__all__ = ["boolean", "port", "positive_int"]
+__all__ = ["boolean", "count", "port", "positive_int", "seconds_between"]
 
 
 def port(raw: str) -> int:
@@ -20,9 +20,18 @@ def port(raw: str) -> int:
 
 def positive_int(raw: str) -> int:
     """A whole number of at least 1."""
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"expected a whole number of at least 1, got {raw!r}")
-    return int(raw)
+    return count(1)(raw)
+
+
+def count(least: int) -> Callable[[str], int]:
+    """A parser of whole numbers of at least ``least``."""
+
+    def parse(raw: str) -> int:
+        if not raw.isdigit() or int(raw) < least:
+            raise ValueError(f"expected a whole number of at least {least}, got {raw!r}")
+        return int(raw)
+
+    return parse
 
 
 def boolean(raw: str) -> bool:

@@ -9,17 +9,24 @@ from functions.activity import as_activity
 from functions.context import Context
 from functions.definition import Function, FunctionPolicy, function
 from functions.errors import (
+    CallLimitError,
+    CallTimeoutError,
+    CpuLimitError,
     ForbiddenDestinationError,
+    FunctionCrashedError,
     FunctionDefinitionError,
     FunctionError,
     FunctionIsolationError,
     InvalidInputError,
     InvalidOutputError,
+    MemoryLimitError,
     NotConfiguredError,
     PayloadTooLargeError,
+    ThreadLimitError,
     UnknownFunctionError,
 )
 from functions.identity import Caller, CallerKind, current_caller
+from functions.limits import FunctionLimits, PoolSettings
 from functions.payloads import DEFAULT_MAX_PAYLOAD_BYTES
 from functions.registry import FunctionRegistry, registry
 from functions.services import ActsAs, FunctionRuntime, MailSender, OutgoingEmail, StoreFactory
@@ -27,24 +34,32 @@ from functions.services import ActsAs, FunctionRuntime, MailSender, OutgoingEmai
 __all__ = [
     "DEFAULT_MAX_PAYLOAD_BYTES",
     "ActsAs",
+    "CallLimitError",
+    "CallTimeoutError",
     "Caller",
     "CallerKind",
     "Context",
+    "CpuLimitError",
     "ForbiddenDestinationError",
     "Function",
+    "FunctionCrashedError",
     "FunctionDefinitionError",
     "FunctionError",
     "FunctionIsolationError",
+    "FunctionLimits",
     "FunctionPolicy",
     "FunctionRegistry",
     "FunctionRuntime",
     "InvalidInputError",
     "InvalidOutputError",
     "MailSender",
+    "MemoryLimitError",
     "NotConfiguredError",
     "OutgoingEmail",
     "PayloadTooLargeError",
+    "PoolSettings",
     "StoreFactory",
+    "ThreadLimitError",
     "UnknownFunctionError",
     "as_activity",
     "current_caller",

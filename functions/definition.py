@@ -1,8 +1,8 @@
-"""``@function``: declare a single-purpose function with its timeout and retry policy.
+"""``@function``: declare a single-purpose function with its timeout, retries and limits.
 
 ::
 
-    @function(timeout=10, retries=3)
+    @function(timeout=10, retries=3, memory_mb=256, secrets=["mail_api_key"])
     async def notify_member(ctx: Context, inp: NotifyInput) -> NotifyOutput: ...
 
 The decorated name becomes a :class:`Function`: a description Temporal runs as an
@@ -18,8 +18,8 @@ import functools
 import inspect
 import sys
 import typing
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
@@ -28,6 +28,7 @@ from temporalio.common import RetryPolicy
 from functions.context import Context
 from functions.errors import FunctionDefinitionError
 from functions.guard import ensure_not_inside_function, running
+from functions.limits import FunctionLimits, declare_limits
 from functions.registry import registry
 from functions.services import ActsAs
 
@@ -38,6 +39,10 @@ OutT = TypeVar("OutT")
 Impl = Callable[[Context, InT], Awaitable[OutT]]
 
 _BACKOFF_COEFFICIENT = 2.0
+# The pool ends an attempt at its timeout; Temporal's own start-to-close timeout is the
+# backstop for a worker that died mid-call, so it leaves room for the time a call waits
+# for a free process or a concurrency slot, and for ending the process.
+_QUEUE_ALLOWANCE = timedelta(seconds=30)
 
 
 def is_payload_type(tp: object) -> bool:
@@ -71,6 +76,16 @@ class FunctionPolicy:
     retries: int
     backoff: timedelta
     non_retryable: tuple[type[BaseException], ...] = ()
+    limits: FunctionLimits = field(default_factory=FunctionLimits)
+
+    @property
+    def activity_timeout(self) -> timedelta:
+        """Temporal's start-to-close timeout: the declared one plus a queueing allowance.
+
+        The pool enforces ``timeout`` itself (by ending the process) and reports the
+        clear ``timeout`` code; Temporal's timer only fires when no worker answers.
+        """
+        return self.timeout + max(self.timeout, _QUEUE_ALLOWANCE)
 
     def retry_policy(self) -> RetryPolicy:
         """The Temporal RetryPolicy of this declaration."""
@@ -145,17 +160,33 @@ def function(
     non_retryable: tuple[type[BaseException], ...] = (),
     acts_as: ActsAs = "caller",
     name: str | None = None,
+    memory_mb: int | None = None,
+    cpu_seconds: float | None = None,
+    threads: int | None = None,
+    concurrency: int | None = None,
+    secrets: Sequence[str] = (),
 ) -> Callable[[Impl[InT, OutT]], Function[InT, OutT]]:
     """Declare ``async def f(ctx: Context, inp: In) -> Out`` as a function.
 
+    Each call runs in a process of the worker's pool, under limits (see
+    ``functions/limits.py``); those left None take the worker's defaults
+    (``BAAS_FUNCTIONS_*`` settings).
+
     Args:
-        timeout: seconds (or a timedelta) one attempt may run.
+        timeout: seconds (or a timedelta) one attempt may run; the process is ended then.
         retries: how many times a failed attempt is retried (0: never).
         backoff: the wait before the first retry; it doubles on each one.
         non_retryable: exception types that fail the call at once. Subclasses of
             FunctionError are always non-retryable.
         acts_as: ``"caller"`` (the store enforces the caller's rights) or ``"system"``.
         name: the activity name; defaults to the Python name.
+        memory_mb: memory one call may allocate, in MiB.
+        cpu_seconds: CPU time one call may use (default: its timeout).
+        threads: threads one call may start (0: none).
+        concurrency: calls of this function running at once in one worker.
+        secrets: names of the ``BAAS_SECRET_<NAME>`` values it uses (``"payment_key"``
+            for ``BAAS_SECRET_PAYMENT_KEY``): the only ones in ``ctx.secrets`` and in
+            its process's environment.
     """
 
     def decorate(impl: Impl[InT, OutT]) -> Function[InT, OutT]:
@@ -177,6 +208,14 @@ def function(
             retries=retries,
             backoff=_seconds(backoff, "backoff", fn_name),
             non_retryable=tuple(non_retryable),
+            limits=declare_limits(
+                fn_name,
+                memory_mb=memory_mb,
+                cpu_seconds=cpu_seconds,
+                threads=threads,
+                concurrency=concurrency,
+                secrets=secrets,
+            ),
         )
         declared = Function(
             impl,

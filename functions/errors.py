@@ -17,7 +17,17 @@ The tree::
     ├── UnknownFunctionError         unknown_function    no function of that name is registered
     ├── NotConfiguredError           not_configured      a Context service the worker lacks
     ├── StoreRefusedError            <the store's code>  the store refused a request for good
-    └── ForbiddenDestinationError    forbidden_destination  HTTP to a private address
+    ├── ForbiddenDestinationError    forbidden_destination  HTTP to a private address
+    ├── CallLimitError               (base)              a call passed one of its limits
+    │   ├── CallTimeoutError         timeout             past its wall-clock limit (retried)
+    │   ├── CpuLimitError            cpu_limit           past its CPU-time limit
+    │   ├── MemoryLimitError         memory_limit        past its memory limit
+    │   └── ThreadLimitError         thread_limit        too many threads (also a RuntimeError)
+    └── FunctionCrashedError         function_crashed    its process ended mid-call (retried)
+
+The pool ends the process of a call that passes a limit (see ``functions/pool.py``);
+``timeout`` and ``function_crashed`` are retried by the function's policy, the others are
+final: the same input would pass the same limit again.
 
 Messages are safe to show to the caller of a function: they name functions and types,
 never secrets or other users' data.
@@ -26,15 +36,21 @@ never secrets or other users' data.
 from __future__ import annotations
 
 __all__ = [
+    "CallLimitError",
+    "CallTimeoutError",
+    "CpuLimitError",
     "ForbiddenDestinationError",
+    "FunctionCrashedError",
     "FunctionDefinitionError",
     "FunctionError",
     "FunctionIsolationError",
     "InvalidInputError",
     "InvalidOutputError",
+    "MemoryLimitError",
     "NotConfiguredError",
     "PayloadTooLargeError",
     "StoreRefusedError",
+    "ThreadLimitError",
     "UnknownFunctionError",
 ]
 
@@ -50,6 +66,8 @@ class FunctionError(Exception):
 
     # Not a ClassVar: errors that relay another layer's code set it per instance.
     code: str = "function_error"
+    # Deliberate failures are final; only the runtime's own timeout and crash are not.
+    retryable: bool = False
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -121,3 +139,45 @@ class ForbiddenDestinationError(FunctionError):
     """An outgoing HTTP request targets a private, loopback or link-local address."""
 
     code = "forbidden_destination"
+
+
+class CallLimitError(FunctionError):
+    """A call passed one of its limits and its process was ended (or refused a thread)."""
+
+    code = "call_limit"
+
+
+class CallTimeoutError(CallLimitError):
+    """The call ran past its timeout (wall clock); retried like any transient failure."""
+
+    code = "timeout"
+    retryable = True
+
+
+class CpuLimitError(CallLimitError):
+    """The call used more CPU time than its limit."""
+
+    code = "cpu_limit"
+
+
+class MemoryLimitError(CallLimitError):
+    """The call asked for more memory than its limit."""
+
+    code = "memory_limit"
+
+
+class ThreadLimitError(CallLimitError, RuntimeError):
+    """The call started more threads than its limit.
+
+    Also a RuntimeError, the type Python raises when the system refuses a thread, so code
+    that copes with that copes with this.
+    """
+
+    code = "thread_limit"
+
+
+class FunctionCrashedError(FunctionError):
+    """The call's process ended without an answer (a crash, ``os._exit``, a kill)."""
+
+    code = "function_crashed"
+    retryable = True

@@ -15,10 +15,12 @@ from typing import Any, Literal, Protocol
 
 from auth.rules import Caller
 from functions.errors import NotConfiguredError
+from functions.limits import PoolSettings
 from functions.payloads import DEFAULT_MAX_PAYLOAD_BYTES
 
 __all__ = [
     "ActsAs",
+    "Caller",
     "FunctionRuntime",
     "MailSender",
     "OutgoingEmail",
@@ -64,8 +66,10 @@ def no_store(caller: Caller, acts_as: ActsAs) -> Any:
 class FunctionRuntime:
     """Everything a worker injects into the functions it runs.
 
-    ``secrets`` is copied into a read-only mapping; ``allow_private_network`` lets the
-    built-in HTTP function reach private addresses (off by default: SSRF).
+    ``secrets`` is copied into a read-only mapping (a function sees only those it
+    declares); ``allow_private_network`` lets the built-in HTTP function reach private
+    addresses (off by default: SSRF); ``pool`` says how calls run and their default
+    limits (``functions/pool.py``).
     """
 
     store_for: StoreFactory = no_store
@@ -73,6 +77,7 @@ class FunctionRuntime:
     mail: MailSender | None = None
     allow_private_network: bool = False
     max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
+    pool: PoolSettings = field(default_factory=PoolSettings)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "secrets", MappingProxyType(dict(self.secrets)))

@@ -58,7 +58,7 @@ async def call(
     output: OutT = await workflow.execute_activity(
         fn.name,
         inp,
-        start_to_close_timeout=fn.policy.timeout,
+        start_to_close_timeout=fn.policy.activity_timeout,
         retry_policy=fn.policy.retry_policy(),
         heartbeat_timeout=heartbeat_timeout,
         result_type=fn.output_type,

@@ -4,7 +4,8 @@ A failed call reaches the client as ``WorkflowFailureError`` → (``ActivityErro
 ``ApplicationError`` / ``TimeoutError`` / ``CancelledError``. Deliberate failures
 (a function's FunctionError, a workflow's WorkflowFailure, a declared non-retryable
 type) are non-retryable ApplicationErrors whose ``type`` is their code: those keep
-their code and message. Anything else is unexpected: the caller gets ``internal`` and
+their code and message. So does a call the pool ended at its timeout (retryable, so
+it reaches here only once the retries are spent). Anything else is unexpected: the caller gets ``internal`` and
 a fixed message, and the detail stays in the worker's log and the workflow history
 (threat: leaking internals through error messages).
 
@@ -44,7 +45,9 @@ def call_error(exc: WorkflowFailureError) -> WorkflowsError:
             return CallCancelledError("the call was cancelled")
     # The innermost failure says what went wrong; the outer ones say where.
     for error in reversed(chain):
-        if isinstance(error, TemporalTimeoutError):
+        if isinstance(error, TemporalTimeoutError) or (
+            isinstance(error, ApplicationError) and error.type == TIMEOUT
+        ):
             return CallFailedError(TIMEOUT, "the call ran out of time")
         if isinstance(error, ApplicationError) and error.non_retryable and error.type:
             return CallFailedError(error.type, error.message)

@@ -38,7 +38,7 @@ class InvokeFunctionWorkflow:
         result: RawValue = await workflow.execute_activity(
             fn.name,
             inp,
-            start_to_close_timeout=fn.policy.timeout,
+            start_to_close_timeout=fn.policy.activity_timeout,
             retry_policy=fn.policy.retry_policy(),
             result_type=RawValue,
             summary=fn.name,

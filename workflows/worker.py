@@ -3,7 +3,9 @@
 :func:`create_worker` is what ``baas worker`` (through ``baas/worker.py``) and the
 test fixtures use, so both run with the same settings:
 
-* each function becomes an activity named after it (``functions.as_activity``);
+* each function becomes an activity named after it (``functions.as_activity``), whose
+  calls run in the worker's pool of function processes (``functions/pool.py``), started
+  with the worker and stopped with it;
 * ``InvokeFunctionWorkflow`` is always registered, so any function can be called alone;
 * the caller interceptor and baas's data converter are on the client, and the caller's
   worker side (:class:`~workflows.worker_identity.CallerWorkerInterceptor`) on the worker;
@@ -35,6 +37,7 @@ from temporalio.workflow import NondeterminismError
 
 from functions.activity import as_activity
 from functions.definition import Function
+from functions.pool import FunctionPool
 from functions.registry import registry
 from functions.services import FunctionRuntime
 from workflows.caller_signatures import CallerSigner
@@ -90,7 +93,8 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 
 
 class BaasWorker(Worker):
-    """A Temporal worker that syncs its app's schedules before it starts polling."""
+    """A Temporal worker with its pool of function processes, syncing its app's schedules
+    before it starts polling."""
 
     def __init__(
         self,
@@ -99,6 +103,7 @@ class BaasWorker(Worker):
         task_queue: str,
         schedules: Sequence[ScheduleBinding] | None,
         app_name: str,
+        pool: FunctionPool | None = None,
         **options: Any,
     ) -> None:
         super().__init__(client, task_queue=task_queue, **options)
@@ -106,16 +111,23 @@ class BaasWorker(Worker):
         self._schedules = schedules
         self._app_name = app_name
         self._schedule_task_queue = task_queue
+        self.pool = pool
 
     async def run(self) -> None:
-        if self._schedules is not None:
-            await sync_schedules(
-                self._schedule_client,
-                self._schedules,
-                app_name=self._app_name,
-                task_queue=self._schedule_task_queue,
-            )
-        await super().run()
+        if self.pool is not None:
+            await self.pool.start()
+        try:
+            if self._schedules is not None:
+                await sync_schedules(
+                    self._schedule_client,
+                    self._schedules,
+                    app_name=self._app_name,
+                    task_queue=self._schedule_task_queue,
+                )
+            await super().run()
+        finally:
+            if self.pool is not None:
+                await self.pool.stop()
 
 
 def create_worker(
@@ -152,6 +164,15 @@ def create_worker(
     client = configure_client(client)
     signer = signer_of(client)
     assert signer is not None  # noqa: S101 - configure_client refuses a client without one
+    pool = (
+        FunctionPool(
+            by_name.values(),
+            runtime,
+            converter=client.data_converter.payload_converter_class,
+        )
+        if runtime.pool.isolated and by_name
+        else None
+    )
     interceptors = [
         *workflow_interceptors(
             signer,
@@ -165,8 +186,9 @@ def create_worker(
         task_queue=task_queue,
         schedules=schedules,
         app_name=app_name,
+        pool=pool,
         workflows=all_workflows,
-        activities=[*(as_activity(fn, runtime) for fn in by_name.values()), *activities],
+        activities=[*(as_activity(fn, runtime, pool) for fn in by_name.values()), *activities],
         workflow_runner=workflow_runner(),
         workflow_failure_exception_types=FAILURE_EXCEPTION_TYPES,
         interceptors=interceptors,

@@ -34,6 +34,12 @@ def test_every_variable_is_read() -> None:
             "BAAS_LOG_LEVEL": "debug",
             "BAAS_CORS_ORIGINS": "https://a.example, https://b.example",
             "BAAS_RELOAD": "off",
+            "BAAS_FUNCTIONS_PROCESSES": "4",
+            "BAAS_FUNCTIONS_WARM_PROCESSES": "0",
+            "BAAS_FUNCTIONS_MEMORY_MB": "256",
+            "BAAS_FUNCTIONS_CPU_SECONDS": "2.5",
+            "BAAS_FUNCTIONS_THREADS": "0",
+            "BAAS_FUNCTIONS_CONCURRENCY": "3",
         }
     )
     assert settings.app == "examples.board:app"
@@ -46,6 +52,10 @@ def test_every_variable_is_read() -> None:
     assert settings.log_level == "DEBUG"
     assert settings.cors_origins == ("https://a.example", "https://b.example")
     assert not settings.reload
+    pool = (settings.functions_processes, settings.functions_warm_processes)
+    assert pool == (4, 0)
+    assert (settings.functions_memory_mb, settings.functions_cpu_seconds) == (256, 2.5)
+    assert (settings.functions_threads, settings.functions_concurrency) == (0, 3)
 
 
 def test_metrics_are_served_in_dev_and_in_prod_only_when_asked() -> None:
@@ -104,6 +114,13 @@ def test_blank_values_mean_default() -> None:
         ("BAAS_HTTP_HEADER_TIMEOUT", "soon"),
         ("BAAS_HTTP_MAX_CONNECTIONS_PER_CLIENT", "-1"),
         ("BAAS_HTTP_MAX_CONNECTIONS_PER_CLIENT", "many"),
+        ("BAAS_FUNCTIONS_PROCESSES", "0"),
+        ("BAAS_FUNCTIONS_WARM_PROCESSES", "-1"),
+        ("BAAS_FUNCTIONS_MEMORY_MB", "lots"),
+        ("BAAS_FUNCTIONS_CPU_SECONDS", "0"),
+        ("BAAS_FUNCTIONS_CPU_SECONDS", "nan"),
+        ("BAAS_FUNCTIONS_THREADS", "1.5"),
+        ("BAAS_FUNCTIONS_CONCURRENCY", "0"),
     ],
 )
 def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:
