@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import inspect
 import logging
 import os
@@ -100,13 +99,18 @@ class CallServices:
         return result
 
 
-@functools.cache
+_METHODS: dict[type, dict[str, bool]] = {}
+
+
 def _public_methods(kind: type) -> dict[str, bool]:
-    return {
-        method: inspect.iscoroutinefunction(attribute)
-        for method in dir(kind)
-        if not method.startswith("_") and callable(attribute := getattr(kind, method))
-    }
+    methods = _METHODS.get(kind)
+    if methods is None:
+        methods = _METHODS[kind] = {
+            method: inspect.iscoroutinefunction(attribute)
+            for method in dir(kind)
+            if not method.startswith("_") and callable(attribute := getattr(kind, method))
+        }
+    return methods
 
 
 class PoolProcess(asyncio.Protocol):
