@@ -21,7 +21,7 @@ import pickle
 import signal
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from temporalio import activity
 
@@ -134,8 +134,8 @@ class PoolProcess(asyncio.Protocol):
     # --- asyncio.Protocol --------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)  # noqa: S101 - a socket transport
-        self._transport = transport
+        # A socket transport (uvloop's, under `baas worker`, does not derive from asyncio's).
+        self._transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         try:
