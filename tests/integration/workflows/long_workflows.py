@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from functions import Context, function
+    from functions import ActsAs, Caller, Context, function
     from tests.integration.workflows.sample_functions import Step, StepDone, record_step
     from workflows import call, continue_as_new_if_needed, parallel, wait_for_signal
 
@@ -25,21 +25,37 @@ class Tock:
 
 
 class InFlight:
-    """How many ``tick`` calls run at once in this (test) process, and the most seen."""
+    """How many ``tick`` calls run at once, and the most seen.
+
+    Counted in the test's process (the worker's): each call runs in a process of the
+    worker's pool and reaches this through ``ctx.store`` (see :func:`in_flight`).
+    """
 
     now = 0
     most = 0
+
+    def enter(self) -> None:
+        InFlight.now += 1
+        InFlight.most = max(InFlight.most, InFlight.now)
+
+    def leave(self) -> None:
+        InFlight.now -= 1
+
+
+def in_flight(caller: Caller, acts_as: ActsAs) -> InFlight:
+    """The ``store_for`` of a runtime whose ``tick`` calls are counted."""
+    return InFlight()
 
 
 @function(timeout=10, retries=2, backoff=0.05)
 async def tick(ctx: Context, inp: Tick) -> Tock:
     """Takes a moment, counting how many ticks run at the same time."""
-    InFlight.now += 1
-    InFlight.most = max(InFlight.most, InFlight.now)
+    counter = ctx.store
+    counter.enter()
     try:
         await asyncio.sleep(0.02)
     finally:
-        InFlight.now -= 1
+        counter.leave()
     return Tock(inp.n, ctx.caller.user_id)
 
 

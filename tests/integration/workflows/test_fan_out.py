@@ -18,7 +18,7 @@ import pytest
 from temporalio.client import Client
 
 from baas.temporal_dev import EmbeddedTemporal
-from functions import Caller
+from functions import Caller, FunctionRuntime, PoolSettings
 from tests.integration.workflows.long_workflows import (
     BuggyWorkflow,
     FannedOut,
@@ -31,6 +31,7 @@ from tests.integration.workflows.long_workflows import (
     Looped,
     Tick,
     Tock,
+    in_flight,
     tick,
 )
 from tests.support import TEST_CALLER_SIGNER, free_port, port_accepts
@@ -94,6 +95,8 @@ async def _run(
         task_queue=task_queue,
         workflows=[FanOutWorkflow, GatherWorkflow, LongLoopWorkflow, BuggyWorkflow],
         functions=[tick],
+        # More processes than parallel()'s cap of 8, so that the cap is what is measured.
+        runtime=FunctionRuntime(store_for=in_flight, pool=PoolSettings(processes=20)),
         max_concurrent_activities=200,
         **worker_options,
     )
