@@ -90,7 +90,9 @@ class Context:
         """
         if not self._models:
             store = self.store
-            if not isinstance(store, ActingStore):
+            # In a pool process the store is the worker's ActingStore seen through the
+            # channel (functions/remote.py), which has its methods, models() among them.
+            if not isinstance(store, ActingStore) and not callable(getattr(store, "models", None)):
                 raise NotConfiguredError("this worker's store has no models (not an ActingStore)")
             self._models.append(Models(store))
         return self._models[0]
