@@ -139,8 +139,13 @@ def target(
             accounts = AuthServer(api.url, data, client)
             accounts.signup_verified("fuzz@example.com")
             signed_in = accounts.signin("fuzz@example.com")
+            # The random requests get an account of their own: one of them may well be a
+            # valid sign-out, which revokes its token for the rest of the module.
+            accounts.signup_verified("fuzz-random@example.com")
+            random_user = accounts.signin("fuzz-random@example.com")
             tokens = {
                 "user": str(signed_in["access_token"]),
+                "random-user": str(random_user["access_token"]),
                 "admin": api.token("fuzz-admin", "admin"),
             }
             yield Target(api, client, routes, tokens)
@@ -219,7 +224,9 @@ def test_any_request_to_any_route_is_answered_below_500(
     if who == "junk":
         headers["authorization"] = data.draw(header_text)
     elif who:
-        headers["authorization"] = f"Bearer {target.tokens[who]}"
+        headers["authorization"] = (
+            f"Bearer {target.tokens['random-' + who if who == 'user' else who]}"
+        )
     if data.draw(st.booleans()):
         headers["origin"] = data.draw(
             st.sampled_from([ORIGIN, "https://evil.example"]) | header_text
