@@ -55,7 +55,9 @@ async def test_a_waiter_cancelled_as_a_change_commits_ends(
         waiter.cancel()
         done, _ = await asyncio.wait({waiter}, timeout=2)
         assert done == {waiter}
-        assert waiter.cancelled()
+        # Cancelled, or (PostgreSQL) it saw the change first: the commit's NOTIFY can
+        # reach the listening connection before the writer's own commit is acknowledged.
+        assert waiter.cancelled() or waiter.result() is True
 
 
 async def test_writes_that_change_nothing_or_fail_append_nothing(
