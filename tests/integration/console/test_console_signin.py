@@ -130,3 +130,39 @@ def test_the_console_is_off_in_production_unless_asked_for(tmp_path: Path) -> No
         for path in ("/console", "/console/static/app.js", "/admin/overview", "/console/setup"):
             assert server.client.get(path).status_code == 404, path
         assert server.client.post("/admin/dynamodb", json={}).status_code == 404
+
+
+def test_usable_at_800_px_by_keyboard_and_in_the_dark(
+    prod: tuple[AuthServer, dict[str, str]], context: BrowserContext, tmp_path: Path
+) -> None:
+    server, env = prod
+    if server.get("/console/setup").json()["admin_exists"] is False:
+        create_admin(server.data_dir, ADMIN, **env)
+    page = context.new_page()
+    page.set_viewport_size({"width": 800, "height": 900})
+    page.goto(f"{server.base}/console")
+    # Keyboard only: the page starts in the email field, Tab goes on, Enter signs in.
+    expect(page.get_by_label("Email")).to_be_focused()
+    page.keyboard.type(ADMIN)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password")).to_be_focused()
+    page.keyboard.type("correct horse battery staple")
+    page.keyboard.press("Enter")
+    signed_in(page, ADMIN)
+    expect(page.locator("#health")).to_be_visible()
+    # Nothing wider than the window: no sideways scrolling of the page at 800 px.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 800
+    keys = page.get_by_role("link", name="Keys")
+    keys.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Keys", exact=True)).to_be_visible()
+
+    background = "getComputedStyle(document.body).backgroundColor"
+    light = page.evaluate(background)
+    page.get_by_role("button", name="Switch between light and dark").click()
+    dark = page.evaluate(background)
+    assert light != dark
+    page.reload()  # the choice is remembered
+    signed_in(page, ADMIN)
+    assert page.evaluate(background) == dark
+    page.screenshot(path=str(tmp_path / "dark-800.png"))
