@@ -121,6 +121,15 @@ export function table(columns, rows, { onOpen, caption } = {}) {
   );
 }
 
+/** Previous/Next page buttons around ``load(pageIndex)``; errors shown in ``where``. */
+export function pager(pageIndex, hasNext, load, where) {
+  const prev = h("button", { type: "button", disabled: pageIndex === 0 }, "Previous page");
+  const next = h("button", { type: "button", disabled: !hasNext }, "Next page");
+  prev.addEventListener("click", () => act(prev, where, () => load(pageIndex - 1)));
+  next.addEventListener("click", () => act(next, where, () => load(pageIndex + 1)));
+  return h("div", { class: "actions" }, prev, next);
+}
+
 export function formatTime(value) {
   if (value === null || value === undefined || value === "") return "";
   const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+from botocore.exceptions import ClientError
 from playwright.sync_api import Page, expect
 
 from baas.auth_cli import run_users_command
@@ -39,3 +42,16 @@ def signed_in(page: Page, email: str) -> None:
     """The console shows the pages to ``email``."""
     expect(page.locator("#who")).to_have_text(email)
     expect(page.get_by_role("navigation", name="Pages")).to_be_visible()
+
+
+def refused_within(client: Any, seconds: float = 10) -> str:
+    """The error code a boto3 DynamoDB ``client`` gets once its key stops working
+    (revoked keys are cached for up to a second), waiting up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            client.list_tables()
+        except ClientError as exc:
+            return str(exc.response["Error"]["Code"])
+        assert time.monotonic() < deadline, "a revoked key still works"
+        time.sleep(0.1)

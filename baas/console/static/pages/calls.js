@@ -4,7 +4,7 @@
 // to the run in the Temporal UI.
 
 import { api, graphql } from "../api.js";
-import { act, confirmDialog, emptyState, errorBox, field, fill, formatTime, h, json, notice, parseJson, table } from "../ui.js";
+import { act, confirmDialog, emptyState, errorBox, field, fill, formatTime, h, json, notice, pager, parseJson, table } from "../ui.js";
 
 const PAGE_SIZE = 25;
 const REFRESH_MS = 3000;
@@ -29,10 +29,6 @@ export async function mount(container) {
     if (tokens[pageIndex]) params.set("next", tokens[pageIndex]);
     const { calls, next } = await api(`/admin/calls?${params}`);
     tokens[pageIndex + 1] = next;
-    const prev = h("button", { type: "button", disabled: pageIndex === 0 }, "Previous page");
-    const more = h("button", { type: "button", disabled: !next }, "Next page");
-    prev.addEventListener("click", () => act(prev, messages, () => load(pageIndex - 1)));
-    more.addEventListener("click", () => act(more, messages, () => load(pageIndex + 1)));
     fill(results,
       calls.length
         ? table(
@@ -47,7 +43,7 @@ export async function mount(container) {
             { onOpen: (call) => act(null, messages, () => open(call.id)) },
           )
         : emptyState(status.value ? `No ${status.value} calls.` : "No calls yet.", "Start one below, or through GraphQL."),
-      h("div", { class: "actions" }, prev, more));
+      pager(pageIndex, Boolean(next), (index) => load(index), messages));
   }
 
   async function open(callId) {

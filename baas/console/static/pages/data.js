@@ -7,7 +7,7 @@
 // it is never overwritten.
 
 import { dynamodb, streams, api } from "../api.js";
-import { act, confirmDialog, emptyState, errorBox, field, fill, formatTime, h, json, notice, parseJson, table } from "../ui.js";
+import { act, confirmDialog, emptyState, errorBox, field, fill, formatTime, h, json, notice, pager, parseJson, table } from "../ui.js";
 
 const PAGE_SIZE = 25;
 const FEED_POLL_MS = 1000;
@@ -227,15 +227,11 @@ class TableView {
     const keys = keyNames(this.spec);
     const others = [...new Set(items.flatMap((item) => Object.keys(item)))].filter((name) => !keys.includes(name)).slice(0, 6);
     const columns = [...keys, ...others].map((name) => [name, (item) => show(item[name])]);
-    const prev = h("button", { type: "button", disabled: pageIndex === 0 }, "Previous page");
-    const next = h("button", { type: "button", disabled: !more }, "Next page");
-    prev.addEventListener("click", () => act(prev, this.messages, () => this.load(pageIndex - 1)));
-    next.addEventListener("click", () => act(next, this.messages, () => this.load(pageIndex + 1)));
     fill(this.results,
       items.length
         ? table(columns, items, { onOpen: (item) => this.openEditor(item), caption: `Page ${pageIndex + 1}: ${items.length} item${items.length === 1 ? "" : "s"}${more ? ", more after" : ""}. Open one to edit it.` })
         : emptyState(more ? "No match on this page." : "No items match.", more ? "The scan goes on: see the next page." : ""),
-      h("div", { class: "actions" }, prev, next));
+      pager(pageIndex, Boolean(more), (index) => this.load(index), this.messages));
   }
 
   openEditor(item, flash = null) {

@@ -2,7 +2,7 @@
 // security events); disable/enable, delete, set groups, end sessions, send a reset.
 
 import { api } from "../api.js";
-import { act, confirmDialog, emptyState, errorBox, field, fill, formatTime, h, notice, table } from "../ui.js";
+import { act, confirmDialog, emptyState, errorBox, field, fill, formatTime, h, notice, pager, table } from "../ui.js";
 
 const PAGE_SIZE = 25;
 
@@ -20,10 +20,6 @@ export async function mount(container) {
     if (cursors[pageIndex]) params.set("cursor", cursors[pageIndex]);
     const { users, next_cursor: next } = await api(`/auth/admin/users?${params}`);
     cursors[pageIndex + 1] = next;
-    const prev = h("button", { type: "button", disabled: pageIndex === 0 }, "Previous page");
-    const more = h("button", { type: "button", disabled: !next }, "Next page");
-    prev.addEventListener("click", () => act(prev, messages, () => load(pageIndex - 1)));
-    more.addEventListener("click", () => act(more, messages, () => load(pageIndex + 1)));
     fill(results,
       users.length
         ? table(
@@ -38,7 +34,7 @@ export async function mount(container) {
             { onOpen: (user) => act(null, messages, () => open(user.id)), caption: `Page ${pageIndex + 1}${next ? ", more after" : ""}` },
           )
         : emptyState(search.value ? "No user on this page matches." : "No users yet.", next ? "The search goes on: see the next page." : ""),
-      h("div", { class: "actions" }, prev, more));
+      pager(pageIndex, Boolean(next), (index) => load(index), messages));
   }
 
   async function open(userId) {
