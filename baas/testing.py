@@ -13,6 +13,7 @@ the app's worker running its functions under the access rules. Use it from your 
         return app  # your application
 
 
+    @pytest.mark.asyncio  # pytest-asyncio's strict mode (the default) needs the mark
     async def test_archive(baas: AppHarness) -> None:
         await baas.store.put_item("boards", {"id": "b1", "owner": "olga", ...})
         call_id = await baas.start(ArchiveBoardWorkflow, inp, Caller.user("olga"))
@@ -21,6 +22,9 @@ the app's worker running its functions under the access rules. Use it from your 
 
 ``BAAS_TEST_TEMPORAL_ADDRESS`` points the fixtures at a running server instead of
 starting one.
+
+The async fixtures are pytest-asyncio's own (``pytest_asyncio.fixture``), so they work
+in its default *strict* mode (mark each test ``@pytest.mark.asyncio``) as in *auto* mode.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from temporalio.client import Client
 
 from auth.acting_store import ActingStore
@@ -144,7 +149,7 @@ def _wait_until_accepting(server: EmbeddedTemporal, process: subprocess.Popen[by
         time.sleep(0.05)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def baas_client(baas_temporal_address: str, baas_settings: Settings) -> Client:
     """A Temporal client configured as baas's own (caller interceptor, converter).
 
@@ -191,7 +196,7 @@ def baas_settings(tmp_path: Path, baas_temporal_address: str, baas_task_queue: s
     )
 
 
-@pytest.fixture
+@pytest_asyncio.fixture
 async def baas(
     baas_app: App, baas_settings: Settings, baas_client: Client
 ) -> AsyncIterator[AppHarness]:
