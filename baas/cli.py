@@ -28,7 +28,7 @@ from auth.errors import ModelDeclarationError
 from baas.config import Settings
 from baas.data_folder import PRIVATE_UMASK
 from baas.errors import BaasError
-from baas.keys_cli import add_keys_command, run_keys_command
+from baas.keys_cli import CREATE_HELP, add_keys_command, run_keys_command
 from baas.logs import configure_logging
 from baas.store_cli import add_store_command, run_store_command
 
@@ -129,6 +129,7 @@ def _add_users(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "create-admin", help="create a verified admin account; password from a prompt or stdin"
     )
     create.add_argument("--email", required=True, help="the admin's email address")
+    create.add_argument("--create", action="store_true", help=CREATE_HELP)
 
 
 async def _users(args: argparse.Namespace, settings: Settings) -> int:

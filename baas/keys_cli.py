@@ -1,15 +1,16 @@
 """``baas keys``: create, revoke and list the access keys of the AWS-compatible APIs.
 
-    baas keys create [--description TEXT]                 a random key id and secret
+    baas keys create [--description TEXT] [--create]      a random key id and secret
     baas keys create --id KEY_ID --secret SECRET|-        a fixed pair ('-': secret on stdin)
     baas keys revoke KEY_ID
     baas keys list
     baas keys rotate-signing                               a new access-token signing key
     baas keys rotate-secret-key                            re-seal secrets under a new secret key
 
-The commands open the embedded store (``BAAS_DATA_DIR``) directly, so they work
-whether or not the API is running; a running API sees a new or revoked key at its next
-request. The secret is printed once, by ``create``, and never again (``list`` shows
+The commands open the configured store (``BAAS_DATA_DIR`` or ``BAAS_STORE_URL``)
+directly, so they work whether or not the API is running; a running API sees a new or
+revoked key at its next request. Each names the store it used; a store that does not
+exist yet is refused (``create --create`` makes one: see :mod:`baas.cli_store`). The secret is printed once, by ``create``, and never again (``list`` shows
 ids, dates and status only).
 
 ``rotate-secret-key`` re-seals every secret under the current secret key: with
@@ -29,9 +30,14 @@ if TYPE_CHECKING:
     from auth.access_keys import AccessKey, AccessKeyRepository
     from baas.config import Settings
 
-__all__ = ["add_keys_command", "run_keys_command"]
+__all__ = ["CREATE_HELP", "CREATE_OPTION", "add_keys_command", "run_keys_command"]
 
 _STDIN = "-"
+CREATE_OPTION = "--create"
+CREATE_HELP = (
+    "make a new store if there is none yet where the settings point "
+    "(without it, a missing store is an error: the command would write where no server reads)"
+)
 
 
 def add_keys_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,6 +55,7 @@ def add_keys_command(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "--secret", help="a fixed secret (needs --id); '-' reads it from standard input"
     )
     create.add_argument("--description", default="", help="what the key is for")
+    create.add_argument(CREATE_OPTION, action="store_true", help=CREATE_HELP)
     revoke = actions.add_parser("revoke", help="revoke a key; it stops working at once")
     revoke.add_argument("key_id", metavar="KEY_ID")
     actions.add_parser("list", help="list keys (never their secrets)")
@@ -70,7 +77,7 @@ async def run_keys_command(
     # the same parser and should not pay for auth's imports at start-up.
     from auth.access_keys import AccessKeyRepository
     from auth.errors import AuthError
-    from baas.cli_store import open_sealed_store
+    from baas.cli_store import open_sealed_store, store_in_words
 
     out = out or sys.stdout
     if args.keys_command == "rotate-signing":
@@ -83,20 +90,24 @@ async def run_keys_command(
         return await rotate_secret_key(settings, out=out)
     from baas.auth_cli import cli_security_events
 
-    async with (
-        open_sealed_store(settings) as (store, loaded),
-        cli_security_events(store, settings) as events,
-    ):
+    creating = args.keys_command == "create"
+    opened = open_sealed_store(
+        settings,
+        create=creating and args.create,
+        create_option=CREATE_OPTION if creating else None,
+    )
+    async with opened as (store, loaded), cli_security_events(store, settings) as events:
         keys = AccessKeyRepository(store, loaded.keys)
+        where = store_in_words(settings)
         try:
-            if args.keys_command == "create":
-                code = await _create(keys, args, out)
+            if creating:
+                code = await _create(keys, args, out, where)
                 action = "create_access_key"
             elif args.keys_command == "revoke":
-                code = await _revoke(keys, args.key_id, out)
+                code = await _revoke(keys, args.key_id, out, where)
                 action = "revoke_access_key"
             else:
-                return await _list(keys, out)
+                return await _list(keys, out, where)
         except AuthError as exc:
             print(f"baas keys: {exc.message}", file=sys.stderr)  # noqa: T201 (the CLI's own output)
             return 1
@@ -105,7 +116,9 @@ async def run_keys_command(
         return code
 
 
-async def _create(keys: AccessKeyRepository, args: argparse.Namespace, out: TextIO) -> int:
+async def _create(
+    keys: AccessKeyRepository, args: argparse.Namespace, out: TextIO, where: str
+) -> int:
     # '-' keeps the secret out of shell history and `ps`.
     from_stdin = args.secret == _STDIN
     secret = sys.stdin.readline().strip() if from_stdin else args.secret
@@ -113,21 +126,23 @@ async def _create(keys: AccessKeyRepository, args: argparse.Namespace, out: Text
     out.write(
         f"key id:     {key.key_id}\n"
         f"secret:     {key.secret}\n"
+        f"store:      {where}\n"
         "Store the secret now: it is not shown again. The key acts as the system caller.\n"
     )
     return 0
 
 
-async def _revoke(keys: AccessKeyRepository, key_id: str, out: TextIO) -> int:
+async def _revoke(keys: AccessKeyRepository, key_id: str, out: TextIO, where: str) -> int:
     if not await keys.revoke(key_id):
         print(f"baas keys: no active key {key_id!r}", file=sys.stderr)  # noqa: T201
         return 1
-    out.write(f"revoked {key_id}\n")
+    out.write(f"revoked {key_id} in the {where}\n")
     return 0
 
 
-async def _list(keys: AccessKeyRepository, out: TextIO) -> int:
+async def _list(keys: AccessKeyRepository, out: TextIO, where: str) -> int:
     listed = await keys.list()
+    out.write(f"access keys in the {where}\n")
     out.write(f"{'KEY ID':<24} {'CREATED (UTC)':<20} {'STATUS':<8} DESCRIPTION\n")
     for key in listed:
         out.write(_row(key))

@@ -114,7 +114,7 @@ def baas_serve(durability: str) -> Iterator[tuple[str, str, int]]:
             BAAS_LOG_LEVEL="WARNING",  # no log line per request
         )
         made = subprocess.run(
-            [str(executable), "keys", "create", "--id", KEY_ID, "--secret", SECRET],
+            [str(executable), "keys", "create", "--id", KEY_ID, "--secret", SECRET, "--create"],
             env=env,
             capture_output=True,
             check=False,

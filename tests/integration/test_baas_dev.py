@@ -270,7 +270,7 @@ class _Service:
 def test_dev_restarts_any_part_that_dies_and_never_stops_a_healthy_one(tmp_path: Path) -> None:
     env = _env(tmp_path, BAAS_RELOAD="false", BAAS_ARGON2_TIME_COST="1")
     made = subprocess.run(
-        [str(BAAS), "users", "create-admin", "--email", EMAIL],
+        [str(BAAS), "users", "create-admin", "--email", EMAIL, "--create"],
         input=f"{PASSWORD}\n", env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert made.returncode == 0, made.stderr

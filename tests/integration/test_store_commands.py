@@ -80,7 +80,9 @@ async def _checksums(store: DocumentStore) -> dict[str, tuple[int, str]]:
 async def test_an_app_moves_from_sqlite_to_postgresql_and_back(
     tmp_path: Path, postgres_store: str
 ) -> None:
-    created = baas("users", "create-admin", "--email", ADMIN, data_dir=tmp_path, stdin=PASSWORD)
+    created = baas(
+        "users", "create-admin", "--email", ADMIN, "--create", data_dir=tmp_path, stdin=PASSWORD
+    )
     assert created.returncode == 0, created.stderr
     async with open_store(SqliteConfig(tmp_path / "baas.sqlite3")) as sqlite_store:
         await _fill(sqlite_store)

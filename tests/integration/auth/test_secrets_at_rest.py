@@ -176,7 +176,7 @@ def _run(data_dir: Path, *argv: str, **env: str) -> subprocess.CompletedProcess[
 
 
 def test_a_wrong_or_missing_key_stops_with_one_line_naming_the_setting(tmp_path: Path) -> None:
-    assert _run(tmp_path, "keys", "create", BAAS_SECRET_KEY=KEY_A).returncode == 0
+    assert _run(tmp_path, "keys", "create", "--create", BAAS_SECRET_KEY=KEY_A).returncode == 0
     wrong = _run(tmp_path, "keys", "list", BAAS_SECRET_KEY=KEY_B)
     assert wrong.returncode == 1
     assert wrong.stderr.startswith("baas: BAAS_SECRET_KEY: it is not the key this store")
@@ -221,7 +221,7 @@ def test_rotating_the_secret_key_keeps_tokens_and_keys_working(tmp_path: Path) -
 
 def test_the_dev_key_file_rotates_itself(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
-    assert _keys_command(settings, "create")[0] == 0
+    assert _keys_command(settings, "create", "--create")[0] == 0
     before = (tmp_path / "secret.key").read_text()
     _signing, access_secret = _stored(tmp_path, before)
     code, said = _keys_command(settings, "rotate-secret-key")

@@ -251,7 +251,7 @@ async def test_the_commands_admins_run_are_events_too(tmp_path: Path) -> None:
     parser = argparse.ArgumentParser(prog="baas")
     add_keys_command(parser.add_subparsers(dest="command"))
     for argv in (
-        ["create", "--id", "auditedKey", "--secret", "audited-secret-1"],
+        ["create", "--id", "auditedKey", "--secret", "audited-secret-1", "--create"],
         ["revoke", "auditedKey"],
         ["rotate-signing"],
     ):

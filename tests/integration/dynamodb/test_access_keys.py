@@ -52,7 +52,9 @@ async def test_the_keys_command_prints_a_secret_once(tmp_path: Path) -> None:
     created = io.StringIO()
     assert (
         await run_keys_command(
-            _args("create", "--id", "fixedKeyId", "--secret", "fixed-secret-1"), settings, created
+            _args("create", "--id", "fixedKeyId", "--secret", "fixed-secret-1", "--create"),
+            settings,
+            created,
         )
         == 0
     )

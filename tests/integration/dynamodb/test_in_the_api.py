@@ -25,7 +25,7 @@ def _make_key_with_the_cli(data_dir: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BAAS_")}
     env["BAAS_DATA_DIR"] = str(data_dir)
     made = subprocess.run(
-        [str(BAAS), "keys", "create", "--id", KEY_ID, "--secret", "-"],
+        [str(BAAS), "keys", "create", "--id", KEY_ID, "--secret", "-", "--create"],
         input=SECRET + "\n",
         env=env,
         capture_output=True,

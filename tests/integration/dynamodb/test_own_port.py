@@ -30,7 +30,7 @@ def test_serve_answers_sdks_on_the_dynamodb_port(tmp_path: Path) -> None:
         BAAS_TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}",  # serve starts without Temporal
     )
     made = subprocess.run(
-        [str(BAAS), "keys", "create", "--id", KEY_ID, "--secret", SECRET],
+        [str(BAAS), "keys", "create", "--id", KEY_ID, "--secret", SECRET, "--create"],
         env=env,
         capture_output=True,
         text=True,
