@@ -21,7 +21,8 @@ from tests.integration.auth.auth_server import FAST_ARGON2, PASSWORD
 def create_admin(data_dir: Path, address: str, **env: str) -> None:
     """An admin made as an operator does: ``baas users create-admin``."""
     settings = Settings.from_env({"BAAS_DATA_DIR": str(data_dir), **FAST_ARGON2, **env})
-    args = argparse.Namespace(users_command="create-admin", email=address)
+    # --create: a test may make its admin before any server opened the store.
+    args = argparse.Namespace(users_command="create-admin", email=address, create=True)
     command = run_users_command(
         args, settings, stdin=io.StringIO(PASSWORD + "\n"), out=io.StringIO()
     )
