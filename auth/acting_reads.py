@@ -8,7 +8,7 @@ returned), so a list never shows someone else's item. Reads return items as stor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,8 @@ from auth.errors import AccessDeniedError
 from auth.models import ModelSpec
 from auth.rule_conditions import check_user_placeholders, owned, with_owner
 from auth.rules import Caller, CallerKind, Decision, Effect, Rule, decide
-from storage import DocumentStore, Item, Page, TableSpec
+from storage import BatchGet, DocumentStore, Item, Page, PartitionQuery, TableSpec
+from storage.batches import MAX_BATCH_GET_KEYS
 from storage.expressions import Placeholders, parse_key_condition
 from storage.values import validate_item
 
@@ -66,6 +67,11 @@ class ActingReader:
         self._policies = policies
         # Told of every refused operation (a security event, auth.security_events).
         self._on_denied = on_denied
+
+    @property
+    def policies(self) -> Mapping[str, TablePolicy]:
+        """The tables this store knows, with their rules."""
+        return self._policies
 
     # --- decisions --------------------------------------------------------------------
 
@@ -126,6 +132,63 @@ class ActingReader:
         if item is None or (decision.effect == Effect.OWNER_ONLY and not owned(decision, item)):
             return None
         return item
+
+    async def get_items(self, table: str, keys: Sequence[Item]) -> list[Item | None]:
+        """The items at ``keys`` (in order) that exist and the caller may read; None for
+        the others. One ``batch_get`` per 100 distinct keys (a page of parents' links)."""
+        decision = self.require(table, "get")
+        key_names = self.key_names(table)
+        distinct = list({_key_of(key, key_names): key for key in keys}.values())
+        found: dict[tuple[Any, ...], Item] = {}
+        for start in range(0, len(distinct), MAX_BATCH_GET_KEYS):
+            chunk = distinct[start : start + MAX_BATCH_GET_KEYS]
+            result = await self.store.batch_get({table: BatchGet(chunk, consistent=True)})
+            for item in result.responses.get(table, ()):
+                if decision.effect != Effect.OWNER_ONLY or owned(decision, item):
+                    found[_key_of(item, key_names)] = item
+        return [found.get(_key_of(key, key_names)) for key in keys]
+
+    async def query_partitions(
+        self,
+        table: str,
+        partitions: Sequence[PartitionQuery],
+        *,
+        index: str | None = None,
+        filter: str | None = None,  # noqa: A002 - DynamoDB's name
+        names: Names = None,
+        values: Values = None,
+        limit: int | None = None,
+        forward: bool = True,
+    ) -> list[Page]:
+        """One page per partition (see ``DocumentStore.query_partitions``), each holding
+        only items the caller may list."""
+        decision = self.require(table, "list")
+        check_user_placeholders(names, values)
+        options: dict[str, Any] = {"index": index, "limit": limit, "forward": forward}
+        if self._keyed_by_owner(decision, table, index):
+            # The partition is the owner (see query): only the caller's own partition
+            # is read, every other answers an empty page.
+            mine = [p for p in partitions if p.partition == decision.caller_id]
+            pages = iter(
+                await self.store.query_partitions(
+                    table, mine, filter=filter, names=names, values=values, **options
+                )
+                if mine
+                else []
+            )
+            empty = Page([], 0, 0, None)
+            return [next(pages) if p.partition == decision.caller_id else empty for p in partitions]
+        merged, names, values = with_owner(decision, filter, names, values)
+        return await self.store.query_partitions(
+            table, partitions, filter=merged, names=names, values=values, **options
+        )
+
+    def _keyed_by_owner(self, decision: Decision, table: str, index: str | None) -> bool:
+        policy = self._policies.get(table)
+        if decision.effect != Effect.OWNER_ONLY or policy is None:
+            return False
+        keys = policy.table.index(index) if index else policy.table
+        return keys.partition_key.name in decision.owner_fields
 
     async def query(
         self,
@@ -193,3 +256,7 @@ class ActingReader:
         check_user_placeholders(names, values)
         merged, names, values = with_owner(decision, filter, names, values)
         return await self.store.scan(table, filter=merged, names=names, values=values, **options)
+
+
+def _key_of(item: Item, key_names: Sequence[str]) -> tuple[Any, ...]:
+    return tuple(item.get(name) for name in key_names)

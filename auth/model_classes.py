@@ -19,11 +19,15 @@ dataclass made from it.
 
 from __future__ import annotations
 
+import builtins
 import copy
 import dataclasses
+import sys
 import typing
 from datetime import datetime
 from typing import Any
+
+from auth.field_rules import ABSENT, Restricted
 
 if typing.TYPE_CHECKING:
     from auth.models import FieldSpec, ModelSpec
@@ -31,6 +35,7 @@ if typing.TYPE_CHECKING:
 __all__ = ["declaration", "make_item_class", "new_instance"]
 
 _DECLARATION = "__baas_declaration__"
+_MISSING = object()
 _SERVER_TYPES: dict[str, Any] = {
     "created_at": datetime | None,
     "updated_at": datetime | None,
@@ -46,9 +51,46 @@ def declaration(cls: type) -> tuple[dict[str, Any], dict[str, Any]]:
     saved: tuple[dict[str, Any], dict[str, Any]] | None = vars(cls).get(_DECLARATION)
     if saved is not None:
         return saved
-    hints = typing.get_type_hints(cls, include_extras=True)
+    try:
+        hints = typing.get_type_hints(cls, include_extras=True)
+    except NameError:
+        # A relation may name a model declared further down (``todos: HasMany[Todo]``):
+        # it only needs the name. Any other unknown name is still an error.
+        hints = typing.get_type_hints(cls, localns=_LaterNames(cls), include_extras=True)
+        for hint in hints.values():
+            _refuse_unresolved(hint)
     namespace = vars(cls)
     return hints, {name: namespace[name] for name in hints if name in namespace}
+
+
+class _Unresolved:
+    """A name an annotation uses before it is defined (a model declared later)."""
+
+    def __init__(self, name: str) -> None:
+        self.__name__ = name
+
+
+class _LaterNames(dict[str, Any]):
+    """The names an annotation sees, with an :class:`_Unresolved` for unknown ones."""
+
+    def __init__(self, cls: type) -> None:
+        super().__init__(vars(cls))
+        module = sys.modules.get(cls.__module__)
+        self._module: dict[str, Any] = vars(module) if module is not None else {}
+
+    def __missing__(self, name: str) -> Any:
+        if name in self._module:
+            return self._module[name]
+        if hasattr(builtins, name):
+            return getattr(builtins, name)
+        return _Unresolved(name)
+
+
+def _refuse_unresolved(hint: Any) -> None:
+    if isinstance(hint, _Unresolved):
+        raise NameError(f"name {hint.__name__!r} is not defined")
+    for argument in typing.get_args(hint):
+        _refuse_unresolved(argument)
 
 
 def make_item_class(cls: type, model: ModelSpec) -> type:
@@ -69,9 +111,11 @@ def make_item_class(cls: type, model: ModelSpec) -> type:
 def _dataclass_field(spec: FieldSpec, declared: bool, defaults: dict[str, Any]) -> Any:
     if not declared or spec.generated:
         return dataclasses.field(default=None)
-    if spec.name not in defaults:
+    default = defaults.get(spec.name, _MISSING)
+    if isinstance(default, Restricted):  # ``restricted(read=..., default=...)``
+        default = _MISSING if default.default is ABSENT else default.default
+    if default is _MISSING:
         return dataclasses.field(default=None) if not spec.required else dataclasses.field()
-    default = defaults[spec.name]
     if isinstance(default, list | dict | set):
         return dataclasses.field(default_factory=lambda: copy.deepcopy(default))
     return dataclasses.field(default=default)

@@ -38,7 +38,18 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeAlias, TypeVar
 
 from auth.errors import InvalidRequestError, ModelDeclarationError
+from auth.field_rules import ABSENT, Restricted, restricted
 from auth.model_classes import declaration
+from auth.model_computed import ComputedField, ComputedSpec, FieldContext, computed
+from auth.model_relations import (
+    BelongsTo,
+    HasMany,
+    HasOne,
+    RelationSpec,
+    RelationTarget,
+    declared_relation,
+    relation,
+)
 from auth.model_values import to_store
 from auth.rules import Rule
 from storage import IndexProjection, IndexSpec, Item, KeyAttribute, TableSpec
@@ -46,15 +57,22 @@ from storage.errors import ValidationError
 from storage.tables import validate_name
 
 __all__ = [
+    "BelongsTo",
+    "FieldContext",
     "FieldSpec",
     "GeneratedId",
+    "HasMany",
+    "HasOne",
     "Index",
     "ModelDeclarationError",
     "ModelSpec",
     "PartitionKey",
     "SortKey",
+    "computed",
     "declare_model",
     "generated_id",
+    "relation",
+    "restricted",
 ]
 
 _T = TypeVar("_T")
@@ -129,6 +147,9 @@ class FieldSpec:
     default: Any = NO_DEFAULT
     key_role: KeyRole | None = None
     server_owned: bool = False
+    read_rules: tuple[Rule, ...] = ()
+    """Who may read the field, when not every reader of the item may
+    (:mod:`auth.field_rules`); empty: whoever reads the item."""
 
     @property
     def generated(self) -> bool:
@@ -161,6 +182,15 @@ class ModelSpec:
     declared: type
     read_defaults: tuple[tuple[str, Any], ...] = ()
     """``(field, stored default)`` of each field a read fills when an item lacks it."""
+    relations: tuple[RelationSpec, ...] = ()
+    """Links to other models (:mod:`auth.model_relations`), as declared."""
+    computed: tuple[ComputedSpec, ...] = ()
+    """Values derived on read by the app's methods (:mod:`auth.model_computed`)."""
+
+    @property
+    def restricted_fields(self) -> tuple[FieldSpec, ...]:
+        """The fields with read rules of their own (:mod:`auth.field_rules`)."""
+        return tuple(spec for spec in self.fields if spec.read_rules)
 
     def field(self, name: str) -> FieldSpec:
         for spec in self.fields:
@@ -229,9 +259,15 @@ def declare_model(
         hints, defaults = declaration(cls)
     except (NameError, TypeError) as exc:
         fail(None, f"cannot resolve the annotations ({exc})")
+    relations = tuple(
+        declared_relation(name, field_name, hint, defaults.get(field_name))
+        for field_name, hint in hints.items()
+        if isinstance(hint, RelationTarget)
+    )
     fields = [
         _field(fail, field_name, hint, defaults.get(field_name, NO_DEFAULT))
         for field_name, hint in hints.items()
+        if not isinstance(hint, RelationTarget)
     ]
     owner_fields = tuple(dict.fromkeys(r.owner_field for r in rules if r.owner_field))
     fields += _server_fields(fail, fields, owner_fields)
@@ -243,6 +279,8 @@ def declare_model(
         for role, key in (("partition", index.partition), ("sort", index.sort)):
             if key is not None:
                 _check_key_field(fail, by_name, key, f"index {index_name} {role} key")
+    _check_read_rules(fail, by_name)
+    computed = _computed_fields(fail, cls, set(by_name) | {r.name for r in relations})
     if ttl is not None and (ttl not in by_name or by_name[ttl].kind not in ("int", "decimal")):
         fail(ttl, "the ttl field must be declared as int or Decimal (epoch seconds)")
     table_name = table or name
@@ -267,6 +305,8 @@ def declare_model(
         owner_fields=owner_fields,
         ttl_attribute=ttl,
         declared=cls,
+        relations=relations,
+        computed=computed,
     )
 
 
@@ -289,6 +329,10 @@ class _Failer:
 def _field(fail: _Failer, name: str, hint: Any, default: Any) -> FieldSpec:
     if name.startswith("_"):
         fail(name, "field names must not start with '_' (reserved for baas)")
+    read_rules: tuple[Rule, ...] = ()
+    if isinstance(default, Restricted):
+        read_rules = default.read
+        default = NO_DEFAULT if default.default is ABSENT else default.default
     role: KeyRole | None = None
     if typing.get_origin(hint) is Annotated:
         inner, *extras = typing.get_args(hint)
@@ -321,6 +365,8 @@ def _field(fail: _Failer, name: str, hint: Any, default: Any) -> FieldSpec:
         list_of or not required or kind == "float" or dynamo not in ("S", "N", "B")
     ):
         fail(name, "a key must be a required str, int, Decimal or bytes")
+    if role is not None and read_rules:
+        fail(name, "a key field is part of every item's identity: it cannot be restricted")
     if default is not NO_DEFAULT:
         required = False
     elif not required:
@@ -334,6 +380,7 @@ def _field(fail: _Failer, name: str, hint: Any, default: Any) -> FieldSpec:
         enum_type=enum_type,
         default=default,
         key_role=role,
+        read_rules=read_rules,
     )
 
 
@@ -382,3 +429,31 @@ def _check_key_field(fail: _Failer, by_name: dict[str, FieldSpec], name: str, wh
         fail(name, f"{what} names a field the model does not have")
     if spec.list_of or spec.kind == "float" or spec.dynamo_type not in ("S", "N", "B"):
         fail(name, f"{what} must be a str, number or bytes field")
+
+
+def _check_read_rules(fail: _Failer, by_name: dict[str, FieldSpec]) -> None:
+    for spec in by_name.values():
+        for rule in spec.read_rules:
+            if "get" not in rule.operations:
+                fail(spec.name, "a read rule must allow reading (e.g. allow.groups('x'))")
+            owner = rule.owner_field
+            if owner is not None and (owner not in by_name or by_name[owner].kind != "string"):
+                fail(spec.name, f"the owner rule names {owner!r}, which is not a str field")
+
+
+def _computed_fields(fail: _Failer, cls: type, taken: set[str]) -> tuple[ComputedSpec, ...]:
+    found: list[ComputedSpec] = []
+    for name, value in vars(cls).items():
+        if not isinstance(value, ComputedField):
+            continue
+        if name in taken or name.startswith("_"):
+            fail(name, "a computed field needs a name of its own, not starting with '_'")
+        try:
+            hint = typing.get_type_hints(value.function).get("return")
+        except (NameError, TypeError) as exc:
+            fail(name, f"cannot resolve the return annotation ({exc})")
+        if hint is None:
+            fail(name, "a computed field needs a return annotation (its GraphQL type)")
+        output = _field(fail, name, hint, None)
+        found.append(ComputedSpec(name, output, value.function, value.cost))
+    return tuple(found)

@@ -21,7 +21,19 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from auth.errors import ItemNotFoundError
-    from auth.models import Index, PartitionKey, SortKey, generated_id
+    from auth.models import (
+        BelongsTo,
+        FieldContext,
+        HasMany,
+        HasOne,
+        Index,
+        PartitionKey,
+        SortKey,
+        computed,
+        generated_id,
+        relation,
+        restricted,
+    )
     from auth.rules import Caller, allow
     from baas.application import App, allow_call
     from functions import Context, FunctionError, OutgoingEmail, function
@@ -50,12 +62,16 @@ __all__ = [
     "App",
     "Approval",
     "ApprovalRejectedError",
+    "BelongsTo",
     "CallFailedError",
     "Caller",
     "ChangeRecord",
     "ConditionalCheckFailedError",
     "Context",
+    "FieldContext",
     "FunctionError",
+    "HasMany",
+    "HasOne",
     "Index",
     "ItemNotFoundError",
     "OutgoingEmail",
@@ -67,10 +83,13 @@ __all__ = [
     "approve",
     "call",
     "cancel",
+    "computed",
     "continue_as_new_if_needed",
     "function",
     "generated_id",
     "parallel",
+    "relation",
+    "restricted",
     "result",
     "signal",
     "sleep",
@@ -83,7 +102,19 @@ __all__ = [
 # Where each public name lives (its module is imported when the name is first used).
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "auth.errors": ("ItemNotFoundError",),
-    "auth.models": ("Index", "PartitionKey", "SortKey", "generated_id"),
+    "auth.models": (
+        "BelongsTo",
+        "FieldContext",
+        "HasMany",
+        "HasOne",
+        "Index",
+        "PartitionKey",
+        "SortKey",
+        "computed",
+        "generated_id",
+        "relation",
+        "restricted",
+    ),
     "auth.rules": ("Caller", "allow"),
     "baas.application": ("App", "allow_call"),
     "functions": ("Context", "FunctionError", "OutgoingEmail", "function"),

@@ -9,7 +9,7 @@ table key (plus the index key on an index).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,13 +29,15 @@ from storage.ranges import (
     sort_bounds,
     start_position,
 )
-from storage.requests import Page
+from storage.requests import Page, PartitionQuery
 from storage.tables import IndexSpec, KeyAttribute, TableSpec
-from storage.values import Item, ItemInput
+from storage.values import Item, ItemInput, validate_value
 
-__all__ = ["ReadOptions", "run_query", "run_scan"]
+__all__ = ["MAX_QUERY_PARTITIONS", "ReadOptions", "run_query", "run_query_partitions", "run_scan"]
 
 PAGE_BYTES = 1024 * 1024
+MAX_QUERY_PARTITIONS = 1000
+"""Partitions one ``query_partitions`` reads (a page of parents, at most 1,000)."""
 _BATCH = 256
 _INVALID = "One or more parameter values were invalid: "
 
@@ -158,6 +160,56 @@ async def run_query(
     return await _page(
         spec, plan, fetch, start, lambda item: start_position(spec, plan.index, item)[2:]
     )
+
+
+async def run_query_partitions(
+    backend: Backend,
+    spec: TableSpec,
+    partitions: Sequence[PartitionQuery],
+    options: ReadOptions,
+    *,
+    forward: bool,
+) -> list[Page]:
+    """One Query page per partition, the request checked and its expressions parsed once.
+
+    Each page follows a Query's rules on its own (``limit`` items evaluated per
+    partition, 1 MB, ``last_evaluated_key``); pages come back in the order asked.
+    """
+    if not 1 <= len(partitions) <= MAX_QUERY_PARTITIONS:
+        raise ValidationError(
+            f"{_INVALID}between 1 and {MAX_QUERY_PARTITIONS} partitions may be queried at once"
+        )
+    placeholders = placeholders_for(options.names, options.values)
+    plan = _plan(spec, options, placeholders)
+    placeholders.check_all_used()
+    if plan.filter is not None:
+        _check_filter_avoids_keys(plan.filter.tree, plan.keys)
+    partition_key = plan.keys[0]
+    index_name = plan.index.name if plan.index else None
+    pages: list[Page] = []
+    for query in partitions:
+        partition = encode_operand(validate_value(query.partition), partition_key)
+        start = None
+        if query.exclusive_start_key is not None:
+            check_start_key(spec, plan.index, query.exclusive_start_key)
+            position = start_position(spec, plan.index, query.exclusive_start_key)
+            if position[1] != partition:
+                raise ValidationError(
+                    "The provided starting key is outside query boundaries based on provided "
+                    "conditions"
+                )
+            start = position[2:]
+
+        def fetch(after: tuple[Any, ...] | None, count: int, partition: bytes = partition) -> Any:
+            read = RangeRead(index_name, partition, None, None, forward, after, count)
+            return backend.query(spec, read)
+
+        pages.append(
+            await _page(
+                spec, plan, fetch, start, lambda item: start_position(spec, plan.index, item)[2:]
+            )
+        )
+    return pages
 
 
 async def run_scan(

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from storage.values import Item, ItemInput
+from storage.values import Item, ItemInput, Value
 
 __all__ = [
     "BatchGet",
@@ -18,6 +18,7 @@ __all__ = [
     "BatchWriteResult",
     "DeleteRequest",
     "Page",
+    "PartitionQuery",
     "PutRequest",
     "ReturnValues",
     "Select",
@@ -48,6 +49,15 @@ class Page:
     count: int
     scanned_count: int
     last_evaluated_key: Item | None
+
+
+@dataclass(frozen=True)
+class PartitionQuery:
+    """One partition of ``query_partitions``: its partition key value, and where its page
+    starts (the ``last_evaluated_key`` of its previous page, or None)."""
+
+    partition: Value
+    exclusive_start_key: ItemInput | None = None
 
 
 @dataclass(frozen=True)

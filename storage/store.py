@@ -29,13 +29,14 @@ from storage.operations import (
     prepare_update,
     returned_attributes,
 )
-from storage.reads import ReadOptions, run_query, run_scan
+from storage.reads import ReadOptions, run_query, run_query_partitions, run_scan
 from storage.requests import (
     BatchGet,
     BatchGetResult,
     BatchWriteResult,
     DeleteRequest,
     Page,
+    PartitionQuery,
     PutRequest,
     TransactGet,
     TransactWriteItem,
@@ -338,6 +339,30 @@ class DocumentStore:
             index, filter, projection, names, values, limit, exclusive_start_key, select, consistent
         )
         return await run_query(self._backend, spec, key_condition, options, forward=forward)
+
+    async def query_partitions(
+        self,
+        table: str,
+        partitions: Sequence[PartitionQuery],
+        *,
+        index: str | None = None,
+        filter: str | None = None,  # noqa: A002 - DynamoDB's name
+        projection: str | None = None,
+        names: Names = None,
+        values: Values = None,
+        limit: int | None = None,
+        forward: bool = True,
+    ) -> list[Page]:
+        """One Query page from each of several partitions, in one call (a batched Query).
+
+        What a loop of :meth:`query` calls with ``#pk = :pk`` would answer, page for page,
+        with the request validated and its expressions parsed once: the read a page of
+        parents needs for its children (GraphQL relations). ``limit`` applies to each
+        partition; each page has its own ``last_evaluated_key``.
+        """
+        spec = await self._spec(table)
+        options = ReadOptions(index, filter, projection, names, values, limit)
+        return await run_query_partitions(self._backend, spec, partitions, options, forward=forward)
 
     async def scan(
         self,

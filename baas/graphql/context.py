@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from auth.errors import AuthUnavailableError, InvalidTokenError
 from auth.rules import Caller
+from baas.graphql.batches import Batch, Read
 
 if TYPE_CHECKING:
     from auth.acting_store import ActingStore
@@ -34,6 +36,20 @@ class RequestContext:
     expires_at: float | None = None
     token: str | None = None
     connection_params: dict[str, Any] = field(default_factory=dict)
+    batches: dict[Hashable, Batch[Any, Any]] = field(default_factory=dict, repr=False)
+    """Reads being gathered for one store call (:mod:`baas.graphql.batches`), by key."""
+
+    def batch(self, key: Hashable, read: Read[Any, Any]) -> Batch[Any, Any]:
+        """The batch gathering loads under ``key`` this round (made with ``read``)."""
+        current = self.batches.get(key)
+        if current is None:
+
+            def forget() -> None:
+                if self.batches.get(key) is current:
+                    del self.batches[key]
+
+            current = self.batches[key] = Batch(read, forget)
+        return current
 
     @property
     def store(self) -> ActingStore:

@@ -76,11 +76,13 @@ class TypeFactory:
         self._key_conditions: dict[tuple[str, Any], Any] = {}
 
     def model_types(self, model: ModelSpec) -> ModelTypes:
+        """The types of ``model``; its object type waits for :meth:`finish`.
+
+        The object type may gain fields that name other models' types (relations), so
+        every model's types are made first, and each object type is finished after.
+        """
         name = model.name
-        doc = (model.declared.__doc__ or "").strip() or None
-        output = _object(
-            name, {spec.name: self._output_type(model, spec) for spec in model.fields}, doc
-        )
+        output = type(name, (), {})  # decorated by finish()
         page = _object(
             f"{name}Page",
             {"items": list_of(output), "next_token": optional(str)},
@@ -109,6 +111,21 @@ class TypeFactory:
             },
         )
         return ModelTypes(model, output, page, create, update, key, self._filter_input(model))
+
+    def finish(self, types: ModelTypes, extra: dict[str, Any]) -> None:
+        """Make ``types.output`` the object type: the model's fields, then ``extra``
+        (Strawberry fields with resolvers: relations, computed fields)."""
+        model = types.model
+        doc = (model.declared.__doc__ or "").strip() or None
+        cls = types.output
+        cls.__annotations__ = {spec.name: self._output_type(model, spec) for spec in model.fields}
+        for name, field in extra.items():
+            setattr(cls, name, field)
+        strawberry.type(cls, name=model.name, description=doc)
+
+    def output_type(self, spec: FieldSpec) -> Any:
+        """The GraphQL output type of a value of ``spec`` (always nullable)."""
+        return self._value_type(spec, required=False)
 
     def key_condition_type(self, spec: FieldSpec) -> Any:
         """``StringKeyConditionInput`` etc.: one operator on a sort key."""

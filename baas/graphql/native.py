@@ -24,6 +24,7 @@ from graphql import GraphQLObjectType, GraphQLSchema, GraphQLUnionType
 from strawberry.utils.str_converters import to_camel_case
 
 from baas.graphql.names import snake_name
+from baas.graphql.object_fields import ObjectField
 from baas.graphql.root_fields import ArgumentKind, RootField
 from baas.models import ModelSpec
 
@@ -35,7 +36,10 @@ _ROOTS = {"query": "Query", "mutation": "Mutation"}
 
 
 def install_native_resolvers(
-    core: GraphQLSchema, fields: list[RootField], models: list[ModelSpec]
+    core: GraphQLSchema,
+    fields: list[RootField],
+    models: list[ModelSpec],
+    object_fields: list[ObjectField] = (),  # type: ignore[assignment]
 ) -> None:
     """Swap Strawberry's resolvers of ``fields`` and of the models' object types."""
     names = {model.name: _field_names(model) for model in models}
@@ -44,6 +48,14 @@ def install_native_resolvers(
         if isinstance(object_type, GraphQLObjectType):
             for graphql_field in object_type.fields.values():
                 graphql_field.resolve = None  # graphql-core reads source[field name]
+    for object_field in object_fields:
+        object_type = core.type_map[object_field.model.name]
+        assert isinstance(object_type, GraphQLObjectType)  # noqa: S101 - Strawberry made it
+        filter_model = object_field.filter_model
+        filter_names = names[filter_model.name] if filter_model else {}
+        object_type.fields[to_camel_case(object_field.name)].resolve = _object_resolver(
+            object_field, filter_names
+        )
     union = core.type_map.get("ModelItem")
     if isinstance(union, GraphQLUnionType):
         union.resolve_type = _typename_of
@@ -71,6 +83,20 @@ def _resolver(
             name, kind = arguments[graphql_name]
             args[name] = _convert(kind, value, model_names, all_names)
         return await run(info.context, args)
+
+    return resolve
+
+
+def _object_resolver(object_field: ObjectField, filter_names: dict[str, str]) -> Any:
+    run = object_field.run
+    arguments = {to_camel_case(name): (name, kind) for name, kind in object_field.arguments.items()}
+
+    async def resolve(parent: dict[str, Any], info: Any, **raw: Any) -> Any:
+        args: dict[str, Any] = {}
+        for graphql_name, value in raw.items():
+            name, kind = arguments[graphql_name]
+            args[name] = _convert(kind, value, filter_names, {})
+        return await run(info.context, parent, args)
 
     return resolve
 

@@ -15,11 +15,13 @@ from typing import Any
 
 from auth.acting_store import ActingStore
 from auth.errors import ItemNotFoundError
+from auth.field_rules import filter_fields
 from auth.model_filters import compile_filter, compile_key_condition
 from auth.models import ModelSpec
+from auth.rules import Caller
 from baas.graphql.errors import BadRequestError
 from baas.graphql.page_tokens import PageBinding, PageTokens
-from baas.graphql.values import from_graphql, item_to_graphql
+from baas.graphql.values import ItemView, from_graphql
 from baas.graphql.writes import PreparedWrite, prepare_create, prepare_delete, prepare_update
 from storage import Item, Page
 from storage.expressions.builder import ExpressionBuilder
@@ -64,9 +66,18 @@ class ModelOperations:
 
     # --- reads --------------------------------------------------------------------
 
+    def view(self, caller: Caller) -> ItemView:
+        """How ``caller`` sees this model's items (its field rules applied)."""
+        return ItemView(self.model, caller)
+
+    def check_filter(self, view: ItemView, filter_: Mapping[str, Any] | None) -> None:
+        """Refuse a filter or condition on a field ``view`` hides on some items."""
+        if filter_:
+            view.check_usable(filter_fields(filter_))
+
     async def get(self, store: ActingStore, key: Mapping[str, Any]) -> dict[str, Any] | None:
         item = await store.get_item(self.model.table, self._key(key))
-        return None if item is None else item_to_graphql(self.model, item)
+        return None if item is None else self.view(store.caller)(item)
 
     async def list(
         self,
@@ -76,6 +87,8 @@ class ModelOperations:
         next_token: str | None,
     ) -> dict[str, Any]:
         binding = PageBinding(self.model.name, "", store.caller, {"filter": filter_})
+        view = self.view(store.caller)
+        self.check_filter(view, filter_)
         tokens = await self.tokens()
         builder = ExpressionBuilder()
         text = compile_filter(self.model, filter_, builder, from_graphql)
@@ -85,9 +98,9 @@ class ModelOperations:
             names=builder.names_or_none(),
             values=builder.values_or_none(),
             limit=self.limits.resolve(limit),
-            exclusive_start_key=self._start(tokens, next_token, binding),
+            exclusive_start_key=self.start(tokens, next_token, binding),
         )
-        return self._page(tokens, page, binding)
+        return self.page(tokens, page, binding, view)
 
     async def query(
         self,
@@ -106,6 +119,10 @@ class ModelOperations:
             store.caller,
             {"p": partition_value, "s": sort_condition, "d": descending, "f": filter_},
         )
+        view = self.view(store.caller)
+        # Looking up or ordering by a hidden field would tell its values.
+        self.check_filter(view, filter_)
+        view.check_usable({name for name in (query.partition, query.sort) if name})
         tokens = await self.tokens()
         builder = ExpressionBuilder()
         sort = (query.sort, sort_condition) if query.sort and sort_condition else None
@@ -121,16 +138,18 @@ class ModelOperations:
             names=builder.names_or_none(),
             values=builder.values_or_none(),
             limit=self.limits.resolve(limit),
-            exclusive_start_key=self._start(tokens, next_token, binding),
+            exclusive_start_key=self.start(tokens, next_token, binding),
             forward=not descending,
         )
-        return self._page(tokens, page, binding)
+        return self.page(tokens, page, binding, view)
 
     # --- writes -------------------------------------------------------------------
 
     async def create(
         self, store: ActingStore, data: Mapping[str, Any], condition: Mapping[str, Any] | None
     ) -> dict[str, Any]:
+        view = self.view(store.caller)
+        self.check_filter(view, condition)
         write = prepare_create(self.model, data, condition)
         if write.item is None:  # pragma: no cover - prepare_create always makes one
             raise RuntimeError("no item to create")
@@ -141,7 +160,7 @@ class ModelOperations:
             names=write.names,
             values=write.values,
         )
-        return item_to_graphql(self.model, item)
+        return view(item)
 
     async def update(
         self,
@@ -150,6 +169,8 @@ class ModelOperations:
         condition: Mapping[str, Any] | None,
         expected_version: int | None,
     ) -> dict[str, Any]:
+        view = self.view(store.caller)
+        self.check_filter(view, condition)
         write = prepare_update(self.model, data, condition, expected_version)
         item = await store.update_item(
             write.table,
@@ -160,7 +181,7 @@ class ModelOperations:
             values=write.values,
             expected_version=write.expected_version,
         )
-        return self._written(item)
+        return self._written(view, item)
 
     async def delete(
         self,
@@ -169,6 +190,8 @@ class ModelOperations:
         condition: Mapping[str, Any] | None,
         expected_version: int | None,
     ) -> dict[str, Any]:
+        view = self.view(store.caller)
+        self.check_filter(view, condition)
         write = prepare_delete(self.model, key, condition, expected_version)
         item = await store.delete_item(
             write.table,
@@ -178,7 +201,7 @@ class ModelOperations:
             values=write.values,
             expected_version=write.expected_version,
         )
-        return self._written(item)
+        return self._written(view, item)
 
     def prepare(self, kind: str, args: Mapping[str, Any]) -> PreparedWrite:
         """One transaction item (see :mod:`baas.graphql.transact`)."""
@@ -199,19 +222,23 @@ class ModelOperations:
             name: from_graphql(self.model.field(name), key[name]) for name in self.model.key_fields
         }
 
-    def _start(
+    def start(
         self, tokens: PageTokens, next_token: str | None, binding: PageBinding
     ) -> Item | None:
+        """Where a page starts: the key sealed in ``next_token`` (bound to ``binding``)."""
         return None if next_token is None else tokens.open(next_token, binding)
 
-    def _page(self, tokens: PageTokens, page: Page, binding: PageBinding) -> dict[str, Any]:
+    def page(
+        self, tokens: PageTokens, page: Page, binding: PageBinding, view: ItemView
+    ) -> dict[str, Any]:
+        """A store page as GraphQL's ``<Model>Page``, its token bound to ``binding``."""
         last = page.last_evaluated_key
         return {
-            "items": [item_to_graphql(self.model, item) for item in page.items],
+            "items": [view(item) for item in page.items],
             "next_token": None if last is None else tokens.issue(last, binding),
         }
 
-    def _written(self, item: Item | None) -> dict[str, Any]:
+    def _written(self, view: ItemView, item: Item | None) -> dict[str, Any]:
         if item is None:  # the store answers ItemNotFoundError first; fail closed anyway
             raise ItemNotFoundError()
-        return item_to_graphql(self.model, item)
+        return view(item)

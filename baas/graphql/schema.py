@@ -39,13 +39,17 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
+from auth.model_relations import check_relations
 from baas.graphql.change_hub import ChangeHub
+from baas.graphql.computed import computed_field
 from baas.graphql.limits import GraphQLLimits
 from baas.graphql.model_types import ModelTypes, TypeFactory
 from baas.graphql.names import camel
 from baas.graphql.native import install_native_resolvers
+from baas.graphql.object_fields import ObjectField
 from baas.graphql.operations import ModelOperations
 from baas.graphql.page_tokens import PageTokens
+from baas.graphql.relations import relation_field
 from baas.graphql.root_fields import RootField, model_fields, transact_field
 from baas.graphql.scalars import SCALAR_MAP
 from baas.graphql.subscriptions import ModelEvents
@@ -106,9 +110,19 @@ def build_schema(
     factory = TypeFactory()
     fields: list[RootField] = []
     transactable: list[tuple[ModelTypes, ModelOperations]] = []
+    relations = check_relations(models)
+    all_types = {model.name: factory.model_types(model) for model in models}
+    all_ops = {model.name: ModelOperations(model, tokens, limits.page) for model in models}
+    object_fields: list[ObjectField] = []
     for model in models:
-        types = factory.model_types(model)
-        ops = ModelOperations(model, tokens, limits.page)
+        types, ops = all_types[model.name], all_ops[model.name]
+        own = [
+            relation_field(model, relation, all_ops[relation.target], all_types[relation.target])
+            for relation in relations[model.name]
+        ]
+        own += [computed_field(factory, model, spec) for spec in model.computed]
+        factory.finish(types, {field.name: field.field for field in own})
+        object_fields += own
         fields += model_fields(factory, types, ops, ModelEvents(model, hub))
         transactable.append((types, ops))
     if transactable:
@@ -128,7 +142,7 @@ def build_schema(
             scalar_map=SCALAR_MAP,
         ),
     )
-    install_native_resolvers(core_schema(schema), fields, list(models))
+    install_native_resolvers(core_schema(schema), fields, list(models), object_fields)
     return schema
 
 

@@ -11,6 +11,9 @@ this order, and dropped at the first "no" — fail closed:
 3. the optional filter holds on that image — evaluated by the store's own expression
    engine, so a filter means the same here as in a list.
 
+A field the subscriber may not read on that item (its own read rules,
+:mod:`auth.field_rules`) is stripped from the event: sent as null, without an error.
+
 Any error while checking drops the event (and is logged), never sends it.
 
 Before an event is sent, the subscriber's token is checked again against every
@@ -25,12 +28,13 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal
 
+from auth.field_rules import filter_fields
 from auth.model_filters import compile_filter
 from auth.models import ModelSpec
 from auth.rules import Decision, Effect
 from baas.graphql.change_hub import ChangeHub
 from baas.graphql.context import RequestContext
-from baas.graphql.values import from_graphql, item_to_graphql
+from baas.graphql.values import ItemView, from_graphql
 from storage import Item
 from storage.expressions import Condition, Placeholders, parse_condition
 from storage.expressions.builder import ExpressionBuilder
@@ -53,6 +57,9 @@ class ModelEvents:
         self, context: RequestContext, event: EventKind, filter_: Mapping[str, Any] | None
     ) -> AsyncIterator[dict[str, Any]]:
         decision = context.store.require(self.model.table, "list")
+        # A hidden field is stripped from events (None), never sent, never filtered on.
+        view = ItemView(self.model, context.caller, hidden=None)
+        view.check_usable(filter_fields(filter_))
         condition = self._condition(filter_)
         subscriber = await self.hub.subscribe(self.model.table)
         async for record in subscriber.records():
@@ -62,7 +69,7 @@ class ModelEvents:
             if image is not None and self._visible(decision, condition, image):
                 if not await context.allowed_through(record.seq):
                     return  # revoked at or before this change: the subscription ends
-                yield item_to_graphql(self.model, image)
+                yield view(image)
 
     def _condition(self, filter_: Mapping[str, Any] | None) -> Condition | None:
         builder = ExpressionBuilder()

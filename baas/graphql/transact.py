@@ -18,7 +18,6 @@ from auth.model_writes import with_expected_version
 from baas.graphql.context import RequestContext
 from baas.graphql.errors import BadRequestError
 from baas.graphql.operations import ModelOperations
-from baas.graphql.values import item_to_graphql
 from baas.graphql.writes import PreparedWrite
 from storage import TransactDelete, TransactPut, TransactUpdate
 from storage.expressions import ExpressionBuilder
@@ -35,6 +34,8 @@ async def run_transaction(
     if not 1 <= len(items) <= max_items:
         raise BadRequestError(f"A transaction holds from 1 to {max_items} items.")
     store = context.store
+    for ops, _, args in items:
+        ops.check_filter(ops.view(store.caller), args.get("condition"))
     prepared = [(ops, ops.prepare(kind, args)) for ops, kind, args in items]
     keys = await store.transact_write([_request(write) for _, write in prepared])
     results: list[dict[str, Any] | None] = []
@@ -43,7 +44,7 @@ async def run_transaction(
             results.append(None)
             continue
         item = await store.get_item(write.table, key)
-        results.append(None if item is None else item_to_graphql(ops.model, item))
+        results.append(None if item is None else ops.view(store.caller)(item))
     return results
 
 

@@ -15,11 +15,19 @@ from typing import Any
 
 from strawberry.utils.str_converters import to_camel_case
 
+from auth.errors import AccessDeniedError
+from auth.field_rules import FieldReadPolicy
 from auth.model_values import from_store, to_store
 from auth.models import FieldSpec, ModelSpec
+from auth.rules import Caller
 from storage import Item
 
-__all__ = ["from_graphql", "item_to_graphql", "to_graphql"]
+__all__ = ["HIDDEN", "STORED", "ItemView", "from_graphql", "item_to_graphql", "to_graphql"]
+
+STORED = "__stored"
+"""The key under which a model's object keeps its stored item, for the object's own
+fields to read (a relation's link values, a computed field's input). Never a GraphQL
+field name: names starting with ``__`` are reserved for introspection."""
 
 
 def from_graphql(spec: FieldSpec, value: Any) -> Any:
@@ -77,3 +85,56 @@ def _output_fields(model: ModelSpec) -> tuple[_OutputField, ...]:
         )
         cached = _OUTPUT_FIELDS[id(model)] = (model, fields)  # the model keeps its id unique
     return cached[1]
+
+
+class _HiddenField:
+    """A field's value the caller may not read (:mod:`auth.field_rules`).
+
+    graphql-core calls a callable value to resolve it (``resolve_field``), so selecting
+    the field answers null with ``FORBIDDEN`` at its path, on whatever path the item
+    came (a query, a nested edge, a mutation's result).
+    """
+
+    __slots__ = ()
+
+    def __call__(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise AccessDeniedError("You may not read this field.")
+
+    def __repr__(self) -> str:
+        return "HIDDEN"
+
+
+HIDDEN: Any = _HiddenField()
+
+
+class ItemView:
+    """Stored items of ``model`` as ``caller`` sees them in GraphQL.
+
+    :func:`item_to_graphql`, and each field the caller may not read on that item set to
+    ``hidden``: :data:`HIDDEN` (null and ``FORBIDDEN`` if selected) or, for subscription
+    events, None (stripped: an event carries no errors).
+    """
+
+    __slots__ = ("_keep", "_model", "_names", "_policy", "hidden")
+
+    def __init__(self, model: ModelSpec, caller: Caller, *, hidden: Any = HIDDEN) -> None:
+        self._model = model
+        policy = FieldReadPolicy(model, caller) if model.restricted_fields else None
+        self._policy = policy if policy is not None and policy.restricts else None
+        self._names = {spec.name: to_camel_case(spec.name) for spec in model.restricted_fields}
+        self.hidden = hidden
+        self._keep = bool(model.relations or model.computed)
+
+    def __call__(self, item: Item) -> dict[str, Any]:
+        shown = item_to_graphql(self._model, item)
+        if self._policy is not None:
+            for name in self._policy.unreadable(item):
+                shown[self._names[name]] = self.hidden
+        if self._keep:
+            shown[STORED] = item
+        return shown
+
+    def check_usable(self, fields: set[str]) -> None:
+        """Refuse a filter, condition or key on a field hidden on some items (FORBIDDEN)."""
+        if self._policy is not None and fields:
+            self._policy.check_usable(fields)

@@ -7,13 +7,24 @@ Each declaration gives the table, the GraphQL types and operations, and the acce
   Its ``status`` is also written by the archive workflow's functions (``functions.py``).
 - a **Todo** belongs to whoever created it. Members of the ``team`` group read every
   todo (and see each other's changes live); anyone else only ever sees their own.
+- ``Board.todos`` and ``Todo.board`` are relations: nested GraphQL fields, each hop read
+  under the target's rules (``board { todos { items { title board { name } } } }``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from baas import Index, PartitionKey, SortKey, allow, generated_id
+from baas import (
+    BelongsTo,
+    HasMany,
+    Index,
+    PartitionKey,
+    SortKey,
+    allow,
+    generated_id,
+    relation,
+)
 from examples.board import app
 
 __all__ = ["Board", "Todo"]
@@ -34,6 +45,8 @@ class Board:
     approved_by: str | None = None
     # Setting this to true starts ArchiveBoardWorkflow (a data trigger, see __init__.py).
     archive_requested: bool = False
+    # A nested field, not stored: board { todos(limit: 20) { items { title } } }.
+    todos: HasMany[Todo] = relation()
 
 
 @app.model(
@@ -48,4 +61,5 @@ class Todo:
     title: str
     done: bool = False
     due: datetime | None = None
+    board: BelongsTo[Board] = relation()
     by_owner = Index(partition="owner", sort="created_at")

@@ -24,6 +24,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from baas.app import create_app
+from baas.application import App
 from baas.authn import BearerAuthMiddleware
 from baas.config import Settings
 from baas.graphql import Extension, GraphQLLimits, graphql_routes
@@ -95,23 +96,27 @@ def serve_api(
     *,
     limits: GraphQLLimits | None = None,
     extensions: Sequence[Extension] = (),
+    app: App = test_app,
     **env: str,
 ) -> Iterator[Api]:
-    """The test app's API on a free port, with its Services at hand for minting tokens."""
+    """The test app's API (or ``app``'s) on a free port, with its Services at hand for
+    minting tokens."""
     settings = settings_for(data_dir, **env)
     asgi = (
-        create_app(settings, app=test_app)
+        create_app(settings, app=app)
         if limits is None and not extensions
-        else _graphql_only(Services(settings, app=test_app), limits, extensions)
+        else _graphql_only(Services(settings, app=app), limits, extensions)
     )
     with serve_in_thread(asgi, free_port()) as url:
         yield Api(url, asgi.state.services, settings)
 
 
 @contextlib.contextmanager
-def api_process(data_dir: Path, **env: str) -> Iterator[str]:
-    """Another API process (uvicorn) serving the test app on the same SQLite file; its
-    base URL."""
+def api_process(
+    data_dir: Path, *, factory: str = "tests.integration.graphql.testapp:create", **env: str
+) -> Iterator[str]:
+    """Another API process (uvicorn) serving the test app (or the app ``factory`` makes)
+    on the same SQLite file; its base URL."""
     port = free_port()
     environment = {
         **os.environ,
@@ -121,7 +126,7 @@ def api_process(data_dir: Path, **env: str) -> Iterator[str]:
         **env,
     }
     command = [
-        sys.executable, "-m", "uvicorn", "--factory", "tests.integration.graphql.testapp:create",
+        sys.executable, "-m", "uvicorn", "--factory", factory,
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
     ]  # fmt: skip
     process = subprocess.Popen(command, env=environment, cwd=Path(__file__).parents[3])
