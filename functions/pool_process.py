@@ -127,7 +127,7 @@ class PoolProcess(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._splitter = FrameSplitter()
         self._inbox: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
-        self._busy = False
+        self._call: Mapping[str, Any] | None = None
         self._end_reason: FunctionError | None = None
         self._requests: set[asyncio.Task[None]] = set()
 
@@ -136,6 +136,8 @@ class PoolProcess(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # A socket transport (uvloop's, under `baas worker`, does not derive from asyncio's).
         self._transport = cast(asyncio.Transport, transport)
+        if not self.reusable:  # ended while it was connecting
+            self._transport.abort()
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -144,7 +146,7 @@ class PoolProcess(asyncio.Protocol):
                 if not isinstance(message, tuple) or not message:
                     raise ProtocolError("a message is a non-empty tuple")
                 if message[0] == "log":
-                    _relay_log(message)
+                    _relay_log(message, self._call)
                 else:
                     self._inbox.put_nowait(message)
         except ProtocolError as exc:
@@ -183,6 +185,8 @@ class PoolProcess(asyncio.Protocol):
                 os.kill(self.pid, signal.SIGKILL)
         if self._transport is not None:
             self._transport.abort()
+        else:  # never connected: there is no connection to lose
+            self.ended.set()
 
     # --- calls ------------------------------------------------------------------------
 
@@ -190,7 +194,7 @@ class PoolProcess(asyncio.Protocol):
         self, call: Mapping[str, Any], services: CallServices, limits: CallLimits
     ) -> bytes:
         """Run ``call``; its encoded result, or the failure as an exception."""
-        self._busy = True
+        self._call = call
         watcher = asyncio.create_task(self._watch(limits))
         try:
             self._send(("call", dict(call)))
@@ -223,7 +227,7 @@ class PoolProcess(asyncio.Protocol):
             watcher.cancel()
             for task in self._requests:
                 task.cancel()
-            self._busy = False
+            self._call = None
 
     def _serve(self, message: tuple[Any, ...], services: CallServices) -> None:
         kind = message[0]
@@ -332,11 +336,21 @@ def _remote_failure(details: object) -> RemoteFunctionError:
     return RemoteFunctionError(code, message, retryable=retryable, traceback=trace)
 
 
-def _relay_log(message: tuple[Any, ...]) -> None:
-    if len(message) != 6:
+def _relay_log(message: tuple[Any, ...], call: Mapping[str, Any] | None) -> None:
+    """Log a record of the process under its call's function, as the worker knows it.
+
+    The logger is the function's own (``baas.functions.<name>``), never one named by the
+    process: a name per record would make the worker keep a logger for each (threat: a
+    function exhausting the worker's memory through its logs).
+    """
+    if len(message) != 4:
         raise ProtocolError("malformed log record")
-    _, level, name, text, function, call_id = message
+    _, level, name, text = message
     if not (isinstance(level, int) and isinstance(name, str) and isinstance(text, str)):
         raise ProtocolError("malformed log record")
-    extra = {"function": function, "call_id": call_id} if function else None
-    logging.getLogger(name).log(level, "%s", text, extra=extra)
+    function = call["function"] if call is not None else None
+    logger = logging.getLogger(f"baas.functions.{function}" if function else "baas.functions")
+    if name != logger.name:
+        text = f"[{name}] {text}"
+    extra = {"function": function, "call_id": call["call_id"]} if call is not None else None
+    logger.log(level, "%s", text, extra=extra)

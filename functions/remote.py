@@ -192,7 +192,8 @@ class RemoteMail:
 
 
 class ForwardingLogHandler(logging.Handler):
-    """Hands each record to the worker, which logs it with its own handlers."""
+    """Hands each record to the worker, which logs it with its own handlers (under the
+    call's function and call id, as the worker knows them)."""
 
     def __init__(self, channel: Channel) -> None:
         super().__init__()
@@ -203,14 +204,6 @@ class ForwardingLogHandler(logging.Handler):
             text = record.getMessage()
             if record.exc_info:
                 text = f"{text}\n{logging.Formatter().formatException(record.exc_info)}"
-            function = getattr(record, "function", None)
-            call_id = getattr(record, "call_id", None)
-            self._channel.send(
-                ("log", record.levelno, record.name, text, _text(function), _text(call_id))
-            )
+            self._channel.send(("log", record.levelno, record.name, text))
         except Exception:  # noqa: BLE001 - a log line must never fail the function
             self.handleError(record)
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None

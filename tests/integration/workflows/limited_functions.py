@@ -7,6 +7,7 @@ the function's process makes to the worker), so a test can wait for "it is runni
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 import time
@@ -119,6 +120,13 @@ async def reach_past_the_rules(ctx: Context, inp: Marker) -> Seen:
     except AttributeError:
         return Seen(os.getpid(), note="refused")
     return Seen(os.getpid(), note=f"reached {type(raw).__name__}")
+
+
+@function(timeout=10, retries=0)
+async def log_lines(ctx: Context, inp: Marker) -> Seen:
+    ctx.logger.warning("from the function %s", inp.label)
+    logging.getLogger("some.library").warning("from a library")
+    return Seen(os.getpid())
 
 
 @function(timeout=10, retries=0)

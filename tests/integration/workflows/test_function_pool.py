@@ -40,6 +40,7 @@ LIMITED = [
     lf.one_of_two,
     lf.pid_then_wait,
     lf.linger,
+    lf.log_lines,
     f.whoami,
 ]
 
@@ -209,6 +210,24 @@ async def test_a_process_that_leaves_a_thread_running_serves_no_other_call(
     lingered = await _call(temporal_client, task_queue, lf.linger, lf.Marker())
     await _gone(lingered.pid)
     assert (await _call(temporal_client, task_queue, lf.linger, lf.Marker())).pid != lingered.pid
+
+
+async def test_a_functions_logs_reach_the_workers_log_under_its_name_and_call(
+    temporal_client: Client, task_queue: str, pool_worker: Worker, caplog: pytest.LogCaptureFixture
+) -> None:
+    call_id = await start_call(
+        temporal_client, lf.log_lines, lf.Marker(label="x"), ALICE, task_queue=task_queue
+    )
+    await result(temporal_client, call_id, lf.Seen)
+    lines = [
+        (r.name, r.getMessage(), getattr(r, "call_id", None))
+        for r in caplog.records
+        if r.name.startswith("baas.functions.log_lines")
+    ]
+    assert lines == [
+        ("baas.functions.log_lines", "from the function x", call_id),
+        ("baas.functions.log_lines", "[some.library] from a library", call_id),
+    ]
 
 
 async def test_cancelling_a_call_ends_its_process(
