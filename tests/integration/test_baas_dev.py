@@ -163,11 +163,44 @@ def test_dev_refuses_a_bad_setting_naming_the_variable(tmp_path: Path) -> None:
     ]
 
 
+RELOAD_APP = """
+from dataclasses import dataclass
+
+from baas.application import App, allow_call
+from functions import Context, function
+
+
+@dataclass
+class Probe:
+    version: str = ""
+
+
+@function(timeout=10, retries=0)
+async def reload_probe(ctx: Context, inp: Probe) -> Probe:
+    return Probe("VERSION")
+
+
+app = App("VERSION")
+app.function(reload_probe, rules=[allow_call.public(operations=["start"])])
+"""
+PROBE = "mutation { startReloadProbe(input: {}, wait: true) { status result } }"
+
+
+def _probe_version(base: str) -> str | None:
+    """What the worker's code of reload_probe answers (its function processes run it)."""
+    with contextlib.suppress(httpx.TransportError, ValueError):
+        answer = httpx.post(f"{base}/graphql", json={"query": PROBE}, timeout=30).json()
+        call = (answer.get("data") or {}).get("startReloadProbe") or {}
+        if call.get("status") == "COMPLETED":
+            return str(call["result"]["version"])
+    return None
+
+
 def test_dev_reloads_when_the_app_changes(tmp_path: Path) -> None:
     package = tmp_path / "reloadapp"
     package.mkdir()
     source = package / "__init__.py"
-    source.write_text('from baas.application import App\n\napp = App("before")\n')
+    source.write_text(RELOAD_APP.replace("VERSION", "before"))
     env = _env(tmp_path, BAAS_APP="reloadapp:app")
     process = subprocess.Popen(
         [str(BAAS), "dev"],
@@ -181,8 +214,9 @@ def test_dev_reloads_when_the_app_changes(tmp_path: Path) -> None:
     try:
         _wait_healthy(f"{base}/healthz", process)
         assert httpx.get(f"{base}/").json()["app"] == "before"
+        _until("the function answers", lambda: _probe_version(base) == "before")
 
-        source.write_text('from baas.application import App\n\napp = App("after")\n')
+        source.write_text(RELOAD_APP.replace("VERSION", "after"))
         deadline = time.monotonic() + 60
         seen = "before"
         while seen != "after" and time.monotonic() < deadline:
@@ -192,6 +226,8 @@ def test_dev_reloads_when_the_app_changes(tmp_path: Path) -> None:
             except httpx.TransportError:
                 continue
         assert seen == "after", "the edited app was not served"
+        # The restarted worker's pool runs the edited function.
+        _until("the edited function runs", lambda: _probe_version(base) == "after")
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)
