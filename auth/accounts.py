@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from auth.auth_methods import PASSWORD
 from auth.errors import (
     EmailNotVerifiedError,
     InvalidCodeError,
@@ -189,6 +190,17 @@ class AccountService:
     async def sign_in(
         self, email: object, password: object, *, address: str, user_agent: str = ""
     ) -> IssuedTokens:
+        """A session for the right password (an account without a second factor; the
+        HTTP route goes through :class:`auth.mfa.MfaService`, which may ask for one)."""
+        user = await self.authenticate_password(email, password, address=address)
+        self.events.record(
+            "sign_in_succeeded", user_id=user.user_id, address=address, method="password"
+        )
+        return await self.grants.new_session(user, user_agent=user_agent, amr=(PASSWORD,))
+
+    async def authenticate_password(self, email: object, password: object, *, address: str) -> User:
+        """The account whose password this is (the first factor of a sign-in), or
+        ``InvalidCredentialsError``; throttled, see :mod:`auth.throttle`."""
         email = normalize_email(email)
         if not isinstance(password, str):
             raise InvalidRequestError("Give a password.")
@@ -219,10 +231,7 @@ class AccountService:
         if result.needs_rehash:  # the configured argon2 parameters changed
             user = replace(user, password_hash=await self.passwords.hash(password))
             await self.users.save(user)
-        self.events.record(
-            "sign_in_succeeded", user_id=user.user_id, address=address, method="password"
-        )
-        return await self.grants.new_session(user, user_agent=user_agent)
+        return user
 
     async def refresh(self, refresh_token: object) -> IssuedTokens:
         """RFC 6749 §6: rotate the refresh token and sign a new access token."""
@@ -231,7 +240,8 @@ class AccountService:
         if user is None or not user.enabled:
             await self.grants.sessions.end(token.text)
             raise InvalidGrantError()
-        return IssuedTokens(self.grants.access_token(user, session=token), token, user)
+        access = self.grants.access_token(user, session=token, amr=family.amr)
+        return IssuedTokens(access, token, user)
 
     async def sign_out_everywhere(self, user: User) -> User:
         """End every session and refuse every access token issued so far."""
@@ -248,15 +258,40 @@ class AccountService:
     # --- passwords --------------------------------------------------------------------
 
     async def change_password(
-        self, user: User, current: object, new: object, *, address: str, user_agent: str = ""
+        self,
+        user: User,
+        current: object,
+        new: object,
+        *,
+        address: str,
+        user_agent: str = "",
+        amr: tuple[str, ...] = (PASSWORD,),
     ) -> IssuedTokens:
-        """Needs the current password; ends every other session; returns a new one."""
+        """Needs the current password; ends every other session; returns a new one
+        (proven by ``amr``: the password, and a second factor if one was asked for)."""
         if not isinstance(current, str):
             raise InvalidRequestError("Give the current password.")
         new_password = self.check_new_password(new, user.email or "")
         if user.password_hash is None:
             raise InvalidRequestError("This account has no password; use password reset.")
-        account = f"user:{user.user_id}"  # threat: guessing it with a stolen access token
+        await self.check_current_password(user, current, address=address)
+        user = replace(user, password_hash=await self.passwords.hash(new_password))
+        await self.users.save(user)
+        await self.grants.sessions.end_all(user.user_id, "password_change")
+        user = await self.revoke_access_tokens(user)
+        self.events.record("password_changed", user_id=user.user_id, address=address, how="change")
+        self._notify(user, "password_changed")
+        return await self.grants.new_session(user, user_agent=user_agent, amr=amr)
+
+    async def check_current_password(self, user: User, current: object, *, address: str) -> None:
+        """Re-authentication: ``InvalidCredentialsError`` unless ``current`` is the
+        account's password. Throttled like a sign-in, on the account's id (threat:
+        guessing the password with a stolen access token)."""
+        if not isinstance(current, str):
+            raise InvalidRequestError("Give the current password.")
+        if user.password_hash is None:
+            raise InvalidRequestError("This account has no password.")
+        account = f"user:{user.user_id}"
         try:
             attempt = await self._throttle.password_attempt(account, address)
         except ThrottledError:
@@ -270,13 +305,6 @@ class AccountService:
             )
             raise InvalidCredentialsError("The current password is incorrect.")
         await attempt.succeeded()
-        user = replace(user, password_hash=await self.passwords.hash(new_password))
-        await self.users.save(user)
-        await self.grants.sessions.end_all(user.user_id, "password_change")
-        user = await self.revoke_access_tokens(user)
-        self.events.record("password_changed", user_id=user.user_id, address=address, how="change")
-        self._notify(user, "password_changed")
-        return await self.grants.new_session(user, user_agent=user_agent)
 
     async def forgot_password(self, email: object, *, address: str) -> None:
         email = normalize_email(email)

@@ -20,6 +20,9 @@ The tree::
     ├── ThrottledError                 too_many_requests    too many failures; retry later
     ├── EmailNotVerifiedError          email_not_verified   right password, email not yet verified
     ├── InvalidCodeError               invalid_code         wrong, used or expired email code
+    ├── InvalidMfaCodeError            invalid_mfa_code     wrong or used TOTP / recovery code
+    ├── InvalidMfaTokenError           invalid_mfa_token    the sign-in step expired or was used
+    ├── MfaRequiredError               mfa_required         a security change needs the 2nd factor
     ├── AccountExistsError             account_exists       social email matches a password account
     ├── SocialLoginError               social_login_failed  the provider's answer was refused
     ├── UnsupportedGrantTypeError      unsupported_grant_type  token endpoint: not refresh_token
@@ -49,9 +52,12 @@ __all__ = [
     "InvalidCodeError",
     "InvalidCredentialsError",
     "InvalidGrantError",
+    "InvalidMfaCodeError",
+    "InvalidMfaTokenError",
     "InvalidRequestError",
     "InvalidTokenError",
     "ItemNotFoundError",
+    "MfaRequiredError",
     "ModelDeclarationError",
     "RefreshTokenReuseError",
     "SecretKeyError",
@@ -276,3 +282,29 @@ class SecretKeyError(AuthError):
 
     code = "secret_key_error"
     default_message = "A sealed secret does not open with the configured secret key."
+
+
+class InvalidMfaCodeError(AuthError):
+    """A second-factor code (TOTP or recovery code) is wrong, or was already used."""
+
+    code = "invalid_mfa_code"
+    default_message = "The code is wrong or was already used."
+
+
+class InvalidMfaTokenError(AuthError):
+    """The MFA token of a sign-in under way is unknown, expired or already used."""
+
+    code = "invalid_mfa_token"
+    default_message = "This sign-in step has expired or was already used. Sign in again."
+
+
+class MfaRequiredError(AuthError):
+    """A security change (password, email, second factors, deletion) needs the account's
+    second factor: a TOTP or recovery code (``mfa_code``) or a passkey.
+
+    Threat: a stolen access token (or an unattended session) being enough to take the
+    account over by changing how it signs in.
+    """
+
+    code = "mfa_required"
+    default_message = "This change needs your second factor: send 'mfa_code'."

@@ -45,6 +45,7 @@ _OPTIONAL = (
     "rotated_at",
     "sibling_token_id",
     "sibling_token_hash",
+    "amr",
 )
 
 
@@ -216,6 +217,8 @@ def _to_item(family: RefreshTokenFamily) -> Item:
         "sibling_token_hash": family.sibling_token_hash,
     }
     item.update({name: value for name, value in optional.items() if value is not None})
+    if family.amr:
+        item["amr"] = list(family.amr)
     return item
 
 
@@ -239,6 +242,7 @@ def _from_item(item: Item) -> RefreshTokenFamily:
         rotated_at=None if rotated_at is None else float(str(rotated_at)),
         sibling_token_id=_text(item, "sibling_token_id"),
         sibling_token_hash=_text(item, "sibling_token_hash"),
+        amr=tuple(str(a) for a in amr) if isinstance(amr := item.get("amr"), list) else (),
     )
 
 

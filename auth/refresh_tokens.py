@@ -138,13 +138,16 @@ class RefreshTokenFamily:
     rotated_at: float | None = None
     sibling_token_id: str | None = None
     sibling_token_hash: str | None = None
+    # How the sign-in that started the family was proven (RFC 8176 values): its
+    # access tokens carry it, refreshed or not.
+    amr: tuple[str, ...] = ()
 
     def is_expired(self, now: float) -> bool:
         return now >= self.idle_expires_at or now >= self.absolute_expires_at
 
 
 def start_family(
-    subject: str, *, now: float, policy: RefreshTokenPolicy
+    subject: str, *, now: float, policy: RefreshTokenPolicy, amr: tuple[str, ...] = ()
 ) -> tuple[RefreshTokenFamily, RefreshToken]:
     """A new family for a fresh sign-in of ``subject``, and its first token."""
     token = RefreshToken.generate()
@@ -159,6 +162,7 @@ def start_family(
         last_used_at=now,
         idle_expires_at=min(now + policy.idle_timeout, absolute),
         absolute_expires_at=absolute,
+        amr=amr,
     )
     return family, token
 

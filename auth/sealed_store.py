@@ -27,13 +27,14 @@ from dataclasses import dataclass
 
 from auth.errors import SecretKeyError
 from auth.secret_keys import SecretKeys
-from auth.system_tables import ACCESS_KEYS_TABLE, SECRETS_TABLE, SIGNING_KEYS_TABLE
+from auth.system_tables import ACCESS_KEYS_TABLE, MFA_TABLE, SECRETS_TABLE, SIGNING_KEYS_TABLE
 from storage import DocumentStore, Item
 from storage.errors import ConditionalCheckFailedError
 
 __all__ = [
     "ACCESS_KEY_SECRET",
     "SIGNING_KEY_PRIVATE",
+    "TOTP_SECRET",
     "SealedField",
     "reseal_store",
     "seal_store",
@@ -71,8 +72,9 @@ class SealedField:
 
 SIGNING_KEY_PRIVATE = SealedField(SIGNING_KEYS_TABLE, "kid", "sealed_private_jwk", "private_jwk")
 ACCESS_KEY_SECRET = SealedField(ACCESS_KEYS_TABLE, "key_id", "sealed_secret", "secret")
+TOTP_SECRET = SealedField(MFA_TABLE, "user_id", "sealed_totp_secret")
 _KEY_CHECK = SealedField(SECRETS_TABLE, "name", "sealed_value")
-_FIELDS = (SIGNING_KEY_PRIVATE, ACCESS_KEY_SECRET, _KEY_CHECK)
+_FIELDS = (SIGNING_KEY_PRIVATE, ACCESS_KEY_SECRET, TOTP_SECRET, _KEY_CHECK)
 
 
 async def seal_store(store: DocumentStore, keys: SecretKeys, *, compact: bool = False) -> int:

@@ -61,6 +61,11 @@ EventType = Literal[
     "identity_linked",
     "access_denied",
     "admin_action",
+    "mfa_enrolled",
+    "mfa_removed",
+    "mfa_verified",
+    "mfa_failed",
+    "recovery_codes_generated",
 ]
 EVENT_TYPES: frozenset[str] = frozenset(EventType.__args__)  # type: ignore[attr-defined]
 
@@ -68,6 +73,7 @@ EVENT_TYPES: frozenset[str] = frozenset(EventType.__args__)  # type: ignore[attr
 DETAIL_KEYS = frozenset(
     {
         "action",  # admin_action: disable_user, enable_user, delete_user, set_groups, …
+        "factor",  # mfa_*: totp | recovery_code | passkey
         "groups",  # admin_action set_groups: the new group names
         "how",  # password_changed: change | reset
         "kid",  # admin_action rotate_signing_key: the new key's public id

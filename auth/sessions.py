@@ -66,9 +66,12 @@ class SessionService:
         self._events = events
         self._clock = clock
 
-    async def start(self, user_id: str, *, user_agent: str = "") -> RefreshToken:
-        """A new session (family) for a fresh sign-in; returns its first refresh token."""
-        family, token = start_family(user_id, now=self._clock(), policy=self._policy)
+    async def start(
+        self, user_id: str, *, user_agent: str = "", amr: tuple[str, ...] = ()
+    ) -> RefreshToken:
+        """A new session (family) for a fresh sign-in proven by ``amr``; returns its first
+        refresh token."""
+        family, token = start_family(user_id, now=self._clock(), policy=self._policy, amr=amr)
         await self._repository.insert(family, user_agent=user_agent)
         return token
 

@@ -21,6 +21,8 @@ _baas_secrets              name                 the secret-key check (auth.seale
 _baas_access_keys          key_id               SigV4 access keys, secrets sealed
 _baas_oauth_flows          state_hash           social-login round trips already used (TTL)
 _baas_security_events      stream, event_id     security events for admins (TTL)
+_baas_mfa                  user_id              second factors: TOTP secret (sealed), recovery codes
+_baas_auth_challenges      challenge_id         sign-in steps under way: MFA, passkeys (TTL)
 =========================  ===================  ===========================================
 
 Private keys and secrets are stored sealed (:mod:`auth.secret_keys`). Tables that hold
@@ -39,8 +41,10 @@ from storage.errors import ResourceInUseError
 
 __all__ = [
     "ACCESS_KEYS_TABLE",
+    "AUTH_CHALLENGES_TABLE",
     "CODES_TABLE",
     "IDENTITIES_TABLE",
+    "MFA_TABLE",
     "OAUTH_FLOWS_TABLE",
     "REFRESH_TOKENS_TABLE",
     "REVOCATIONS_TABLE",
@@ -71,6 +75,8 @@ CODES_TABLE = "_baas_codes"
 SECRETS_TABLE = "_baas_secrets"
 ACCESS_KEYS_TABLE = "_baas_access_keys"
 OAUTH_FLOWS_TABLE = "_baas_oauth_flows"
+MFA_TABLE = "_baas_mfa"
+AUTH_CHALLENGES_TABLE = "_baas_auth_challenges"
 
 # The TTL attribute of every expiring system item, in epoch seconds (DynamoDB TTL).
 TTL_ATTRIBUTE = "expires_at"
@@ -123,6 +129,15 @@ SYSTEM_TABLES: tuple[TableSpec, ...] = (
         ),
         ttl_attribute=TTL_ATTRIBUTE,
         stream_view="KEYS_ONLY",  # the feed's readers have no business with them
+    ),
+    # TOTP secrets (sealed) and recovery-code digests.
+    TableSpec(MFA_TABLE, KeyAttribute("user_id"), stream_view="KEYS_ONLY"),
+    TableSpec(
+        # Digests of challenge tokens, and WebAuthn challenges.
+        AUTH_CHALLENGES_TABLE,
+        KeyAttribute("challenge_id"),
+        ttl_attribute=TTL_ATTRIBUTE,
+        stream_view="KEYS_ONLY",
     ),
 )
 _SPECS = {spec.name: spec for spec in SYSTEM_TABLES}

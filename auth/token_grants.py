@@ -51,15 +51,21 @@ class TokenGrants:
         self._config = config
         self.sessions = sessions
 
-    def access_token(self, user: User, *, session: RefreshToken) -> IssuedAccessToken:
-        """An access token of ``session`` (its ``sid``: ending the session refuses it)."""
+    def access_token(
+        self, user: User, *, session: RefreshToken, amr: tuple[str, ...] = ()
+    ) -> IssuedAccessToken:
+        """An access token of ``session`` (its ``sid``: ending the session refuses it),
+        which was signed in with ``amr`` (the ``amr`` and ``aal`` claims)."""
         floor = user.not_before or 0.0
         issuer = TokenIssuer(self._keyring, self._config, clock=lambda: max(time.time(), floor))
         return issuer.issue_access_token(
-            user.user_id, user.groups, session_id=session_id_of(session.family_id)
+            user.user_id, user.groups, session_id=session_id_of(session.family_id), amr=amr
         )
 
-    async def new_session(self, user: User, *, user_agent: str = "") -> IssuedTokens:
-        """Tokens for a fresh sign-in: a new refresh-token family and an access token."""
-        refresh = await self.sessions.start(user.user_id, user_agent=user_agent)
-        return IssuedTokens(self.access_token(user, session=refresh), refresh, user)
+    async def new_session(
+        self, user: User, *, user_agent: str = "", amr: tuple[str, ...] = ()
+    ) -> IssuedTokens:
+        """Tokens for a fresh sign-in proven by ``amr`` (RFC 8176 values: ``pwd``,
+        ``otp``, ``mfa`` …): a new refresh-token family and an access token."""
+        refresh = await self.sessions.start(user.user_id, user_agent=user_agent, amr=amr)
+        return IssuedTokens(self.access_token(user, session=refresh, amr=amr), refresh, user)

@@ -5,6 +5,9 @@ The format follows RFC 9068 (JWT profile for OAuth 2.0 access tokens): header
 plus ``token_use: "access"`` (as Cognito does), ``groups`` and, for a token issued to a
 session (sign-in, refresh), ``sid``: the session's public id, as OpenID Connect's
 ``sid`` claim names a session, so that ending the session can refuse its tokens.
+A session's tokens also say how it was signed in: ``amr`` (RFC 8176 authentication
+method references, e.g. ``["pwd", "otp", "mfa"]``) and ``aal`` (``"aal1"``, or
+``"aal2"`` when two factors were proven, as NIST SP 800-63B's assurance levels).
 
 Verification follows RFC 8725 (JWT BCP): the algorithm is the one pinned to the key named
 by ``kid`` (never the header's choice, §3.1), the token type is checked (§3.11), and every
@@ -39,6 +42,7 @@ __all__ = [
     "TokenConfig",
     "TokenIssuer",
     "TokenVerifier",
+    "aal_of",
 ]
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - RFC 9068 §2.1 type name, not a secret
@@ -51,6 +55,9 @@ _TOKEN_USE = "access"  # noqa: S105 - a claim value, not a secret
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 
 _SESSION_ID = re.compile(r"[0-9a-f]{32}")
+
+_AMR_VALUE = re.compile(r"[a-z]{2,16}")
+_MAX_AMR = 8
 
 RevocationCheck = Callable[["AccessTokenClaims"], bool]
 """``claims -> revoked?`` (see :class:`auth.revocation.RevocationList`); sync, no I/O."""
@@ -87,6 +94,13 @@ class AccessTokenClaims:
     key_id: str
     client_id: str | None = None
     session_id: str | None = None
+    amr: tuple[str, ...] = ()
+    aal: str | None = None
+
+
+def aal_of(amr: Iterable[str]) -> str:
+    """The assurance level of a sign-in that used ``amr``: two factors make ``aal2``."""
+    return "aal2" if "mfa" in amr else "aal1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +134,10 @@ class TokenIssuer:
         client_id: str | None = None,
         lifetime: int | None = None,
         session_id: str | None = None,
+        amr: Iterable[str] | None = None,
     ) -> IssuedAccessToken:
         """Sign an access token for ``subject`` (the user id, never the email), of the
-        session ``session_id`` when it belongs to one."""
+        session ``session_id`` when it belongs to one, signed in with ``amr``."""
         if not subject:
             raise ValueError("subject must be a non-empty string")
         if isinstance(groups, str):
@@ -144,6 +159,8 @@ class TokenIssuer:
             key_id=key.kid,
             client_id=client_id,
             session_id=session_id,
+            amr=() if amr is None else tuple(amr),
+            aal=None if amr is None else aal_of(amr),
         )
         payload: dict[str, Any] = {
             "iss": claims.issuer,
@@ -160,6 +177,9 @@ class TokenIssuer:
             payload["client_id"] = client_id
         if session_id is not None:
             payload["sid"] = session_id
+        if claims.aal is not None:
+            payload["amr"] = list(claims.amr)
+            payload["aal"] = claims.aal
         header = {"alg": key.alg, "kid": key.kid, "typ": ACCESS_TOKEN_TYPE}
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
         token = jws.serialize_compact(header, body, private, algorithms=[key.alg])
@@ -270,6 +290,7 @@ class TokenVerifier:
         iss, aud, sub, jti = claims["iss"], claims["aud"], claims["sub"], claims["jti"]
         exp, iat, nbf = (_numeric_date(claims[name]) for name in ("exp", "iat", "nbf"))
         groups, client_id, sid = claims["groups"], claims.get("client_id"), claims.get("sid")
+        amr, aal = claims.get("amr", []), claims.get("aal")
         checks = (
             iss == self._config.issuer,  # RFC 7519 §4.1.1
             aud == self._config.audience  # RFC 7519 §4.1.3
@@ -283,6 +304,10 @@ class TokenVerifier:
             isinstance(groups, list) and all(isinstance(group, str) for group in groups),
             client_id is None or isinstance(client_id, str),
             sid is None or (isinstance(sid, str) and _SESSION_ID.fullmatch(sid) is not None),
+            isinstance(amr, list)
+            and len(amr) <= _MAX_AMR
+            and all(isinstance(a, str) and _AMR_VALUE.fullmatch(a) for a in amr),
+            aal is None or aal in ("aal1", "aal2"),
         )
         if not all(checks):
             raise InvalidTokenError()
@@ -298,6 +323,8 @@ class TokenVerifier:
             key_id=kid,
             client_id=client_id,
             session_id=sid,
+            amr=tuple(amr),
+            aal=aal,
         )
 
 

@@ -69,6 +69,10 @@ class AuthSettings:
     providers: tuple[ProviderConfig, ...] = ()
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     mail_templates: Path | None = None
+    mfa: Literal["off", "optional", "required"] = "optional"
+    mfa_groups: tuple[str, ...] = ()
+    mfa_issuer: str = "baas"
+    mfa_challenge_ttl: int = 300
 
 
 def read_auth_settings(reader: _SettingsReader) -> AuthSettings:
@@ -124,7 +128,34 @@ def read_auth_settings(reader: _SettingsReader) -> AuthSettings:
             sender=reader.get("BAAS_MAIL_FROM", str, d.smtp.sender),
         ),
         mail_templates=reader.get("BAAS_MAIL_TEMPLATES", _mail_templates, None),
+        mfa=reader.get("BAAS_AUTH_MFA", _mfa_mode, d.mfa),
+        mfa_groups=reader.get("BAAS_AUTH_MFA_GROUPS", _groups, ()),
+        mfa_issuer=reader.get("BAAS_AUTH_MFA_ISSUER", _issuer, d.mfa_issuer),
+        mfa_challenge_ttl=reader.get(
+            "BAAS_AUTH_MFA_CHALLENGE_TTL", positive_int, d.mfa_challenge_ttl
+        ),
     )
+
+
+def _mfa_mode(raw: str) -> Literal["off", "optional", "required"]:
+    for option in ("off", "optional", "required"):
+        if raw.lower() == option:
+            return option
+    raise ValueError(f"expected off, optional or required, got {raw!r}")
+
+
+def _groups(raw: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in raw.split(",") if part.strip())
+    if not all(re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", name) for name in names):
+        raise ValueError("expected group names (A-Z a-z 0-9 _ . -), comma-separated")
+    return names
+
+
+def _issuer(raw: str) -> str:
+    # Shown by authenticator apps; a colon would break the otpauth label.
+    if not 1 <= len(raw) <= 64 or ":" in raw:
+        raise ValueError("expected 1 to 64 characters without ':'")
+    return raw
 
 
 def _mail_templates(raw: str) -> Path:

@@ -19,11 +19,14 @@ from collections.abc import Callable
 from auth.accounts import AccountConfig, AccountService
 from auth.admin import AdminService
 from auth.authenticate import Authenticator
+from auth.challenges import ChallengeStore
 from auth.client_addresses import client_address
 from auth.identities import IdentityRepository
 from auth.mail import BackgroundMailer, MailSender, OutboxMailSender, SmtpMailSender
 from auth.mail import SmtpSettings as SmtpTarget
 from auth.mail_templates import MailTemplates
+from auth.mfa import MfaPolicy, MfaService
+from auth.mfa_store import MfaRepository
 from auth.one_time_codes import OneTimeCodes
 from auth.password_work import PasswordWork
 from auth.passwords import PasswordHasher, PasswordHashingConfig, PasswordPolicy
@@ -101,6 +104,7 @@ class AuthServices:
         self._accounts: AccountService | None = None
         self._admin: AdminService | None = None
         self._social: SocialLogin | None = None
+        self._mfa: MfaService | None = None
         self._events: SecurityEventLog | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -124,6 +128,12 @@ class AuthServices:
         return self._events
 
     @property
+    def mfa(self) -> MfaService:
+        if self._mfa is None:
+            raise AuthNotStartedError("auth is not started")
+        return self._mfa
+
+    @property
     def social(self) -> SocialLogin:
         if self._social is None:
             raise AuthNotStartedError("auth is not started")
@@ -141,7 +151,28 @@ class AuthServices:
         )
         await events.start()
         self._events = events
-        self._accounts = self._build_accounts(store, events)
+        throttle = SignInThrottle(
+            StoreAttemptStore(store),
+            account_policy=ThrottlePolicy(
+                self.config.signin_account_failures, self.config.signin_window
+            ),
+            address_policy=ThrottlePolicy(
+                self.config.signin_address_failures, self.config.signin_window
+            ),
+        )
+        self._accounts = self._build_accounts(store, events, throttle)
+        self._mfa = MfaService(
+            accounts=self._accounts,
+            repository=MfaRepository(store, self.secret_keys),
+            challenges=ChallengeStore(store),
+            throttle=throttle,
+            policy=MfaPolicy(
+                mode=self.config.mfa,
+                required_groups=self.config.mfa_groups,
+                issuer=self.config.mfa_issuer,
+                challenge_lifetime=self.config.mfa_challenge_ttl,
+            ),
+        )
         identities = IdentityRepository(store)
         self._admin = AdminService(self._accounts, identities, events=events)
         self._social = SocialLogin(
@@ -169,7 +200,9 @@ class AuthServices:
         if self._social is not None:
             await self._social.aclose()
 
-    def _build_accounts(self, store: DocumentStore, events: SecurityEvents) -> AccountService:
+    def _build_accounts(
+        self, store: DocumentStore, events: SecurityEvents, throttle: SignInThrottle
+    ) -> AccountService:
         config = self.config
         hashing = PasswordHashingConfig(
             time_cost=config.argon2_time_cost,
@@ -199,11 +232,7 @@ class AuthServices:
             grants=TokenGrants(self.keyring, self.token_config, sessions),
             codes=OneTimeCodes(store, lifetime=config.code_ttl),
             mailer=self.mailer,
-            throttle=SignInThrottle(
-                attempts,
-                account_policy=ThrottlePolicy(config.signin_account_failures, config.signin_window),
-                address_policy=ThrottlePolicy(config.signin_address_failures, config.signin_window),
-            ),
+            throttle=throttle,
             limiter=RateLimiter(attempts),
             on_revoked=self.revocations.revoke_user,
             config=AccountConfig(

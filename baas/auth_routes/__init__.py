@@ -5,6 +5,7 @@
 - :mod:`.sessions` — a user's own sessions
 - :mod:`.admin` — user administration and signing-key rotation
 - :mod:`.oauth` — social login and linking
+- :mod:`.mfa` — second factors: the second sign-in step, TOTP, recovery codes
 
 Every endpoint is documented with curl examples in ``docs/auth.md``.
 """
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from baas.auth_routes.accounts import account_routes
 from baas.auth_routes.admin import admin_routes
+from baas.auth_routes.mfa import mfa_routes
 from baas.auth_routes.oauth import oauth_routes
 from baas.auth_routes.sessions import session_routes
 from baas.auth_routes.tokens import token_routes
@@ -34,5 +36,6 @@ def auth_routes(auth: AuthServices) -> list[BaseRoute]:
         *token_routes(auth),
         *session_routes(auth),
         *admin_routes(auth),
+        *mfa_routes(auth),
         *oauth_routes(auth),
     ]

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from auth.auth_methods import PASSWORD
 from auth.errors import InvalidRequestError
 from baas.auth_routes.http import (
     accepted,
@@ -24,6 +25,7 @@ from baas.auth_routes.http import (
     token_response,
     user_agent_of,
 )
+from baas.auth_routes.mfa import sign_in_response
 
 if TYPE_CHECKING:
     from baas.auth_wiring import AuthServices
@@ -62,13 +64,14 @@ def account_routes(auth: AuthServices) -> list[BaseRoute]:
 
     async def signin(request: Request) -> Response:
         body = await read_body(request)
-        tokens = await auth.accounts.sign_in(
-            body.get("email"),
-            body.get("password"),
-            address=address_of(request, auth),
-            user_agent=user_agent_of(request),
+        bool_field(body, "cookie")  # a malformed field is refused before any work
+        user = await auth.accounts.authenticate_password(
+            body.get("email"), body.get("password"), address=address_of(request, auth)
         )
-        return token_response(tokens, auth, use_cookie=bool_field(body, "cookie"))
+        outcome = await auth.mfa.finish_sign_in(
+            user, amr=(PASSWORD,), method="password", user_agent=user_agent_of(request)
+        )
+        return sign_in_response(outcome, auth, body)
 
     async def signout(request: Request) -> Response:
         """End the session of a refresh token (body or cookie): 204 once it has ended,
@@ -111,12 +114,15 @@ def account_routes(auth: AuthServices) -> list[BaseRoute]:
     async def change_password(request: Request) -> Response:
         user = await current_user(request, auth)
         body = await read_body(request)
+        address = address_of(request, auth)
+        stepped_up = await auth.mfa.step_up(user, body.get("mfa_code"), address=address)
         tokens = await auth.accounts.change_password(
             user,
             body.get("current_password"),
             body.get("new_password"),
-            address=address_of(request, auth),
+            address=address,
             user_agent=user_agent_of(request),
+            amr=(PASSWORD, *stepped_up),
         )
         return token_response(tokens, auth, use_cookie=bool_field(body, "cookie"))
 

@@ -14,11 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from auth.errors import AccessDeniedError, InvalidRequestError
-from auth.rules import Caller
+from auth.errors import InvalidRequestError
 from auth.users import validate_groups
-from baas.auth_routes.http import address_of, read_body, require_admin
-from baas.authn import caller_of
+from baas.auth_routes.http import acting_admin, address_of, read_body
 
 if TYPE_CHECKING:
     from baas.auth_wiring import AuthServices
@@ -31,12 +29,7 @@ _NO_STORE = {"Cache-Control": "no-store"}
 def admin_routes(auth: AuthServices) -> list[BaseRoute]:
     def admin(request: Request) -> str | None:
         """The acting admin's user id; 401/403 (recorded) for anyone else."""
-        try:
-            caller: Caller = require_admin(request)
-        except AccessDeniedError:
-            auth.events.denied(caller_of(request.scope), "auth_admin", request.method.lower())
-            raise
-        return caller.user_id
+        return acting_admin(request, auth)
 
     async def list_users(request: Request) -> Response:
         admin(request)
@@ -53,7 +46,8 @@ def admin_routes(auth: AuthServices) -> list[BaseRoute]:
     async def get_user(request: Request) -> Response:
         admin(request)
         user = await auth.admin.get_user(request.path_params["user_id"])
-        return JSONResponse(user.public_view(), headers=_NO_STORE)
+        view = {**user.public_view(), "mfa": await auth.mfa.status(user.user_id)}
+        return JSONResponse(view, headers=_NO_STORE)
 
     async def disable(request: Request) -> Response:
         actor = admin(request)

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from baas.auth_wiring import AuthServices
 
 __all__ = [
+    "acting_admin",
     "address_of",
     "bool_field",
     "clear_refresh_cookie",
@@ -141,13 +142,29 @@ def require_admin(request: Request) -> Caller:
     return caller
 
 
+def acting_admin(request: Request, auth: AuthServices) -> str | None:
+    """The acting admin's user id; 401/403 for anyone else, the refusal recorded as an
+    ``access_denied`` event (threat: probing for admin rights)."""
+    try:
+        caller: Caller = require_admin(request)
+    except AccessDeniedError:
+        auth.events.denied(caller_of(request.scope), "auth_admin", request.method.lower())
+        raise
+    return caller.user_id
+
+
 def token_response(
-    tokens: IssuedTokens, auth: AuthServices, *, use_cookie: bool, status: int = 200
+    tokens: IssuedTokens,
+    auth: AuthServices,
+    *,
+    use_cookie: bool,
+    status: int = 200,
+    extra: dict[str, object] | None = None,
 ) -> JSONResponse:
-    """A token response; with ``use_cookie`` the refresh token goes in the cookie only."""
-    response = JSONResponse(
-        tokens.token_response(include_refresh=not use_cookie), status_code=status, headers=_NO_STORE
-    )
+    """A token response (with ``extra`` fields beside the tokens); with ``use_cookie``
+    the refresh token goes in the cookie only."""
+    body = {**tokens.token_response(include_refresh=not use_cookie), **(extra or {})}
+    response = JSONResponse(body, status_code=status, headers=_NO_STORE)
     if use_cookie and tokens.refresh is not None:
         name, path = _refresh_cookie(auth)
         response.set_cookie(

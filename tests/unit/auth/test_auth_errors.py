@@ -15,9 +15,12 @@ from auth.errors import (
     InvalidCodeError,
     InvalidCredentialsError,
     InvalidGrantError,
+    InvalidMfaCodeError,
+    InvalidMfaTokenError,
     InvalidRequestError,
     InvalidTokenError,
     ItemNotFoundError,
+    MfaRequiredError,
     ModelDeclarationError,
     RefreshTokenReuseError,
     SecretKeyError,
@@ -50,6 +53,9 @@ CODES = {
     ModelDeclarationError: "invalid_model",
     UnsupportedMediaTypeError: "unsupported_media_type",
     SecretKeyError: "secret_key_error",
+    InvalidMfaCodeError: "invalid_mfa_code",
+    InvalidMfaTokenError: "invalid_mfa_token",
+    MfaRequiredError: "mfa_required",
 }
 
 
