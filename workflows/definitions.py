@@ -8,7 +8,8 @@ SDK change breaks this one function (and its unit test), not every caller.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from temporalio import workflow
@@ -25,6 +26,10 @@ class WorkflowDefinition:
     """The run method's argument annotations (None for an argument without one)."""
     queries: frozenset[str]
     """The names of its ``@workflow.query`` handlers (a dynamic handler has none)."""
+    ret_type: Any = None
+    """The run method's return annotation (None without one)."""
+    query_types: Mapping[str, Any] = field(default_factory=dict)
+    """Each named query's return annotation (None without one)."""
 
 
 def workflow_definition(cls: object) -> WorkflowDefinition | None:
@@ -38,4 +43,10 @@ def workflow_definition(cls: object) -> WorkflowDefinition | None:
         name=definition.name,
         arg_types=tuple(definition.arg_types or ()),
         queries=frozenset(name for name in definition.queries if name is not None),
+        ret_type=definition.ret_type,
+        query_types={
+            name: getattr(query, "ret_type", None)
+            for name, query in definition.queries.items()
+            if name is not None
+        },
     )

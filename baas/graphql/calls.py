@@ -48,8 +48,10 @@ from baas.graphql.call_types import (
     Outcome,
     state_of,
 )
+from baas.graphql.call_values import camel_case_fields
 from baas.graphql.context import RequestContext
 from baas.graphql.page_tokens import PageBinding, PageTokens
+from functions import Function
 from functions.errors import InvalidInputError, PayloadTooLargeError
 from functions.payloads import DEFAULT_MAX_PAYLOAD_BYTES, check_payload_size
 from storage.errors import StorageError
@@ -226,14 +228,14 @@ class Calls:
         """Status and ``progress`` of the caller's own call on each change, until it ends."""
         client = await self._client(context)
         description, memo = await self._own(client, context.caller, call_id)
-        queryable = self._has_progress_query(memo)
+        queryable, progress_type = self._progress_query(memo)
         handle = client.get_workflow_handle(call_id)
         last: tuple[CallState, Any] | None = None
         progress: Any = None
         while True:
             state = state_of(description.status)
             if queryable:  # once more after the end: the final stage
-                progress = await self._query_progress(client, call_id, progress)
+                progress = await self._query_progress(client, call_id, progress, progress_type)
             if (state, progress) != last:
                 last = (state, progress)
                 yield CallProgress(status=state, progress=progress)
@@ -303,20 +305,24 @@ class Calls:
     ) -> CallView:
         state = state_of(description.status)
         call_id = description.id
+        target = str(memo.get(TARGET_MEMO, description.workflow_type))
+        output_type = self._output_type(target)
 
         async def fetch() -> Outcome:
-            return await _outcome(client, call_id)
+            return await _outcome(client, call_id, output_type)
 
         return CallView(
             id=strawberry.ID(call_id),
-            target=str(memo.get(TARGET_MEMO, description.workflow_type)),
+            target=target,
             status=state,
             outcome=CallOutcome(None if state == CallState.RUNNING else fetch),
         )
 
     async def _wait(self, client: Client, call_id: str, target: str) -> CallView:
         try:
-            value, error = await asyncio.wait_for(_outcome(client, call_id), self.sync_wait_seconds)
+            value, error = await asyncio.wait_for(
+                _outcome(client, call_id, self._output_type(target)), self.sync_wait_seconds
+            )
         except TimeoutError:
             return CallView(
                 id=strawberry.ID(call_id),
@@ -349,26 +355,45 @@ class Calls:
         except CallNotFoundError as exc:  # it ended between the describe and the action
             raise CallNotRunningError() from exc
 
-    def _has_progress_query(self, memo: Mapping[str, Any]) -> bool:
+    def _progress_query(self, memo: Mapping[str, Any]) -> tuple[bool, Any]:
+        """Whether the call's workflow answers ``progress``, and the answer's type."""
         invocable = self.invocables.get(str(memo.get(TARGET_MEMO)))
         if invocable is None or not isinstance(invocable.target, type):
-            return False
+            return False, None
         definition = workflow_definition(invocable.target)
-        return definition is not None and PROGRESS_QUERY in definition.queries
+        if definition is None or PROGRESS_QUERY not in definition.queries:
+            return False, None
+        return True, definition.query_types.get(PROGRESS_QUERY)
 
-    async def _query_progress(self, client: Client, call_id: str, last: Any) -> Any:
+    def _output_type(self, target: str) -> Any:
+        """The declared type of ``target``'s result (None if unknown): its field names
+        are shown camel-cased (:mod:`baas.graphql.call_values`)."""
+        invocable = self.invocables.get(target)
+        if invocable is None:
+            return None
+        if isinstance(invocable.target, Function):
+            return invocable.target.output_type
+        definition = workflow_definition(invocable.target)
+        return definition.ret_type if definition else None
+
+    async def _query_progress(self, client: Client, call_id: str, last: Any, hint: Any) -> Any:
         try:
-            return await asyncio.wait_for(
+            answer = await asyncio.wait_for(
                 client.get_workflow_handle(call_id).query(PROGRESS_QUERY), timeout=2.0
             )
         except Exception:  # noqa: BLE001 - a failed query keeps the last known answer
             return last
+        return camel_case_fields(answer, hint)
 
 
-async def _outcome(client: Client, call_id: str) -> Outcome:
-    """The finished call's (result, None) or (None, error); waits while it runs."""
+async def _outcome(client: Client, call_id: str, output_type: Any) -> Outcome:
+    """The finished call's (result, None) or (None, error); waits while it runs.
+
+    The result is JSON, with the output type's field names in camelCase as everywhere in
+    GraphQL.
+    """
     try:
-        return await result(client, call_id), None
+        return camel_case_fields(await result(client, call_id), output_type), None
     except CallFailedError as exc:
         return None, CallError(code=exc.code, message=exc.message)
     except CallCancelledError as exc:

@@ -159,7 +159,8 @@ async def test_an_archive_started_async_is_watched_approved_and_completes(api: A
 
     done = (await gql(api, CALL, olga, id=call["id"]))["data"]["call"]
     assert done["status"] == "COMPLETED"
-    assert done["result"] == {"board_id": board, "notified": 0, "approved_by": "adam"}
+    # Field names in camelCase, as everywhere in GraphQL (ArchiveBoardResult.board_id).
+    assert done["result"] == {"boardId": board, "notified": 0, "approvedBy": "adam"}
     assert done["error"] is None
 
 
@@ -174,7 +175,7 @@ async def test_a_function_runs_sync_for_its_group_only(api: Api) -> None:
     body = await gql(api, START_RELEASE, admin, input=release)
     call = body["data"]["startReleaseBoard"]
     assert (call["status"], call["target"], call["error"]) == ("COMPLETED", "release_board", None)
-    assert call["result"] == {"board_id": board}
+    assert call["result"] == {"boardId": board}
     board_now = await gql(
         api, "query($id: String!) { getBoard(id: $id) { status } }", olga, id=board
     )
