@@ -21,6 +21,7 @@ from baas.auth_routes import auth_routes
 from baas.authn import BearerAuthMiddleware
 from baas.config import Settings
 from baas.console import console_routes, vendor_routes
+from baas.cors_refusals import CorsRefusals
 from baas.dynamodb import (
     SDK_REQUEST_HEADERS,
     SDK_RESPONSE_HEADERS,
@@ -61,25 +62,29 @@ def _cors(settings: Settings) -> list[Middleware]:
     headers baas reads are always allowed; BAAS_CORS_HEADERS adds the ones frontends
     send for themselves (tracing, error reporting, client names).
     """
+    # The SDK's headers let a browser call /dynamodb with the JavaScript SDK.
+    allowed_headers = [
+        "Authorization",
+        "Content-Type",
+        "X-Request-Id",
+        *SDK_REQUEST_HEADERS,
+        *settings.cors_headers,
+    ]
+    # A refused preflight is answered saying which setting would allow it.
+    refusals = Middleware(CorsRefusals, origins=settings.cors_origins, headers=allowed_headers)
     if not settings.cors_origins:
-        return []
+        return [refusals]
     return [
+        refusals,
         Middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "PUT", "DELETE"],
-            # The SDK's headers let a browser call /dynamodb with the JavaScript SDK.
-            allow_headers=[
-                "Authorization",
-                "Content-Type",
-                "X-Request-Id",
-                *SDK_REQUEST_HEADERS,
-                *settings.cors_headers,
-            ],
+            allow_headers=allowed_headers,
             expose_headers=["X-Request-Id", *SDK_RESPONSE_HEADERS],
             allow_credentials=True,
             max_age=600,
-        )
+        ),
     ]
 
 
