@@ -162,7 +162,11 @@ def create_app(
             ),
             Middleware(RequestIdMiddleware, metrics=metrics),
             *_cors(settings),
-            Middleware(BearerAuthMiddleware, authenticate=parts.authenticator.caller_for_token),
+            Middleware(
+                BearerAuthMiddleware,
+                authenticate=parts.authenticator.caller_for_token,
+                sigv4_paths=endpoint_paths(),
+            ),
         ],
         exception_handlers=exception_handlers,
         lifespan=lifespan,

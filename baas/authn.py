@@ -8,12 +8,14 @@ a silent downgrade to anonymous (threat: a client believing it acts as a user wh
 it is served public data, or probing tokens).
 
 WebSocket handshakes pass through as anonymous: browsers cannot set headers there, so
-GraphQL authenticates the connection from its ``connection_init`` payload instead.
+GraphQL authenticates the connection from its ``connection_init`` payload instead. So do
+requests to the DynamoDB endpoint's paths (``sigv4_paths``): it authenticates SigV4
+itself and answers a bad ``Authorization`` in DynamoDB's error shape, which SDKs parse.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -35,9 +37,15 @@ def caller_of(scope: Scope) -> Caller:
 class BearerAuthMiddleware:
     """Pure ASGI middleware resolving ``Authorization: Bearer`` to a caller."""
 
-    def __init__(self, app: ASGIApp, authenticate: Callable[[str], Caller]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        authenticate: Callable[[str], Caller],
+        sigv4_paths: Collection[str] = (),
+    ) -> None:
         self.app = app
         self.authenticate = authenticate
+        self.sigv4_paths = frozenset(sigv4_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -45,7 +53,7 @@ class BearerAuthMiddleware:
             return
         scope[CALLER_SCOPE_KEY] = Caller.anonymous()
         header = _authorization(scope)
-        if header is None or scope["type"] == "websocket":
+        if header is None or scope["type"] == "websocket" or scope["path"] in self.sigv4_paths:
             await self.app(scope, receive, send)
             return
         scheme, _, token = header.partition(" ")

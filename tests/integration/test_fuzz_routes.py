@@ -306,6 +306,16 @@ def test_inputs_that_once_answered_500_get_the_routes_4xx(
     check(response)
 
 
+def test_the_dynamodb_paths_leave_a_bad_authorization_to_the_endpoint(target: Target) -> None:
+    # Found by the fuzz: GET /dynamodb with "Authorization: junk" got the bearer-token
+    # check's answer in the API's shape; the endpoint's paths speak DynamoDB's.
+    answered = target.client.get("/dynamodb", headers={"authorization": "junk"})
+    assert answered.text.startswith("healthy: dynamodb"), answered.text  # as DynamoDB's
+    refused = target.client.post("/dynamodb", headers={"authorization": "junk"})
+    assert refused.status_code == 400, refused.text
+    check(refused)  # DynamoDB's error shape
+
+
 @pytest.mark.parametrize(("operation", "body"), DYNAMODB_ONCE_500)
 def test_dynamodb_inputs_that_once_answered_500_get_a_400(
     target: Target, operation: str, body: bytes
