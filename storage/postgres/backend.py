@@ -32,6 +32,7 @@ from storage.errors import ResourceNotFoundError, StorageUnreachableError
 from storage.feed import ChangeRecord
 from storage.keys import partition_hash
 from storage.postgres import mutations
+from storage.postgres.batch_writes import WriteRequest
 from storage.postgres.config import PostgresConfig
 from storage.postgres.failures import postgres_failure
 from storage.postgres.listener import ChangeListener
@@ -227,9 +228,11 @@ class PostgresBackend:
         token: tuple[str, str] | None = None,
         system: bool = False,
     ) -> list[WriteOutcome]:
-        return await self._writer.submit(
-            lambda c: mutations.apply_write(c, targets, decide, token, system=system)
-        )
+        if token is not None:  # the one-by-one path records the token too
+            return await self._writer.submit(
+                lambda c: mutations.apply_write(c, targets, decide, token, system=system)
+            )
+        return await self._writer.write(WriteRequest(targets, decide, system))
 
     async def expired_keys(self, spec: TableSpec, now: float, limit: int) -> list[Item]:
         rows = await self._read(

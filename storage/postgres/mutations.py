@@ -46,6 +46,7 @@ __all__ = [
     "load_spec",
     "prune_changes",
     "replace_table",
+    "spec_of",
 ]
 
 _SPEC_CACHE_SIZE = 1024
@@ -65,11 +66,13 @@ async def _rows(connection: Connection, query: str, parameters: Sequence[Any]) -
 
 
 async def load_spec(connection: Connection, name: str) -> TableSpec | None:
-    """The spec of table ``name`` (parsed specs are cached by their text)."""
+    """The spec of table ``name``."""
     rows = await _rows(connection, "SELECT spec FROM tables WHERE name = %s", (name,))
-    if not rows:
-        return None
-    text: str = rows[0][0]
+    return None if not rows else spec_of(rows[0][0])
+
+
+def spec_of(text: str) -> TableSpec:
+    """A spec from its catalog text (parsed specs are cached by their text)."""
     spec = _spec_cache.get(text)
     if spec is None:
         if len(_spec_cache) > _SPEC_CACHE_SIZE:

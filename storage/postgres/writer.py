@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -34,7 +35,9 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import errors
 
+from storage.backend import WriteOutcome
 from storage.errors import StorageError, StorageUnavailableError
+from storage.postgres.batch_writes import WriteRequest, apply_writes
 from storage.postgres.config import PostgresConfig
 from storage.postgres.failures import postgres_failure
 from storage.postgres.schema import Connection, connect, lock_key
@@ -52,7 +55,10 @@ _UNAVAILABLE = "The storage backend is unavailable, retry later"
 
 @dataclass
 class _Job:
-    work: Work
+    """Work to run on the connection, or a plain write for the batched fast path."""
+
+    work: Work | None
+    request: WriteRequest | None
     future: asyncio.Future[Any]
 
 
@@ -78,10 +84,17 @@ class GroupCommitWriter:
 
     async def submit(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         """Run ``work`` in the next transaction; its result once that committed."""
+        return await self._enqueue(work, None)  # type: ignore[no-any-return]
+
+    async def write(self, request: WriteRequest) -> list[WriteOutcome]:
+        """Apply a plain write (no token) in the next transaction, with the batch's others."""
+        return await self._enqueue(None, request)  # type: ignore[no-any-return]
+
+    async def _enqueue(self, work: Work | None, request: WriteRequest | None) -> Any:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="baas-postgres-writer")
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Job(work, future))
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Job(work, request, future))
         return await future
 
     async def close(self) -> None:
@@ -140,16 +153,19 @@ class GroupCommitWriter:
         await connection.execute("BEGIN")
         try:
             await connection.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-            for job in batch:
-                try:
-                    async with connection.transaction():  # a SAVEPOINT per job
-                        results.append((await job.work(connection), None))
-                except (psycopg.OperationalError, *_RETRYABLE):
-                    raise  # the whole transaction is lost
-                except psycopg.Error as exc:
-                    results.append((None, postgres_failure(exc)))
-                except Exception as exc:  # noqa: BLE001 - the job's own failure, its caller's
-                    results.append((None, exc))
+            position = 0
+            while position < len(batch):
+                # Consecutive plain writes go together (two round trips for all of them).
+                run = list(
+                    itertools.takewhile(lambda job: job.request is not None, batch[position:])
+                )
+                if run:
+                    requests = [job.request for job in run if job.request is not None]
+                    results += await apply_writes(connection, requests)
+                    position += len(run)
+                    continue
+                results.append(await self._run_alone(connection, batch[position]))
+                position += 1
             await connection.execute("SELECT pg_notify(%s, '')", (self._channel,))
         except BaseException:
             with contextlib.suppress(psycopg.Error, OSError):
@@ -161,6 +177,20 @@ class GroupCommitWriter:
             await self._drop_connection()
             raise _CommitUnknownError from exc
         return results
+
+    async def _run_alone(
+        self, connection: Connection, job: _Job
+    ) -> tuple[Any, BaseException | None]:
+        assert job.work is not None  # noqa: S101 - a job is work or a request
+        try:
+            async with connection.transaction():  # a SAVEPOINT of its own
+                return await job.work(connection), None
+        except (psycopg.OperationalError, *_RETRYABLE):
+            raise  # the whole transaction is lost
+        except psycopg.Error as exc:
+            return None, postgres_failure(exc)
+        except Exception as exc:  # noqa: BLE001 - the job's own failure, its caller's
+            return None, exc
 
     async def _connected(self) -> Connection:
         if self._connection is None or self._connection.closed:
