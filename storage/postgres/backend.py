@@ -3,7 +3,7 @@
 Writes go through the process's :class:`~storage.postgres.writer.GroupCommitWriter`
 (one transaction per batch, under the store's write lock, so conditions, transactions
 and change numbers are atomic and ordered across every process). Reads come from a
-pool of autocommit connections in READ COMMITTED: each statement sees everything
+few autocommit connections (:mod:`storage.postgres.connections`) in READ COMMITTED: each statement sees everything
 committed before it started, and a write is acknowledged only once committed, so every
 read (eventually or strongly consistent) sees every acknowledged write. A multi-item
 read (TransactGetItems) runs in one REPEATABLE READ transaction: one snapshot.
@@ -24,7 +24,6 @@ from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from storage.backend import Decide, RangeRead, ScanRead, StoredItem, WriteOutcome, WriteTarget
 from storage.codec import decode_item
@@ -34,6 +33,7 @@ from storage.keys import partition_hash
 from storage.postgres import mutations
 from storage.postgres.batch_writes import WriteRequest
 from storage.postgres.config import PostgresConfig
+from storage.postgres.connections import ReadConnections
 from storage.postgres.failures import postgres_failure
 from storage.postgres.listener import ChangeListener
 from storage.postgres.schema import Connection, connect, migrate
@@ -54,19 +54,7 @@ class PostgresBackend:
         self._config = config
         self._channel = f"baas_changes_{config.schema}"
         self._wakeups = _Wakeups()
-        self._pool = AsyncConnectionPool(
-            config.url,
-            min_size=1,
-            max_size=config.pool_size,
-            kwargs={
-                "autocommit": True,
-                "options": f"-c search_path={config.schema}",
-                "application_name": "baas",
-                "connect_timeout": max(1, round(config.connect_timeout)),
-            },
-            timeout=config.connect_timeout,
-            open=False,
-        )
+        self._pool = ReadConnections(config)
         self._writer = GroupCommitWriter(config, self._channel, self._wakeups.notify)
         self._listener = ChangeListener(config, self._channel, self._wakeups.notify)
 
@@ -86,7 +74,6 @@ class PostgresBackend:
         finally:
             await connection.close()
         backend = cls(config)
-        await backend._pool.open(wait=False)
         backend._listener.start()
         return backend
 
@@ -102,8 +89,6 @@ class PostgresBackend:
                 yield connection
         except (psycopg.Error, OSError) as exc:
             raise postgres_failure(exc) from exc
-        except PoolTimeout as exc:
-            raise postgres_failure(OSError("no database connection within the timeout")) from exc
 
     async def _read(self, query: str, parameters: Sequence[Any]) -> list[Any]:
         async with self._connection() as connection:

@@ -150,9 +150,9 @@ class GroupCommitWriter:
     async def _transaction(self, batch: list[_Job]) -> list[tuple[Any, BaseException | None]]:
         connection = await self._connected()
         results: list[tuple[Any, BaseException | None]] = []
-        await connection.execute("BEGIN")
+        # BEGIN and the lock travel with the first reads: one round trip, not three.
+        begin = [("BEGIN", ()), ("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))]
         try:
-            await connection.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
             position = 0
             while position < len(batch):
                 # Consecutive plain writes go together (two round trips for all of them).
@@ -161,22 +161,36 @@ class GroupCommitWriter:
                 )
                 if run:
                     requests = [job.request for job in run if job.request is not None]
-                    results += await apply_writes(connection, requests)
+                    results += await apply_writes(connection, requests, prelude=begin)
                     position += len(run)
-                    continue
-                results.append(await self._run_alone(connection, batch[position]))
-                position += 1
-            await connection.execute("SELECT pg_notify(%s, '')", (self._channel,))
+                else:
+                    if begin:
+                        async with connection.pipeline():
+                            for statement, parameters in begin:
+                                await connection.execute(statement, parameters)
+                    results.append(await self._run_alone(connection, batch[position]))
+                    position += 1
+                begin = []
         except BaseException:
             with contextlib.suppress(psycopg.Error, OSError):
                 await connection.execute("ROLLBACK")
             raise
-        try:
-            await connection.execute("COMMIT")
-        except psycopg.OperationalError as exc:
-            await self._drop_connection()
-            raise _CommitUnknownError from exc
+        await self._notify_and_commit(connection)
         return results
+
+    async def _notify_and_commit(self, connection: Connection) -> None:
+        """NOTIFY and COMMIT in one round trip; an unknown outcome is said so."""
+        try:
+            async with connection.pipeline():
+                await connection.execute("SELECT pg_notify(%s, '')", (self._channel,))
+                await connection.execute("COMMIT")
+        except psycopg.OperationalError as exc:
+            if connection.broken or connection.closed:
+                await self._drop_connection()
+                raise _CommitUnknownError from exc
+            with contextlib.suppress(psycopg.Error, OSError):
+                await connection.execute("ROLLBACK")  # refused before COMMIT ran
+            raise
 
     async def _run_alone(
         self, connection: Connection, job: _Job
