@@ -112,7 +112,7 @@ def cluster(
         "BAAS_DATA_DIR": str(folder),
     }
     cluster = Cluster(env, [f"http://127.0.0.1:{port}" for port in ports])
-    _baas("users", "create-admin", "--email", ADMIN, env=env, stdin=PASSWORD + "\n")
+    _baas("users", "create-admin", "--email", ADMIN, "--create", env=env, stdin=PASSWORD + "\n")
     _baas("keys", "create", "--id", KEY_ID, "--secret", "-", env=env, stdin=KEY_SECRET + "\n")
     try:
         for number, port in enumerate(ports, start=1):
