@@ -14,6 +14,7 @@ from typing import Any
 
 from auth.errors import AccessDeniedError
 from auth.models import ModelSpec
+from auth.owner_index import owner_list_index
 from auth.rule_conditions import check_user_placeholders, owned, with_owner
 from auth.rules import Caller, CallerKind, Decision, Effect, Rule, decide
 from storage import BatchGet, DocumentStore, Item, Page, PartitionQuery, TableSpec
@@ -251,11 +252,42 @@ class ActingReader:
         values: Values = None,
         **options: Any,
     ) -> Page:
-        """A scan page holding only items the caller may list."""
+        """A scan page holding only items the caller may list.
+
+        An owner-only list reads the caller's partition of an index keyed by the owner
+        when the table has one (:mod:`auth.owner_index`): a filtered scan's page could
+        be empty, with a next key, while the caller owns items further on.
+        """
         decision = self.require(table, "list")
         check_user_placeholders(names, values)
+        keyed = self._owner_keyed(decision, table, options)
+        if keyed is not None:
+            index, field = keyed
+            # The key condition is the owner test (DynamoDB forbids filtering on a key).
+            return await self.store.query(
+                table,
+                "#__owner_key = :__owner_key",
+                index=index,
+                filter=filter,
+                names={**(names or {}), "#__owner_key": field},
+                values={**(values or {}), ":__owner_key": decision.caller_id},
+                **options,
+            )
         merged, names, values = with_owner(decision, filter, names, values)
         return await self.store.scan(table, filter=merged, names=names, values=values, **options)
+
+    def _owner_keyed(
+        self, decision: Decision, table: str, options: Mapping[str, Any]
+    ) -> tuple[str | None, str] | None:
+        """Where an owner-only scan can read the caller's items alone, if anywhere."""
+        policy = self._policies.get(table)
+        if decision.effect != Effect.OWNER_ONLY or policy is None or decision.caller_id is None:
+            return None
+        # A segment of a parallel scan, another index, or a strongly consistent read
+        # (which an index cannot serve) stays a scan.
+        if any(options.get(name) for name in ("segment", "total_segments", "index", "consistent")):
+            return None
+        return owner_list_index(policy.table, decision.owner_fields)
 
 
 def _key_of(item: Item, key_names: Sequence[str]) -> tuple[Any, ...]:

@@ -51,6 +51,7 @@ from auth.model_relations import (
     relation,
 )
 from auth.model_values import to_store
+from auth.owner_index import implied_owner_index
 from auth.rules import Rule
 from storage import IndexProjection, IndexSpec, Item, KeyAttribute, TableSpec
 from storage.errors import ValidationError
@@ -213,7 +214,9 @@ class ModelSpec:
         return (self.partition_key,) + ((self.sort_key,) if self.sort_key else ())
 
     def table_spec(self) -> TableSpec:
-        """The store table this model lives in."""
+        """The store table this model lives in (with the index owner-only lists read
+        through, when the model declares none: see :mod:`auth.owner_index`)."""
+        implied = implied_owner_index(self)
         return TableSpec(
             name=self.table,
             partition_key=self._key(self.partition_key),
@@ -226,7 +229,8 @@ class ModelSpec:
                     projection=_projection(index),
                 )
                 for name, index in self.indexes.items()
-            ),
+            )
+            + ((implied,) if implied else ()),
             ttl_attribute=self.ttl_attribute,
             # The store raises it on every write, whoever writes (see storage.versions).
             version_attribute=VERSION_FIELD,
