@@ -8,6 +8,7 @@
     baas store    the store's schema (``migrate``), moving it (``copy``), ``backup``
     baas check    the static function-isolation check (``check [module-or-path ...]``)
     baas replay   replay workflow histories against the current code (before a deploy)
+    baas new      a new app's project, laid out so nothing collides (``new NAME``)
 
 All configuration comes from ``BAAS_*`` environment variables (see ``baas.config``).
 Expected failures (a bad setting, a port in use) print one line and exit 1.
@@ -96,7 +97,27 @@ def _parser() -> argparse.ArgumentParser:
         "targets", nargs="*", help="modules or paths to check (default: the BAAS_APP package)"
     )
     _add_replay(commands)
+    new = commands.add_parser(
+        "new",
+        help="make a new app's project in ./NAME (package, tests, .env), ready for baas dev",
+    )
+    new.add_argument("name", metavar="NAME", help="the app's package name (a Python identifier)")
     return parser
+
+
+def _new(name: str) -> int:
+    from baas.new_project import new_project
+
+    project = new_project(name, Path.cwd())
+    print(  # noqa: T201 (the CLI's own output)
+        f"created {project}: the package {name}/ (models, functions, workflows), tests/, "
+        f".env (BAAS_APP={name}:app) and .env.example\n"
+        "next:\n"
+        f"  cd {name}\n"
+        "  baas dev     # API, worker and Temporal; edits reload\n"
+        "  pytest       # its tests, on a real Temporal"
+    )
+    return 0
 
 
 def _add_replay(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -141,6 +162,12 @@ async def _users(args: argparse.Namespace, settings: Settings) -> int:
 def run(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, run the command, and return its exit code."""
     args = _parser().parse_args(argv)
+    if args.command == "new":  # no settings, and the project's files are not private
+        try:
+            return _new(args.name)
+        except BaasError as exc:
+            print(exc.message, file=sys.stderr)  # noqa: T201 (the CLI's own output)
+            return 1
     # Every file baas or its children create (store, key file, logs, Temporal's dev
     # database) is the user's alone: see baas.data_folder.
     os.umask(PRIVATE_UMASK)

@@ -20,6 +20,11 @@ the app's worker running its functions under the access rules. Use it from your 
         await approve(baas.client, call_id, Caller.user("ada", groups=["admin"]))
         out = await result(baas.client, call_id, ArchiveBoardResult)
 
+The harness also gives the app's models as a user uses them (``baas.models(caller)``),
+a call's history (``await baas.history(call_id)``) and replay against the current code
+(``await baas.replay([history])``: the histories that do not replay). ``baas new``'s
+project has a test of each.
+
 ``BAAS_TEST_TEMPORAL_ADDRESS`` points the fixtures at a running server instead of
 starting one.
 
@@ -35,16 +40,17 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 
 from auth.acting_store import ActingStore
+from auth.model_access import Models
 from auth.rules import Caller
 from baas.application import App
 from baas.config import Settings
@@ -58,6 +64,7 @@ from storage import DocumentStore
 from workflows import CallerInterceptor, baas_data_converter, start_call
 from workflows.caller_signatures import CallerSigner
 from workflows.client import Target
+from workflows.replay import ReplayOutcome, histories_from_files, replay
 
 __all__ = [
     "AppHarness",
@@ -80,6 +87,9 @@ class AppHarness:
     client: Client
     task_queue: str
     services: Services
+    app: App | None = None
+    signer: CallerSigner | None = None
+    """The key callers are signed with on this test's worker (to replay its histories)."""
 
     @property
     def store(self) -> DocumentStore:
@@ -89,6 +99,37 @@ class AppHarness:
     def acting_as(self, caller: Caller) -> ActingStore:
         """The store as ``caller`` sees it, under the app's access rules."""
         return self.services.acting_as(caller)
+
+    def models(self, caller: Caller) -> Models:
+        """The app's models as ``caller`` uses them, as a function's ``ctx.models`` does:
+        ``await baas.models(ada).Note.create(text="...")``."""
+        return Models(self.acting_as(caller))
+
+    async def history(self, call_id: str) -> WorkflowHistory:
+        """The Temporal history of a call started on this worker (to replay or save it:
+        ``history.to_json()`` is what ``baas replay`` reads)."""
+        return await self.client.get_workflow_handle(call_id).fetch_history()
+
+    async def replay(self, histories: Iterable[WorkflowHistory | Path]) -> list[ReplayOutcome]:
+        """Replay ``histories`` (or saved ``.json`` files) against the app's current
+        workflow code; the outcomes of those that do not replay (none: all of them do).
+
+        The callers in them must have been signed with this worker's key
+        (:attr:`signer`), as those of the histories of this test's calls are.
+        """
+        if self.app is None or self.signer is None:
+            raise pytest.UsageError("replay needs the harness of the `baas` fixture")
+
+        async def each() -> AsyncIterator[WorkflowHistory]:
+            for history in histories:
+                if isinstance(history, Path):
+                    async for saved in histories_from_files([history]):
+                        yield saved
+                else:
+                    yield history
+
+        outcomes = await replay(each(), self.app.workflows, self.signer, self.app.functions)
+        return [outcome for outcome in outcomes if outcome.error is not None]
 
     async def start(
         self, target: Target, inp: Any, caller: Caller, *, idempotency_key: str | None = None
@@ -209,8 +250,9 @@ async def baas(
         worker = build_worker(baas_client, baas_settings, baas_app, runtime, schedules=False)
         followers = start_triggers(baas_client, services, baas_settings, baas_app)
         try:
+            signer = CallerSigner.from_secret_keys(load_secret_key(baas_settings).keys)
             async with worker:
-                yield AppHarness(baas_client, baas_settings.task_queue, services)
+                yield AppHarness(baas_client, baas_settings.task_queue, services, baas_app, signer)
         finally:
             for task in followers:
                 task.cancel()
