@@ -1,9 +1,9 @@
 """One real uvicorn server with the DynamoDB endpoint, shared by this package's tests,
 and the endpoint's own HTTP server on the same store (see ``endpoint``).
 
-The store is opened on a SQLite file in the server's own event loop (in the app's
-lifespan); the tests drive it with boto3, as a user would. Tests use table names of
-their own, so they can share the server.
+The store is opened in the server's own event loop (in the app's lifespan): on a SQLite
+file with either durability, and on PostgreSQL; the tests drive it with boto3, as a
+user would. Tests use table names of their own, so they can share the server.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from starlette.applications import Starlette
 from auth.access_keys import AccessKeyRepository
 from auth.secret_keys import SecretKeys
 from baas.dynamodb import DynamoDBServer, dynamodb_routes, dynamodb_server
-from storage import DocumentStore, SqliteConfig, open_store
+from storage import DocumentStore, PostgresConfig, SqliteConfig, StoreConfig, open_store
+from tests.postgres_server import drop_schema, schema_name
 from tests.support import serve_in_thread
 
 KEY_ID = "AKIATESTKEY000000001"
@@ -38,8 +39,11 @@ def access_keys(store: DocumentStore) -> AccessKeyRepository:
     return AccessKeyRepository(store, SECRET_KEYS)
 
 
-def make_app(database: Path, path: str = "/dynamodb", synchronous: str = "NORMAL") -> Starlette:
-    """A Starlette app serving the endpoint at ``path``.
+def make_app(
+    database: Path | StoreConfig, path: str = "/dynamodb", synchronous: str = "NORMAL"
+) -> Starlette:
+    """A Starlette app serving the endpoint at ``path``, on ``database`` (an SQLite file,
+    or any store's configuration).
 
     As in the real app, the routes are built before the lifespan opens the store, so
     they are given a function that returns it.
@@ -48,13 +52,16 @@ def make_app(database: Path, path: str = "/dynamodb", synchronous: str = "NORMAL
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        store = await open_store(
+        config = (
             SqliteConfig(
                 database,
                 synchronous=synchronous,  # type: ignore[arg-type]
                 ttl_sweep_interval_seconds=3600,
             )
+            if isinstance(database, Path)
+            else database
         )
+        store = await open_store(config)
         opened["store"] = store
         keys = access_keys(store)
         await keys.create(key_id=KEY_ID, secret=SECRET)
@@ -73,12 +80,26 @@ def make_app(database: Path, path: str = "/dynamodb", synchronous: str = "NORMAL
     return Starlette(routes=routes, lifespan=lifespan)
 
 
-@pytest.fixture(scope="session", params=["NORMAL", "FULL"])
+@pytest.fixture(scope="session", params=["NORMAL", "FULL", "postgres"])
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Starlette]]:
     """Under NORMAL most calls commit inline and never suspend; under FULL (the default)
-    every write waits for the writer thread, so each call also runs suspended."""
+    every write waits for the writer thread, so each call also runs suspended; on
+    PostgreSQL every call goes to the database server."""
+    if request.param == "postgres":
+        database_url: str = request.getfixturevalue("postgres_url")
+        schema = schema_name()
+        config = PostgresConfig.from_url(
+            f"{database_url}?schema={schema}", ttl_sweep_interval_seconds=3600
+        )
+        app = make_app(config)
+        try:
+            with serve_in_thread(app) as base_url:
+                yield base_url, app
+        finally:
+            drop_schema(database_url, schema)
+        return
     database = tmp_path_factory.mktemp("dynamodb") / "baas.sqlite3"
     app = make_app(database, synchronous=request.param)
     with serve_in_thread(app) as base_url:
