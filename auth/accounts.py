@@ -152,21 +152,21 @@ class AccountService:
         email = normalize_email(email)
         if not isinstance(password, str):
             raise InvalidRequestError("Give the password you signed up with.")
-        attempt = await self._code_attempt(address)  # before any comparison
+        attempt = await self.code_attempt(address)  # before any comparison
         user = await self.users.get_by_email(email)
         if user is None or user.email_verified:
-            raise self._code_failed("verify_email", user)
+            raise self.code_failed("verify_email", user)
         match = await self._codes.check("verify_email", user.user_id, code)
         if match is None:
-            raise self._code_failed("verify_email", user)
+            raise self.code_failed("verify_email", user)
         chosen = await self._signed_up_with(user, password)
         if chosen is None:
-            raise self._code_failed("verify_email", user, _NO_SUCH_SIGN_UP)
+            raise self.code_failed("verify_email", user, _NO_SUCH_SIGN_UP)
         if not await self._codes.consume(match):
-            raise self._code_failed("verify_email", user)
+            raise self.code_failed("verify_email", user)
         verified = await self.users.activate_password(user, chosen)
         if verified is None:
-            raise self._code_failed("verify_email", user)
+            raise self.code_failed("verify_email", user)
         if chosen != user.password_hash:
             # Whoever signed up first could hold sessions (unverified sign-in allowed, or
             # an anonymous upgrade); the account is the mailbox holder's now.
@@ -323,13 +323,13 @@ class AccountService:
         """
         email = normalize_email(email)
         new_password = self.check_new_password(new, email)
-        attempt = await self._code_attempt(address)  # before any comparison
+        attempt = await self.code_attempt(address)  # before any comparison
         user = await self.users.get_by_email(email)
         match = (
             None if user is None else await self._codes.check("reset_password", user.user_id, code)
         )
         if user is None or match is None or not await self._codes.consume(match):
-            raise self._code_failed("reset_password", user)
+            raise self.code_failed("reset_password", user)
         await attempt.succeeded()
         user = await self.users.set_password(user, await self.passwords.hash(new_password))
         await self.grants.sessions.end_all(user.user_id, "password_change")
@@ -375,6 +375,12 @@ class AccountService:
         if user is not None:
             self._notify(user, "identity_linked", provider=provider)
 
+    def notify_email_changed(self, old: str, new: str) -> None:
+        """Tell the old address that the account's email is now ``new`` (a notice)."""
+        self._mailer.submit(
+            self._templates.render("email_changed", old, old_email=old, new_email=new)
+        )
+
     def _notify(self, user: User, name: NoticeName, **values: str) -> None:
         """Mail a notice about a change to the account's verified address.
 
@@ -388,14 +394,15 @@ class AccountService:
 
     # --- helpers --------------------------------------------------------------------------
 
-    async def _code_attempt(self, address: str) -> Attempt:
+    async def code_attempt(self, address: str) -> Attempt:
+        """Reserve an emailed-code attempt of ``address`` (before any comparison)."""
         try:
             return await self._throttle.code_attempt(address)
         except ThrottledError:
             self.events.record("locked_out", address=address, reason="codes")
             raise
 
-    def _code_failed(
+    def code_failed(
         self, purpose: CodePurpose, user: User | None, message: str | None = None
     ) -> InvalidCodeError:
         """The error of a wrong, used or expired code, recorded as a security event."""

@@ -1,5 +1,5 @@
-"""Administering users: list and search, disable, enable, delete, set groups, see and end
-sessions, send a password reset, create the first admin.
+"""Administering users: list and search, create, disable, enable, delete, set groups, see
+and end sessions, send or force a password reset, create the first admin.
 
 Disabling or deleting a user ends all of their sessions *and* refuses their unexpired
 access tokens at once (per-user not-before, see :mod:`auth.revocation`). Changing a
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from auth.account_closing import AccountClosing
 from auth.accounts import AccountService
 from auth.errors import InvalidRequestError, ItemNotFoundError
 from auth.identities import Identity, IdentityRepository
@@ -37,9 +38,11 @@ class AdminService:
         accounts: AccountService,
         identities: IdentityRepository,
         *,
+        closing: AccountClosing,
         events: SecurityEvents = NO_SECURITY_EVENTS,
     ) -> None:
         self._accounts = accounts
+        self._closing = closing
         self._users = accounts.users
         self._identities = identities
         self._events = events
@@ -107,10 +110,7 @@ class AdminService:
 
     async def delete_user(self, user_id: str, *, actor_id: str | None = None) -> None:
         user = await self.get_user(user_id)
-        await self._accounts.grants.sessions.end_all(user.user_id, "admin")
-        await self._identities.delete_all_of(user.user_id)
-        not_before = await self._users.delete(user)
-        self._accounts.on_revoked(user.user_id, not_before)
+        await self._closing.close(user)
         self._record("delete_user", user.user_id, actor_id)
 
     async def set_groups(
@@ -120,6 +120,50 @@ class AdminService:
         await self._users.save(user)
         user = await self._accounts.revoke_access_tokens(user)
         self._record("set_groups", user.user_id, actor_id, groups=",".join(groups))
+        return user
+
+    async def create_user(
+        self,
+        email: object,
+        password: object,
+        groups: tuple[str, ...],
+        *,
+        actor_id: str | None,
+    ) -> User:
+        """A verified account made by an admin, with a password (policy-checked) or none
+        (the user then signs in by email, or sets one with a reset)."""
+        email = normalize_email(email)
+        password_hash = None
+        if password is not None:
+            if not isinstance(password, str):
+                raise InvalidRequestError("Give the password as a string, or none.")
+            self._accounts.check_new_password(password, email)
+            password_hash = await self._accounts.passwords.hash(password)
+        user = User.new(
+            email=email, email_verified=True, password_hash=password_hash, groups=groups
+        )
+        try:
+            await self._users.create(user)
+        except EmailTakenError:
+            raise InvalidRequestError("An account with this email already exists.") from None
+        self._record("create_user", user.user_id, actor_id)
+        return user
+
+    async def force_password_reset(
+        self, user_id: str, *, address: str, actor_id: str | None = None
+    ) -> User:
+        """Remove the user's password (it no longer signs in), end their sessions, and
+        mail them a reset code: the next sign-in needs a password they set by mail."""
+        user = await self.get_user(user_id)
+        if user.email is None or user.anonymous:
+            raise InvalidRequestError("This user has no email address to send a reset to.")
+        user = replace(user, password_hash=None)
+        await self._users.save(user)
+        await self._accounts.grants.sessions.end_all(user.user_id, "admin")
+        user = await self._accounts.revoke_access_tokens(user)
+        if user.enabled:
+            await self._accounts.forgot_password(user.email, address=address)
+        self._record("force_password_reset", user.user_id, actor_id)
         return user
 
     async def admin_exists(self) -> bool:

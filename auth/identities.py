@@ -8,13 +8,14 @@ vouches for.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass
 
 from auth.system_tables import IDENTITIES_TABLE, number
-from storage import DocumentStore, Item
-from storage.errors import ConditionalCheckFailedError
+from storage import DocumentStore, Item, TransactConditionCheck, TransactDelete
+from storage.errors import ConditionalCheckFailedError, TransactionCanceledError
 
 __all__ = ["Identity", "IdentityRepository", "IdentityTakenError"]
 
@@ -32,8 +33,18 @@ class Identity:
     email: str | None = None
     created_at: float = 0.0
 
+    @property
+    def identity_id(self) -> str:
+        """A public id of the identity (to unlink it), not its provider subject."""
+        return hashlib.sha256(_key(self.issuer, self.subject).encode()).hexdigest()[:24]
+
     def public_view(self) -> dict[str, object]:
-        return {"provider": self.provider, "email": self.email, "linked_at": int(self.created_at)}
+        return {
+            "id": self.identity_id,
+            "provider": self.provider,
+            "email": self.email,
+            "linked_at": int(self.created_at),
+        }
 
 
 def _key(issuer: str, subject: str) -> str:
@@ -85,6 +96,34 @@ class IdentityRepository:
             values={":uid": user_id},
         )
         return [_from_item(item) for item in page.items]
+
+    async def unlink(self, identity: Identity, *, keeping: TransactConditionCheck) -> bool:
+        """Remove one identity of its user while ``keeping`` (another way in) holds, in
+        one transaction; False if either changed meanwhile."""
+        try:
+            await self._store.transact_write(
+                [
+                    TransactDelete(
+                        IDENTITIES_TABLE,
+                        {"identity": _key(identity.issuer, identity.subject)},
+                        condition="user_id = :uid",
+                        values={":uid": identity.user_id},
+                    ),
+                    keeping,
+                ]
+            )
+        except TransactionCanceledError:
+            return False
+        return True
+
+    def still_linked(self, identity: Identity) -> TransactConditionCheck:
+        """A transaction's check that ``identity`` is still linked to its user."""
+        return TransactConditionCheck(
+            IDENTITIES_TABLE,
+            {"identity": _key(identity.issuer, identity.subject)},
+            "user_id = :uid",
+            values={":uid": identity.user_id},
+        )
 
     async def delete_all_of(self, user_id: str) -> None:
         for identity in await self.of_user(user_id):

@@ -23,6 +23,13 @@ password_changed       email                          after a password change (n
 password_reset         email                          after a password reset (notice)
 email_changed          old_email, new_email           to the old address (notice)
 identity_linked        email, provider                after linking a provider (notice)
+sign_in_code           code, minutes, email           sign-in by email (no link URL set)
+sign_in_link           code, minutes, email, link     sign-in by email (BAAS_AUTH_LINK_URL)
+reauthentication_code  code, minutes, email           before a security change, no password
+email_change_code      code, minutes, email           to the new address of an email change
+invitation             email, code, days              an admin's invitation (no link URL)
+invitation_link        email, code, days, link        an admin's invitation (with the URL)
+account_deleted        email                          after deleting one's account (notice)
 =====================  =============================  ====================================
 """
 
@@ -47,6 +54,13 @@ TemplateName = Literal[
     "password_reset",
     "email_changed",
     "identity_linked",
+    "sign_in_code",
+    "sign_in_link",
+    "reauthentication_code",
+    "email_change_code",
+    "invitation",
+    "invitation_link",
+    "account_deleted",
 ]
 
 PLACEHOLDERS: dict[TemplateName, frozenset[str]] = {
@@ -57,6 +71,13 @@ PLACEHOLDERS: dict[TemplateName, frozenset[str]] = {
     "password_reset": frozenset({"email"}),
     "email_changed": frozenset({"old_email", "new_email"}),
     "identity_linked": frozenset({"email", "provider"}),
+    "sign_in_code": frozenset({"code", "minutes", "email"}),
+    "sign_in_link": frozenset({"code", "minutes", "email", "link"}),
+    "reauthentication_code": frozenset({"code", "minutes", "email"}),
+    "email_change_code": frozenset({"code", "minutes", "email"}),
+    "invitation": frozenset({"email", "code", "days"}),
+    "invitation_link": frozenset({"email", "code", "days", "link"}),
+    "account_deleted": frozenset({"email"}),
 }
 _SUBJECT = "Subject:"
 

@@ -37,7 +37,7 @@ from storage.errors import ConditionalCheckFailedError
 
 __all__ = ["CodeMatch", "CodePurpose", "OneTimeCodes"]
 
-CodePurpose = Literal["verify_email", "reset_password"]
+CodePurpose = Literal["verify_email", "reset_password", "sign_in", "reauthenticate", "change_email"]
 _DIGITS = 8
 _LIVE_CODES = 5
 

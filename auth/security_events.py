@@ -66,6 +66,8 @@ EventType = Literal[
     "mfa_verified",
     "mfa_failed",
     "recovery_codes_generated",
+    "identity_unlinked",
+    "account_deleted",
 ]
 EVENT_TYPES: frozenset[str] = frozenset(EventType.__args__)  # type: ignore[attr-defined]
 
@@ -75,7 +77,7 @@ DETAIL_KEYS = frozenset(
         "action",  # admin_action: disable_user, enable_user, delete_user, set_groups, …
         "factor",  # mfa_*: totp | recovery_code | passkey
         "groups",  # admin_action set_groups: the new group names
-        "how",  # password_changed: change | reset
+        "how",  # password_changed: change | reset; account_deleted: the app's data policy
         "kid",  # admin_action rotate_signing_key: the new key's public id
         "method",  # sign_in_succeeded: password | the social provider's name
         "operation",  # access_denied: get, list, create, update, delete, …

@@ -27,7 +27,6 @@ from auth.errors import (
 from auth.identities import Identity, IdentityRepository, IdentityTakenError
 from auth.social_flows import SpentFlows
 from auth.social_state import FlowState, open_state, seal_state
-from auth.token_grants import IssuedTokens
 from auth.users import EmailTakenError, User
 
 if TYPE_CHECKING:
@@ -43,9 +42,10 @@ _MAX_CODE = 2048
 
 @dataclass(frozen=True, slots=True)
 class SocialOutcome:
-    """Tokens for a sign-in, or the identity a link attached (then ``tokens`` is None)."""
+    """The account a sign-in proved (the first factor: what follows, a session or a
+    second factor, is :mod:`auth.mfa`'s), or the identity a link attached."""
 
-    tokens: IssuedTokens | None = None
+    signed_in: User | None = None
     linked: Identity | None = None
 
 
@@ -106,7 +106,6 @@ class SocialLogin:
         *,
         cookie: str | None,
         params: dict[str, str],
-        user_agent: str = "",
     ) -> SocialOutcome:
         """Finish the round trip from the callback's query ``params`` and state cookie."""
         chosen = self._provider(provider)
@@ -136,9 +135,7 @@ class SocialLogin:
                 "sign_in_failed", user_id=user.user_id, reason="disabled", method=provider
             )
             raise InvalidCredentialsError("This account is disabled.")
-        tokens = await self._accounts.grants.new_session(user, user_agent=user_agent)
-        events.record("sign_in_succeeded", user_id=user.user_id, method=provider)
-        return SocialOutcome(tokens=tokens)
+        return SocialOutcome(signed_in=user)
 
     async def identities_of(self, user_id: str) -> list[Identity]:
         return await self._identities.of_user(user_id)

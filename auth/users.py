@@ -269,6 +269,25 @@ class UserRepository:
             return None
         return None if item is None else _from_item(item)
 
+    async def verify_mailbox_only(self, user: User) -> User | None:
+        """Verify an unverified account's email by a code alone (sign-in by email): no
+        password anyone chose before stays, nor any waiting sign-up (threat: a stranger's
+        sign-up with the address becoming the holder's password). None if it was
+        verified meanwhile."""
+        try:
+            item = await self._store.update_item(
+                USERS_TABLE,
+                {"user_id": user.user_id},
+                "SET email_verified = :true, anonymous = :false REMOVE password_hash, #p",
+                condition="attribute_exists(user_id) AND email_verified = :false",
+                names={"#p": _PENDING},
+                values={":true": True, ":false": False},
+                return_values="ALL_NEW",
+            )
+        except ConditionalCheckFailedError:
+            return None
+        return None if item is None else _from_item(item)
+
     async def set_password(self, user: User, password_hash: str) -> User:
         """Set the password after a reset: the code proved the mailbox, so the email is
         verified too, and no sign-up still waiting can be activated any more."""

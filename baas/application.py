@@ -93,10 +93,23 @@ def _invocable(target: type | Function[Any, Any], rules: Sequence[Rule]) -> Invo
 class App:
     """One application: a name and the things it declares."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, on_account_deleted: str | type = "keep") -> None:
+        """``on_account_deleted`` says what becomes of the data a user owns in the app's
+        models when their account is deleted (see docs/auth.md): ``"keep"`` (the
+        default), ``"delete"`` (every item whose owner field is the user), or a
+        ``@workflow.defn`` class, started with the user's id to do what the app needs."""
         if not name or not name.replace("-", "").replace("_", "").isalnum():
             raise AppLoadError(f"app name must be letters, digits, '-' or '_', got {name!r}")
+        if on_account_deleted not in ("keep", "delete") and (
+            not isinstance(on_account_deleted, type)
+            or workflow_definition(on_account_deleted) is None
+        ):
+            raise AppLoadError(
+                "on_account_deleted must be 'keep', 'delete' or a @workflow.defn class, "
+                f"got {on_account_deleted!r}"
+            )
         self.name = name
+        self.on_account_deleted = on_account_deleted
         self.models: dict[str, ModelSpec] = {}
         self.workflows: list[type] = []
         self.activities: list[Callable[..., Any]] = []

@@ -73,6 +73,9 @@ class AuthSettings:
     mfa_groups: tuple[str, ...] = ()
     mfa_issuer: str = "baas"
     mfa_challenge_ttl: int = 300
+    link_url: str | None = None
+    email_sign_in: bool = True
+    invite_ttl: int = 7 * 24 * 3600
 
 
 def read_auth_settings(reader: _SettingsReader) -> AuthSettings:
@@ -134,6 +137,9 @@ def read_auth_settings(reader: _SettingsReader) -> AuthSettings:
         mfa_challenge_ttl=reader.get(
             "BAAS_AUTH_MFA_CHALLENGE_TTL", positive_int, d.mfa_challenge_ttl
         ),
+        link_url=reader.get("BAAS_AUTH_LINK_URL", _url, None),
+        email_sign_in=reader.get("BAAS_AUTH_EMAIL_SIGNIN", boolean, d.email_sign_in),
+        invite_ttl=reader.get("BAAS_AUTH_INVITE_TTL", positive_int, d.invite_ttl),
     )
 
 

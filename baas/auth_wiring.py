@@ -19,14 +19,12 @@ from collections.abc import Callable
 from auth.accounts import AccountConfig, AccountService
 from auth.admin import AdminService
 from auth.authenticate import Authenticator
-from auth.challenges import ChallengeStore
 from auth.client_addresses import client_address
 from auth.identities import IdentityRepository
 from auth.mail import BackgroundMailer, MailSender, OutboxMailSender, SmtpMailSender
 from auth.mail import SmtpSettings as SmtpTarget
 from auth.mail_templates import MailTemplates
-from auth.mfa import MfaPolicy, MfaService
-from auth.mfa_store import MfaRepository
+from auth.mfa import MfaService
 from auth.one_time_codes import OneTimeCodes
 from auth.password_work import PasswordWork
 from auth.passwords import PasswordHasher, PasswordHashingConfig, PasswordPolicy
@@ -50,9 +48,11 @@ from auth.throttle import SignInThrottle, ThrottlePolicy
 from auth.token_grants import TokenGrants
 from auth.tokens import TokenConfig, TokenIssuer, TokenVerifier
 from auth.users import UserRepository
+from baas.account_flows import AccountFlows, build_account_flows
 from baas.config import Settings
 from baas.logs import request_id_var
 from baas.request_ids import request_scope_var
+from baas.user_data import UserDataPolicy
 from storage import DocumentStore
 from storage.errors import StorageError
 
@@ -104,7 +104,9 @@ class AuthServices:
         self._accounts: AccountService | None = None
         self._admin: AdminService | None = None
         self._social: SocialLogin | None = None
-        self._mfa: MfaService | None = None
+        self._flows: AccountFlows | None = None
+        # The app's policy for a deleted account's data (set by baas.services).
+        self.user_data: UserDataPolicy | None = None
         self._events: SecurityEventLog | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -128,10 +130,15 @@ class AuthServices:
         return self._events
 
     @property
-    def mfa(self) -> MfaService:
-        if self._mfa is None:
+    def flows(self) -> AccountFlows:
+        """Second factors, sign-in by email, email change, identities, invitations."""
+        if self._flows is None:
             raise AuthNotStartedError("auth is not started")
-        return self._mfa
+        return self._flows
+
+    @property
+    def mfa(self) -> MfaService:
+        return self.flows.mfa
 
     @property
     def social(self) -> SocialLogin:
@@ -161,20 +168,19 @@ class AuthServices:
             ),
         )
         self._accounts = self._build_accounts(store, events, throttle)
-        self._mfa = MfaService(
-            accounts=self._accounts,
-            repository=MfaRepository(store, self.secret_keys),
-            challenges=ChallengeStore(store),
-            throttle=throttle,
-            policy=MfaPolicy(
-                mode=self.config.mfa,
-                required_groups=self.config.mfa_groups,
-                issuer=self.config.mfa_issuer,
-                challenge_lifetime=self.config.mfa_challenge_ttl,
-            ),
-        )
         identities = IdentityRepository(store)
-        self._admin = AdminService(self._accounts, identities, events=events)
+        self._flows = build_account_flows(
+            config=self.config,
+            store=store,
+            secret_keys=self.secret_keys,
+            accounts=self._accounts,
+            identities=identities,
+            throttle=throttle,
+            mailer=self.mailer,
+        )
+        self._admin = AdminService(
+            self._accounts, identities, closing=self._flows.closing, events=events
+        )
         self._social = SocialLogin(
             self.config.providers,
             accounts=self._accounts,

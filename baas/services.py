@@ -24,6 +24,7 @@ from baas.metrics import HttpMetrics
 from baas.secret_key import load_secret_key
 from baas.stores import open_configured_store
 from baas.temporal_client import TemporalConnection
+from baas.user_data import UserDataPolicy
 from storage import DocumentStore, TableSpec, describe_store
 from storage.errors import ResourceNotFoundError, StorageError
 from workflows.caller_signatures import CallerSigner
@@ -63,6 +64,9 @@ class Services:
         self._owns_store = store is None
         # Managed auth: store-backed keys and revocations shared by every API process.
         self.auth = AuthServices(settings, lambda: self.store, self.secret_keys)
+        self.auth.user_data = UserDataPolicy(
+            app, lambda: self.store, self.temporal, task_queue=settings.task_queue
+        )
         self.token_config = self.auth.token_config
         self.keyring = self.auth.keyring
         self.tokens = self.auth.issuer

@@ -6,6 +6,8 @@
 - :mod:`.admin` — user administration and signing-key rotation
 - :mod:`.oauth` — social login and linking
 - :mod:`.mfa` — second factors: the second sign-in step, TOTP, recovery codes
+- :mod:`.self_service` — sign-in by email, email change, identities, account deletion,
+  admins' create / invite / forced reset
 
 Every endpoint is documented with curl examples in ``docs/auth.md``.
 """
@@ -18,6 +20,7 @@ from baas.auth_routes.accounts import account_routes
 from baas.auth_routes.admin import admin_routes
 from baas.auth_routes.mfa import mfa_routes
 from baas.auth_routes.oauth import oauth_routes
+from baas.auth_routes.self_service import self_service_routes
 from baas.auth_routes.sessions import session_routes
 from baas.auth_routes.tokens import token_routes
 
@@ -37,5 +40,6 @@ def auth_routes(auth: AuthServices) -> list[BaseRoute]:
         *session_routes(auth),
         *admin_routes(auth),
         *mfa_routes(auth),
+        *self_service_routes(auth),
         *oauth_routes(auth),
     ]

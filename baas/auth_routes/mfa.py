@@ -50,11 +50,20 @@ def sign_in_response(
 async def step_up(
     request: Request, auth: AuthServices, user: User, body: dict[str, object]
 ) -> tuple[str, ...]:
-    """Re-authentication (the password, when the account has one) and the second factor
-    (when it has one) before a security change; the ``amr`` the factor adds."""
+    """Re-authentication and the second factor (when the account has one) before a
+    security change; the ``amr`` the factor adds.
+
+    Re-authentication is the password; for an account without one, a code mailed by
+    ``POST /auth/reauthenticate`` (``email_code``); an account with neither (anonymous,
+    or a social login without an email) has only its session to show.
+    """
     address = address_of(request, auth)
     if user.password_hash is not None:
         await auth.accounts.check_current_password(user, body.get("password"), address=address)
+    elif user.email is not None and user.email_verified:
+        await auth.flows.passwordless.check_reauthentication(
+            user, body.get("email_code"), address=address
+        )
     return await auth.mfa.step_up(user, body.get("mfa_code"), address=address)
 
 

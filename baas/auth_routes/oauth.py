@@ -10,12 +10,15 @@ sub-requests and POSTs.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from auth.auth_methods import FEDERATED
 from auth.errors import InvalidRequestError
+from auth.mfa import PendingSignIn
 from auth.social_state import STATE_LIFETIME
 from baas.auth_routes.http import current_user, token_response, user_agent_of
 
@@ -63,26 +66,43 @@ def oauth_routes(auth: AuthServices) -> list[BaseRoute]:
         params = dict(items)
         if len(params) != len(items):  # RFC 6749 §3.1: no parameter more than once
             raise InvalidRequestError("A query parameter is repeated.")
+        provider = request.path_params["provider"]
         outcome = await auth.social.complete(
-            request.path_params["provider"],
-            cookie=request.cookies.get(STATE_COOKIE),
-            params=params,
-            user_agent=user_agent_of(request),
+            provider, cookie=request.cookies.get(STATE_COOKIE), params=params
         )
         response: Response
-        if outcome.tokens is None:
+        signed_in = None
+        if outcome.signed_in is not None:
+            signed_in = await auth.mfa.finish_sign_in(
+                outcome.signed_in,
+                amr=(FEDERATED,),
+                method=provider,
+                user_agent=user_agent_of(request),
+            )
+        if signed_in is None:
             linked = outcome.linked.public_view() if outcome.linked else None
             response = JSONResponse({"linked": linked})
+        elif isinstance(signed_in, PendingSignIn):
+            # The account has a second factor: its MFA token (no credential by itself:
+            # it needs the code too) goes to the app in the fragment, kept out of logs.
+            if auth.config.oauth_redirect is None:
+                response = JSONResponse(
+                    signed_in.public_view(), headers={"Cache-Control": "no-store"}
+                )
+            else:
+                fragment = urlencode({"mfa_token": signed_in.mfa_token})
+                target = f"{auth.config.oauth_redirect}#{fragment}"
+                response = RedirectResponse(target, status_code=303)
         elif auth.config.oauth_redirect is not None:
             # Browser apps: the refresh token in its cookie, no token in any URL.
-            response = token_response(outcome.tokens, auth, use_cookie=True)
+            response = token_response(signed_in, auth, use_cookie=True)
             redirect = RedirectResponse(auth.config.oauth_redirect, status_code=303)
             for name, value in response.headers.items():
                 if name == "set-cookie":
                     redirect.headers.append(name, value)
             response = redirect
         else:
-            response = token_response(outcome.tokens, auth, use_cookie=False)
+            response = token_response(signed_in, auth, use_cookie=False)
         # Single use: the state cookie is spent either way.
         response.delete_cookie(STATE_COOKIE, path=_STATE_COOKIE_PATH, secure=True, httponly=True)
         return response
