@@ -29,7 +29,7 @@ from storage.backend import Decide, RangeRead, ScanRead, StoredItem, WriteOutcom
 from storage.codec import decode_item
 from storage.errors import ResourceNotFoundError, StorageUnreachableError
 from storage.feed import ChangeRecord
-from storage.keys import partition_hash
+from storage.ordered_reads import query_statement, scan_statement
 from storage.postgres import mutations
 from storage.postgres.batch_writes import WriteRequest
 from storage.postgres.config import PostgresConfig
@@ -143,67 +143,18 @@ class PostgresBackend:
         return [None if data is None else decode_item(data) for data in stored]
 
     async def query(self, spec: TableSpec, read: RangeRead) -> list[StoredItem]:
-        hash_ = partition_hash(read.partition)
-        if read.index is None:
-            source, where = "items", "tbl = %s AND hash = %s AND pk = %s"
-            order: tuple[str, ...] = ("sk",)
-            parameters: list[Any] = [spec.name, hash_, read.partition]
-        else:
-            source, where = "index_entries", "tbl = %s AND idx = %s AND hash = %s AND pk = %s"
-            order = ("sk", "tpk", "tsk")
-            parameters = [spec.name, read.index, hash_, read.partition]
-        if read.lower is not None:
-            where += " AND sk >= %s" if read.lower[1] else " AND sk > %s"
-            parameters.append(read.lower[0])
-        if read.upper is not None:
-            where += " AND sk <= %s" if read.upper[1] else " AND sk < %s"
-            parameters.append(read.upper[0])
-        return await self._ordered(
-            source,
-            where,
-            parameters,
-            order,
-            read.start_after,
-            forward=read.forward,
-            limit=read.limit,
-        )
+        sql, parameters = query_statement(spec.name, read, "%s")
+        return [
+            StoredItem(decode_item(bytes(data)), size)
+            for data, size in await self._read(sql, parameters)
+        ]
 
     async def scan(self, spec: TableSpec, read: ScanRead) -> list[StoredItem]:
-        if read.index is None:
-            source, where = "items", "tbl = %s"
-            order: tuple[str, ...] = ("hash", "pk", "sk")
-            parameters: list[Any] = [spec.name]
-        else:
-            source, where = "index_entries", "tbl = %s AND idx = %s"
-            order = ("hash", "pk", "sk", "tpk", "tsk")
-            parameters = [spec.name, read.index]
-        where += " AND hash >= %s AND hash < %s"
-        parameters += [read.hash_low, read.hash_high]
-        return await self._ordered(
-            source, where, parameters, order, read.start_after, forward=True, limit=read.limit
-        )
-
-    async def _ordered(
-        self,
-        source: str,
-        where: str,
-        parameters: list[Any],
-        order: tuple[str, ...],
-        start_after: tuple[Any, ...] | None,
-        *,
-        forward: bool,
-        limit: int,
-    ) -> list[StoredItem]:
-        columns = ", ".join(order)
-        if start_after is not None:
-            marks = ", ".join(["%s"] * len(order))
-            where += f" AND ({columns}) {'>' if forward else '<'} ({marks})"
-            parameters = [*parameters, *start_after]
-        direction = "ASC" if forward else "DESC"
-        ordering = ", ".join(f"{column} {direction}" for column in order)
-        query = f"SELECT data, size FROM {source} WHERE {where} ORDER BY {ordering} LIMIT %s"  # noqa: S608 - fixed fragments only
-        rows = await self._read(query, [*parameters, limit])
-        return [StoredItem(decode_item(bytes(data)), size) for data, size in rows]
+        sql, parameters = scan_statement(spec.name, read, "%s")
+        return [
+            StoredItem(decode_item(bytes(data)), size)
+            for data, size in await self._read(sql, parameters)
+        ]
 
     async def write(
         self,
