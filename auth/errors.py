@@ -23,6 +23,7 @@ The tree::
     ├── InvalidMfaCodeError            invalid_mfa_code     wrong or used TOTP / recovery code
     ├── InvalidMfaTokenError           invalid_mfa_token    the sign-in step expired or was used
     ├── MfaRequiredError               mfa_required         a security change needs the 2nd factor
+    ├── PasskeyError                   passkey_failed       a WebAuthn answer did not verify
     ├── AccountExistsError             account_exists       social email matches a password account
     ├── SocialLoginError               social_login_failed  the provider's answer was refused
     ├── UnsupportedGrantTypeError      unsupported_grant_type  token endpoint: not refresh_token
@@ -59,6 +60,7 @@ __all__ = [
     "ItemNotFoundError",
     "MfaRequiredError",
     "ModelDeclarationError",
+    "PasskeyError",
     "RefreshTokenReuseError",
     "SecretKeyError",
     "SocialLoginError",
@@ -308,3 +310,11 @@ class MfaRequiredError(AuthError):
 
     code = "mfa_required"
     default_message = "This change needs your second factor: send 'mfa_code'."
+
+
+class PasskeyError(AuthError):
+    """A passkey ceremony failed: its flow expired or was used, or the authenticator's
+    answer did not verify (another site's, another challenge's, a cloned key's)."""
+
+    code = "passkey_failed"
+    default_message = "The passkey could not be verified. Start again."

@@ -172,6 +172,18 @@ class MfaService:
         factor = await self.verify_code(user, code, address=address, purpose="sign_in")
         return await self._complete(challenge, user, factor, user_agent=user_agent)
 
+    async def complete_with_passkey(
+        self, mfa_token: object, user_id: str, *, user_agent: str = ""
+    ) -> IssuedTokens:
+        """The second step with a passkey (verified by :mod:`auth.passkeys`) of the same
+        user as the MFA token's."""
+        challenge, user = await self.pending(mfa_token, "mfa")
+        if user.user_id != user_id:
+            self._events.record("mfa_failed", user_id=user.user_id, reason="mfa_token")
+            raise InvalidMfaTokenError()
+        self._events.record("mfa_verified", user_id=user_id, factor="passkey", purpose="sign_in")
+        return await self._complete(challenge, user, "passkey", user_agent=user_agent)
+
     async def pending(
         self, mfa_token: object, kind: Literal["mfa", "enrol"]
     ) -> tuple[Challenge, User]:
@@ -295,6 +307,22 @@ class MfaService:
         challenge, user = await self.pending(mfa_token, "enrol")
         codes = await self.confirm_totp(user, code, address=address)
         return await self._complete(challenge, user, "totp", user_agent=user_agent), codes
+
+    async def first_recovery_codes(self, user_id: str) -> tuple[str, ...]:
+        """Recovery codes for a user who just set up a factor and has none (shown once);
+        none if they have some already."""
+        if (await self._repository.get(user_id)).recovery:
+            return ()
+        recovery = RecoveryCodes.generate()
+        await self._repository.set_recovery_codes(user_id, recovery)
+        self._events.record("recovery_codes_generated", user_id=user_id)
+        return recovery.codes
+
+    async def drop_recovery_codes_if_unguarded(self, user_id: str) -> None:
+        """After a factor was removed: recovery codes stand in for factors, so they go
+        when none is left."""
+        if not await self.factors(user_id):
+            await self._repository.remove_recovery_codes(user_id)
 
     async def new_recovery_codes(self, user: User) -> tuple[str, ...]:
         """Replace the recovery codes (after a step-up); the old ones stop working."""

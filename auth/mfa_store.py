@@ -158,6 +158,11 @@ class MfaRepository:
             values={":salt": recovery.salt, ":codes": recovery.digests},
         )
 
+    async def remove_recovery_codes(self, user_id: str) -> None:
+        await self._store.update_item(
+            MFA_TABLE, {"user_id": user_id}, "REMOVE recovery_salt, recovery"
+        )
+
     async def remove_totp(self, user_id: str, *, with_recovery_codes: bool) -> bool:
         """Remove the authenticator (and the recovery codes when no factor is left);
         False if there was none."""

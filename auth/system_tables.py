@@ -23,6 +23,7 @@ _baas_oauth_flows          state_hash           social-login round trips already
 _baas_security_events      stream, event_id     security events for admins (TTL)
 _baas_mfa                  user_id              second factors: TOTP secret (sealed), recovery codes
 _baas_auth_challenges      challenge_id         sign-in steps under way: MFA, passkeys (TTL)
+_baas_passkeys             credential_id        WebAuthn credentials: public key, counter
 =========================  ===================  ===========================================
 
 Private keys and secrets are stored sealed (:mod:`auth.secret_keys`). Tables that hold
@@ -46,6 +47,7 @@ __all__ = [
     "IDENTITIES_TABLE",
     "MFA_TABLE",
     "OAUTH_FLOWS_TABLE",
+    "PASSKEYS_TABLE",
     "REFRESH_TOKENS_TABLE",
     "REVOCATIONS_TABLE",
     "SECRETS_TABLE",
@@ -77,6 +79,7 @@ ACCESS_KEYS_TABLE = "_baas_access_keys"
 OAUTH_FLOWS_TABLE = "_baas_oauth_flows"
 MFA_TABLE = "_baas_mfa"
 AUTH_CHALLENGES_TABLE = "_baas_auth_challenges"
+PASSKEYS_TABLE = "_baas_passkeys"
 
 # The TTL attribute of every expiring system item, in epoch seconds (DynamoDB TTL).
 TTL_ATTRIBUTE = "expires_at"
@@ -138,6 +141,11 @@ SYSTEM_TABLES: tuple[TableSpec, ...] = (
         KeyAttribute("challenge_id"),
         ttl_attribute=TTL_ATTRIBUTE,
         stream_view="KEYS_ONLY",
+    ),
+    TableSpec(
+        PASSKEYS_TABLE,
+        KeyAttribute("credential_id"),
+        indexes=(IndexSpec("by_user", KeyAttribute("user_id")),),
     ),
 )
 _SPECS = {spec.name: spec for spec in SYSTEM_TABLES}

@@ -8,6 +8,7 @@ identities, invitations and account closing on top of the account service that
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from auth.account_closing import AccountClosing
 from auth.accounts import AccountService
@@ -20,6 +21,8 @@ from auth.mail_templates import MailTemplates
 from auth.mfa import MfaPolicy, MfaService
 from auth.mfa_store import MfaRepository
 from auth.one_time_codes import OneTimeCodes
+from auth.passkey_store import PasskeyRepository
+from auth.passkeys import PasskeyConfig, PasskeyService
 from auth.passwordless import PasswordlessService
 from auth.rate_limits import RateLimiter
 from auth.secret_keys import SecretKeys
@@ -40,6 +43,7 @@ class AccountFlows:
     sign_in_methods: SignInMethods
     invitations: Invitations
     closing: AccountClosing
+    passkeys: PasskeyService
 
 
 def build_account_flows(
@@ -51,6 +55,8 @@ def build_account_flows(
     identities: IdentityRepository,
     throttle: SignInThrottle,
     mailer: BackgroundMailer,
+    public_url: str,
+    cors_origins: tuple[str, ...],
 ) -> AccountFlows:
     codes = OneTimeCodes(store, lifetime=config.code_ttl)
     templates = MailTemplates.load(config.mail_templates)
@@ -67,6 +73,22 @@ def build_account_flows(
             challenge_lifetime=config.mfa_challenge_ttl,
         ),
     )
+    challenges = ChallengeStore(store)
+    passkey_store = PasskeyRepository(store)
+    passkeys = PasskeyService(
+        repository=passkey_store,
+        challenges=challenges,
+        identities=identities,
+        events=accounts.events,
+        config=PasskeyConfig(
+            rp_id=config.passkey_rp_id or (urlsplit(public_url).hostname or "localhost"),
+            rp_name=config.mfa_issuer,
+            origins=config.passkey_origins or (public_url, *cors_origins),
+        ),
+    )
+    mfa.passkey_count = passkey_store.count
+    sign_in_methods = SignInMethods(identities, accounts.events, email_sign_in=config.email_sign_in)
+    sign_in_methods.passkey_witness = passkey_store.witness
     passwordless = PasswordlessService(
         accounts=accounts,
         codes=codes,
@@ -81,9 +103,7 @@ def build_account_flows(
         email_change=EmailChangeService(
             accounts=accounts, store=store, codes=codes, mail=passwordless, limiter=limiter
         ),
-        sign_in_methods=SignInMethods(
-            identities, accounts.events, email_sign_in=config.email_sign_in
-        ),
+        sign_in_methods=sign_in_methods,
         invitations=Invitations(
             accounts=accounts,
             codes=OneTimeCodes(store, lifetime=config.invite_ttl),
@@ -94,5 +114,8 @@ def build_account_flows(
             events=accounts.events,
             link_url=config.link_url,
         ),
-        closing=AccountClosing(accounts=accounts, identities=identities, forget=(mfa.forget,)),
+        closing=AccountClosing(
+            accounts=accounts, identities=identities, forget=(mfa.forget, passkey_store.forget)
+        ),
+        passkeys=passkeys,
     )

@@ -76,6 +76,8 @@ class AuthSettings:
     link_url: str | None = None
     email_sign_in: bool = True
     invite_ttl: int = 7 * 24 * 3600
+    passkey_rp_id: str | None = None
+    passkey_origins: tuple[str, ...] = ()
 
 
 def read_auth_settings(reader: _SettingsReader) -> AuthSettings:
@@ -140,7 +142,28 @@ def read_auth_settings(reader: _SettingsReader) -> AuthSettings:
         link_url=reader.get("BAAS_AUTH_LINK_URL", _url, None),
         email_sign_in=reader.get("BAAS_AUTH_EMAIL_SIGNIN", boolean, d.email_sign_in),
         invite_ttl=reader.get("BAAS_AUTH_INVITE_TTL", positive_int, d.invite_ttl),
+        passkey_rp_id=reader.get("BAAS_AUTH_PASSKEY_RP_ID", _rp_id, None),
+        passkey_origins=reader.get("BAAS_AUTH_PASSKEY_ORIGINS", _origins, ()),
     )
+
+
+def _rp_id(raw: str) -> str:
+    # WebAuthn §5.1.2: a valid domain string, never an IP address nor a URL.
+    if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*", raw):
+        raise ValueError(
+            f"expected a domain such as example.com (no scheme, port or IP), got {raw!r}"
+        )
+    if re.fullmatch(r"[0-9.]+", raw):
+        raise ValueError(f"an IP address cannot be a passkey relying party, got {raw!r}")
+    return raw
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+    for origin in origins:
+        if not re.fullmatch(r"https?://[^\s/?#]+", origin):
+            raise ValueError(f"expected origins such as https://app.example.com, got {origin!r}")
+    return origins
 
 
 def _mfa_mode(raw: str) -> Literal["off", "optional", "required"]:

@@ -177,6 +177,8 @@ class AuthServices:
             identities=identities,
             throttle=throttle,
             mailer=self.mailer,
+            public_url=self.settings.public_url,
+            cors_origins=self.settings.cors_origins,
         )
         self._admin = AdminService(
             self._accounts, identities, closing=self._flows.closing, events=events

@@ -65,6 +65,7 @@ _STATUS: dict[type[Exception], int] = {
     auth_errors.InvalidMfaCodeError: 400,
     auth_errors.InvalidMfaTokenError: 400,
     auth_errors.MfaRequiredError: 403,
+    auth_errors.PasskeyError: 400,
     auth_errors.AccountExistsError: 409,
     auth_errors.SocialLoginError: 400,
     auth_errors.UnsupportedGrantTypeError: 400,

@@ -6,6 +6,7 @@
 - :mod:`.admin` — user administration and signing-key rotation
 - :mod:`.oauth` — social login and linking
 - :mod:`.mfa` — second factors: the second sign-in step, TOTP, recovery codes
+- :mod:`.passkeys` — WebAuthn: register, sign in (passwordless or second step), remove
 - :mod:`.self_service` — sign-in by email, email change, identities, account deletion,
   admins' create / invite / forced reset
 
@@ -20,6 +21,7 @@ from baas.auth_routes.accounts import account_routes
 from baas.auth_routes.admin import admin_routes
 from baas.auth_routes.mfa import mfa_routes
 from baas.auth_routes.oauth import oauth_routes
+from baas.auth_routes.passkeys import passkey_routes
 from baas.auth_routes.self_service import self_service_routes
 from baas.auth_routes.sessions import session_routes
 from baas.auth_routes.tokens import token_routes
@@ -41,5 +43,6 @@ def auth_routes(auth: AuthServices) -> list[BaseRoute]:
         *admin_routes(auth),
         *mfa_routes(auth),
         *self_service_routes(auth),
+        *passkey_routes(auth),
         *oauth_routes(auth),
     ]

@@ -17,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from auth.auth_methods import MFA, PASSKEY
+from auth.errors import InvalidRequestError, MfaRequiredError
 from auth.mfa import PendingSignIn
 from auth.users import User
 from baas.auth_routes.http import (
@@ -64,7 +66,22 @@ async def step_up(
         await auth.flows.passwordless.check_reauthentication(
             user, body.get("email_code"), address=address
         )
+    passkey = body.get("passkey")
+    if passkey is not None:
+        return await _passkey_step_up(auth, user, passkey)
     return await auth.mfa.step_up(user, body.get("mfa_code"), address=address)
+
+
+async def _passkey_step_up(auth: AuthServices, user: User, passkey: object) -> tuple[str, ...]:
+    """The second factor as a passkey assertion: ``{"flow", "credential"}`` from
+    ``POST /auth/passkeys/authenticate/options`` made while signed in."""
+    if not isinstance(passkey, dict):
+        raise InvalidRequestError('\'passkey\' is {"flow", "credential"}.')
+    use = await auth.flows.passkeys.authenticate(passkey.get("flow"), passkey.get("credential"))
+    if use.passwordless or use.user_id != user.user_id:
+        raise MfaRequiredError()
+    auth.events.record("mfa_verified", user_id=user.user_id, factor="passkey", purpose="step_up")
+    return (PASSKEY, MFA)
 
 
 def mfa_routes(auth: AuthServices) -> list[BaseRoute]:
@@ -141,6 +158,7 @@ def mfa_routes(auth: AuthServices) -> list[BaseRoute]:
         actor = acting_admin(request, auth)
         user = await auth.admin.get_user(request.path_params["user_id"])
         await auth.mfa.forget(user.user_id)
+        await auth.flows.passkeys.repository.forget(user.user_id)
         await auth.admin.end_sessions(user.user_id, actor_id=actor)
         auth.events.record(
             "admin_action", user_id=user.user_id, actor_id=actor, action="reset_mfa", via="api"

@@ -22,6 +22,7 @@ from auth.errors import (
     ItemNotFoundError,
     MfaRequiredError,
     ModelDeclarationError,
+    PasskeyError,
     RefreshTokenReuseError,
     SecretKeyError,
     SocialLoginError,
@@ -56,6 +57,7 @@ CODES = {
     InvalidMfaCodeError: "invalid_mfa_code",
     InvalidMfaTokenError: "invalid_mfa_token",
     MfaRequiredError: "mfa_required",
+    PasskeyError: "passkey_failed",
 }
 
 

@@ -1,0 +1,178 @@
+"""Passkeys in a real browser (issue 22): Debian's headless Chromium driven by
+Playwright, with a virtual authenticator (CTAP2, resident keys, user verification)
+added over the DevTools protocol. The app's page is served by the test itself; it asks
+baas for WebAuthn options, calls ``navigator.credentials``, and posts the answers.
+
+Covered: registering one (recovery codes with the first factor), signing in without a
+password (aal2), as the second step after a password, as a step-up before removing it;
+and the refusals — a replayed registration or assertion, a second step for another
+user's MFA token.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.integration.auth.auth_server import PASSWORD, AuthServer, auth_server, create_admin
+from tests.integration.auth.mfa_support import claims_of, mfa_token
+from tests.integration.auth.test_security_events import events_of
+from tests.integration.console.conftest import CHROMIUM_ARGS, _chromium, _unavailable
+from tests.support import free_port
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+PAGE = Path(__file__).parent / "passkey_page"
+MAYA = "maya@example.com"
+OMAR = "omar@example.com"
+ADMIN = "lena@example.com"
+
+
+@contextlib.contextmanager
+def page_server(port: int) -> Iterator[str]:
+    """The app's page, on its own origin (http://localhost:<port>: a secure context)."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(PAGE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def passkey_site(tmp_path: Path) -> Iterator[tuple[AuthServer, Page]]:
+    """baas at http://localhost:<api>, the page at http://localhost:<page>, and a
+    browser tab on the page with a virtual platform authenticator."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed")
+    executable = _chromium()
+    if executable is None:
+        _unavailable("chromium is not installed")
+    api_port, page_port = free_port(), free_port()
+    origin = f"http://localhost:{page_port}"
+    create_admin(tmp_path, ADMIN)
+    env = {
+        "BAAS_PUBLIC_URL": f"http://localhost:{api_port}",
+        "BAAS_CORS_ORIGINS": origin,
+        "BAAS_AUTH_PASSKEY_RP_ID": "localhost",
+        "BAAS_AUTH_PASSKEY_ORIGINS": origin,
+    }
+    with (
+        auth_server(tmp_path, api_port, **env) as server,
+        page_server(page_port) as page_base,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(20_000)
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("WebAuthn.enable")
+            cdp.send(
+                "WebAuthn.addVirtualAuthenticator",
+                {
+                    "options": {
+                        "protocol": "ctap2",
+                        "transport": "internal",
+                        "hasResidentKey": True,
+                        "hasUserVerification": True,
+                        "isUserVerified": True,
+                        "automaticPresenceSimulation": True,
+                    }
+                },
+            )
+            page.goto(f"{page_base}/index.html?api=http://localhost:{api_port}")
+            yield server, page
+        finally:
+            browser.close()
+
+
+def run(page: Page, script: str, *args: object) -> Any:
+    return page.evaluate(f"([a, b]) => {script}(a, b)", list(args) + [None] * (2 - len(args)))
+
+
+def error_code(answer: dict[str, Any]) -> str:
+    return str(answer["body"]["error"]["code"])
+
+
+def test_passkeys_register_sign_in_and_step_up_in_a_browser(
+    passkey_site: tuple[AuthServer, Page],
+) -> None:
+    server, page = passkey_site
+    server.signup_verified(MAYA)
+    access = str(server.signin(MAYA)["access_token"])
+
+    # Registering needs re-authentication; the first factor brings recovery codes.
+    refused = run(page, "register", access, {"password": "wrong password"})
+    assert refused["status"] == 401
+    registered = run(page, "register", access, {"password": PASSWORD})
+    assert registered["first"]["status"] == 201, registered
+    assert len(registered["first"]["body"]["recovery_codes"]) == 10
+    assert error_code(registered["replayed"]) == "passkey_failed"  # the flow is spent
+    [listed] = server.get("/auth/passkeys", token=access).json()["passkeys"]
+    assert listed["name"] == "Test key"
+
+    # Passwordless: the passkey alone (with user verification) is two factors.
+    signed_in = run(page, "signIn", {})
+    assert signed_in["first"]["status"] == 200, signed_in
+    claims = claims_of(signed_in["first"]["body"]["access_token"])
+    assert (claims["amr"], claims["aal"]) == (["hwk", "user", "mfa"], "aal2")
+    assert error_code(signed_in["replayed"]) == "passkey_failed"  # one answer, one session
+
+    # As the second step after the password.
+    token = mfa_token(server, MAYA)
+    second = run(page, "signIn", {"mfa_token": token})
+    assert second["first"]["status"] == 200, second
+    claims = claims_of(second["first"]["body"]["access_token"])
+    assert (claims["amr"], claims["aal"]) == (["pwd", "hwk", "mfa"], "aal2")
+    # Another user's MFA token cannot be completed with Maya's passkey.
+    server.signup_verified(OMAR)
+    other = run(page, "register", str(server.signin(OMAR)["access_token"]), {"password": PASSWORD})
+    assert other["first"]["status"] == 201
+    omar_token = mfa_token(server, OMAR)
+    maya_answer = run(page, "assertion", {"mfa_token": mfa_token(server, MAYA)})
+    crossed = server.post("/auth/passkeys/authenticate", {"mfa_token": omar_token, **maya_answer})
+    assert (crossed.status_code, crossed.json()["error"]["code"]) == (400, "invalid_mfa_token")
+
+    # Removing it needs a step-up: here the passkey itself, asked for while signed in.
+    access = str(second["first"]["body"]["access_token"])
+    passkey_id = listed["id"]
+    no_step = server.post(
+        f"/auth/passkeys/{passkey_id}/remove", {"password": PASSWORD}, token=access
+    )
+    assert no_step.json()["error"]["code"] == "mfa_required"
+    step = run(page, "assertion", {}, access)
+    removed = server.post(
+        f"/auth/passkeys/{passkey_id}/remove", {"password": PASSWORD, "passkey": step}, token=access
+    )
+    assert removed.status_code == 204, removed.text
+    assert "access_token" in server.signin(MAYA)  # no second factor left
+    assert server.get("/auth/mfa", token=access).json()["recovery_codes_left"] == 0
+
+    admin = str(server.signin(ADMIN)["access_token"])
+    user_id = claims["sub"]
+    assert events_of(server, admin, user=user_id, type="mfa_enrolled")[0]["detail"] == {
+        "factor": "passkey"
+    }
+    methods = events_of(server, admin, user=user_id, type="sign_in_succeeded", expect=2)
+    assert {"method": "passkey"} in [m["detail"] for m in methods]
+    failed = events_of(server, admin, user=user_id, type="mfa_failed")
+    assert {f["detail"]["factor"] for f in failed} == {"passkey"}
