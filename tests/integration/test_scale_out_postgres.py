@@ -46,6 +46,7 @@ KEY_ID, KEY_SECRET = "AKIASCALEOUT00000001", "scale-out-secret-0123456789abcdefg
 class Cluster:
     env: dict[str, str]
     apis: list[str]
+    folder: Path
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     token: str = ""
 
@@ -111,7 +112,7 @@ def cluster(
         "BAAS_PUBLIC_URL": "http://api.example.test",  # one issuer behind one balancer
         "BAAS_DATA_DIR": str(folder),
     }
-    cluster = Cluster(env, [f"http://127.0.0.1:{port}" for port in ports])
+    cluster = Cluster(env, [f"http://127.0.0.1:{port}" for port in ports], folder)
     _baas("users", "create-admin", "--email", ADMIN, "--create", env=env, stdin=PASSWORD + "\n")
     _baas("keys", "create", "--id", KEY_ID, "--secret", "-", env=env, stdin=KEY_SECRET + "\n")
     try:
@@ -264,6 +265,20 @@ async def _archive_workflows(cluster: Cluster, board_id: str) -> int:
     return found
 
 
+async def _why(cluster: Cluster) -> str:
+    """What a failed wait for the trigger's workflow needs to be understood: its runs'
+    statuses and the surviving worker's last log lines."""
+    client = await Client.connect(cluster.env["BAAS_TEMPORAL_ADDRESS"])
+    query = f"TaskQueue = '{cluster.env['BAAS_TASK_QUEUE']}'"
+    runs = [
+        f"{execution.id} {execution.workflow_type} {execution.status}"
+        async for execution in client.list_workflows(query)
+    ]
+    log = (cluster.folder / "worker2" / "worker2.log").read_text(errors="replace")
+    tail = [line for line in log.splitlines() if "/healthz" not in line][-40:]
+    return "runs:\n" + "\n".join(runs) + "\nworker2:\n" + "\n".join(tail)
+
+
 async def _board_status(cluster: Cluster, api: str, board_id: str) -> str:
     query = "query($id: String!) { getBoard(id: $id) { status } }"
     data = await asyncio.to_thread(cluster.graphql, api, query, id=board_id)
@@ -327,6 +342,7 @@ async def test_kill_9_of_an_api_or_a_worker_loses_no_acknowledged_write(cluster:
     # timeout before the survivor gets it.
     deadline = time.monotonic() + 150
     while await _board_status(cluster, survivor, board_id) != "archiving":
-        assert time.monotonic() < deadline, "the surviving worker never ran the trigger"
+        if time.monotonic() > deadline:
+            pytest.fail(f"the surviving worker never ran the trigger\n{await _why(cluster)}")
         await asyncio.sleep(0.3)
     assert await _archive_workflows(cluster, board_id) == 1

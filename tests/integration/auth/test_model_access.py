@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import enum
 from collections.abc import AsyncIterator
@@ -101,6 +102,7 @@ async def test_query_list_and_pages(store: DocumentStore) -> None:
     tasks = models(store, ALICE).of(Task)
     for i in range(5):
         await tasks.create(board_id="b1", title=f"t{i}", done=i % 2 == 0, size=Size.L)
+        await asyncio.sleep(0.002)  # created_at has millisecond precision: one per tick
     await models(store, BOB).of(Task).create(board_id="b1", title="bob's")
     page = await tasks.query(board_id="b1", filter={"done": {"eq": True}})
     assert sorted(task.title for task in page.items) == ["t0", "t2", "t4"]
