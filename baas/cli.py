@@ -9,6 +9,7 @@
     baas check    the static function-isolation check (``check [module-or-path ...]``)
     baas replay   replay workflow histories against the current code (before a deploy)
     baas new      a new app's project, laid out so nothing collides (``new NAME``)
+    baas schema   the app's GraphQL schema for code generators (``schema export``)
 
 All configuration comes from ``BAAS_*`` environment variables (see ``baas.config``).
 Expected failures (a bad setting, a port in use) print one line and exit 1.
@@ -31,6 +32,7 @@ from baas.data_folder import PRIVATE_UMASK
 from baas.errors import BaasError
 from baas.keys_cli import CREATE_HELP, add_keys_command, run_keys_command
 from baas.logs import configure_logging
+from baas.schema_cli import add_schema_command, run_schema_command
 from baas.store_cli import add_store_command, run_store_command
 
 __all__ = ["main"]
@@ -90,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_users(commands)
     add_keys_command(commands)
     add_store_command(commands)
+    add_schema_command(commands)
     check = commands.add_parser(
         "check", help="check that no function imports or calls another (reads code, never runs it)"
     )
@@ -185,6 +188,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_keys_command(args, settings))
         if args.command == "store":
             return asyncio.run(run_store_command(args, settings))
+        if args.command == "schema":
+            return run_schema_command(args, settings)
         if args.command == "check":
             from baas.check import main as check_main
 

@@ -12,14 +12,14 @@ from collections.abc import Sequence
 
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from baas.graphql.app_schema import app_schema
 from baas.graphql.change_hub import ChangeHub
 from baas.graphql.http import GraphQLEndpoint
-from baas.graphql.invocations import invocation_fields
 from baas.graphql.limits import GraphQLLimits
 from baas.graphql.page_tokens import PageTokenKeeper
 from baas.graphql.pipeline import OperationPipeline
 from baas.graphql.root_fields import RootField
-from baas.graphql.schema import BaasSchema, Extension, build_schema
+from baas.graphql.schema import BaasSchema, Extension
 from baas.graphql.websocket import GraphQLWebSocket, UserActiveCheck
 from baas.services import Services
 
@@ -68,14 +68,15 @@ def graphql_routes(
         return services.secret_keys.derive("graphql page tokens")[0]
 
     tokens = PageTokenKeeper(page_token_key)
-    schema = build_schema(
-        services.models,
+    # The one recipe `baas schema export` uses too, so the two never differ.
+    schema = app_schema(
+        services.app,
         tokens,
         hub,
         limits,
         is_dev=settings.is_dev,
-        extra_fields=[*invocation_fields(services.app, tokens=tokens), *extra_fields],
-        extensions=[*(services.app.graphql_extensions if services.app else ()), *extensions],
+        extra_fields=extra_fields,
+        extensions=extensions,
     )
     # One pipeline for both transports: the same caches, limits, errors and extensions.
     pipeline = OperationPipeline(schema, limits, is_dev=settings.is_dev)
