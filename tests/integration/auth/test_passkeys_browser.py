@@ -6,12 +6,13 @@ baas for WebAuthn options, calls ``navigator.credentials``, and posts the answer
 Covered: registering one (recovery codes with the first factor), signing in without a
 password (aal2), as the second step after a password, as a step-up before removing it;
 and the refusals — a replayed registration or assertion, a second step for another
-user's MFA token.
+user's MFA token, a cloned authenticator whose signature counter went back.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import http.server
 import threading
@@ -28,7 +29,7 @@ from tests.integration.console.conftest import CHROMIUM_ARGS, _chromium, _unavai
 from tests.support import free_port
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import CDPSession, Page
 
 PAGE = Path(__file__).parent / "passkey_page"
 MAYA = "maya@example.com"
@@ -55,8 +56,32 @@ def page_server(port: int) -> Iterator[str]:
         server.server_close()
 
 
+@dataclasses.dataclass
+class PasskeySite:
+    """baas, a tab on the app's page, and the tab's virtual authenticator (over CDP)."""
+
+    server: AuthServer
+    page: Page
+    cdp: CDPSession
+    authenticator: str
+
+    def credentials(self) -> list[dict[str, Any]]:
+        """What the authenticator holds: each key with its private key and counter."""
+        answer = self.cdp.send("WebAuthn.getCredentials", {"authenticatorId": self.authenticator})
+        return list(answer["credentials"])
+
+    def restore(self, credential: dict[str, Any]) -> None:
+        """Put back an earlier copy of a key (a clone that missed the later uses)."""
+        ids = {"authenticatorId": self.authenticator, "credentialId": credential["credentialId"]}
+        self.cdp.send("WebAuthn.removeCredential", ids)
+        self.cdp.send(
+            "WebAuthn.addCredential",
+            {"authenticatorId": self.authenticator, "credential": credential},
+        )
+
+
 @pytest.fixture
-def passkey_site(tmp_path: Path) -> Iterator[tuple[AuthServer, Page]]:
+def passkey_site(tmp_path: Path) -> Iterator[PasskeySite]:
     """baas at http://localhost:<api>, the page at http://localhost:<page>, and a
     browser tab on the page with a virtual platform authenticator."""
     try:
@@ -86,7 +111,7 @@ def passkey_site(tmp_path: Path) -> Iterator[tuple[AuthServer, Page]]:
             page.set_default_timeout(20_000)
             cdp = page.context.new_cdp_session(page)
             cdp.send("WebAuthn.enable")
-            cdp.send(
+            added = cdp.send(
                 "WebAuthn.addVirtualAuthenticator",
                 {
                     "options": {
@@ -100,7 +125,7 @@ def passkey_site(tmp_path: Path) -> Iterator[tuple[AuthServer, Page]]:
                 },
             )
             page.goto(f"{page_base}/index.html?api=http://localhost:{api_port}")
-            yield server, page
+            yield PasskeySite(server, page, cdp, str(added["authenticatorId"]))
         finally:
             browser.close()
 
@@ -114,9 +139,9 @@ def error_code(answer: dict[str, Any]) -> str:
 
 
 def test_passkeys_register_sign_in_and_step_up_in_a_browser(
-    passkey_site: tuple[AuthServer, Page],
+    passkey_site: PasskeySite,
 ) -> None:
-    server, page = passkey_site
+    server, page = passkey_site.server, passkey_site.page
     server.signup_verified(MAYA)
     access = str(server.signin(MAYA)["access_token"])
 
@@ -176,3 +201,23 @@ def test_passkeys_register_sign_in_and_step_up_in_a_browser(
     assert {"method": "passkey"} in [m["detail"] for m in methods]
     failed = events_of(server, admin, user=user_id, type="mfa_failed")
     assert {f["detail"]["factor"] for f in failed} == {"passkey"}
+
+
+def test_a_cloned_passkey_whose_counter_went_back_is_refused(passkey_site: PasskeySite) -> None:
+    """Threat: a copied authenticator (WebAuthn §6.1.1, signature counter). A copy of
+    the key taken before a use answers with a counter the server has already seen."""
+    server, page = passkey_site.server, passkey_site.page
+    server.signup_verified(MAYA)
+    access = str(server.signin(MAYA)["access_token"])
+    assert run(page, "register", access, {"password": PASSWORD})["first"]["status"] == 201
+    [copy] = passkey_site.credentials()
+    used = run(page, "signIn", {})["first"]
+    assert used["status"] == 200, used
+    [moved] = passkey_site.credentials()
+    assert moved["signCount"] > copy["signCount"]  # the authenticator counts its uses
+
+    passkey_site.restore(copy)
+    cloned = run(page, "signIn", {})["first"]
+    assert (cloned["status"], error_code(cloned)) == (400, "passkey_failed")
+    passkey_site.restore(moved)  # the genuine key, one use ahead, still signs in
+    assert run(page, "signIn", {})["first"]["status"] == 200

@@ -99,6 +99,23 @@ def test_changing_the_email_proves_the_new_address_and_tells_the_old(
     assert changed[0]["user_id"] == confirmed.json()["id"]
 
 
+def test_an_address_claimed_after_the_code_was_sent_is_not_taken(server: AuthServer) -> None:
+    """Threat: takeover by email change. The new address is free when Maya asks for the
+    change, but someone signs up with it before she confirms: her code no longer moves
+    her account there, and the newcomer's account keeps its address."""
+    server.signup_verified(MAYA)
+    access = str(server.signin(MAYA)["access_token"])
+    body = {"new_email": NEW, "password": PASSWORD}
+    assert server.post("/auth/email/change", body, token=access).status_code == 202
+    code = server.code_for(NEW, "new email")
+    server.signup_verified(NEW, "the newcomer's passphrase")
+    late = server.post("/auth/email/change/confirm", {"new_email": NEW, "code": code}, token=access)
+    assert (late.status_code, error_code(late)) == (400, "invalid_request")
+    assert server.get("/auth/me", token=access).json()["email"] == MAYA
+    assert "access_token" in server.signin(NEW, "the newcomer's passphrase")
+    assert "access_token" in server.signin(MAYA)
+
+
 def test_an_email_change_needs_the_second_factor(server: AuthServer) -> None:
     server.signup_verified(MAYA)
     app, _ = enrol_totp(server, str(server.signin(MAYA)["access_token"]))
@@ -129,6 +146,27 @@ def test_an_account_without_a_password_reauthenticates_by_email(server: AuthServ
     assert error_code(wrong) == "invalid_code"
     asked = server.post("/auth/email/change", {"new_email": NEW, "email_code": code}, token=access)
     assert asked.status_code == 202, asked.text
+
+
+def test_deleting_an_account_with_a_second_factor_needs_it(server: AuthServer) -> None:
+    server.signup_verified(MAYA)
+    app, _ = enrol_totp(server, str(server.signin(MAYA)["access_token"]))
+    token = server.post("/auth/signin", {"email": MAYA, "password": PASSWORD}).json()["mfa_token"]
+    access = server.post("/auth/mfa/verify", {"mfa_token": token, "code": app.code()}).json()[
+        "access_token"
+    ]
+    refused = server.post("/auth/account/delete", {"password": PASSWORD}, token=access)
+    assert (refused.status_code, error_code(refused)) == (403, "mfa_required")
+    wrong = server.post(
+        "/auth/account/delete", {"password": PASSWORD, "mfa_code": app.wrong_code()}, token=access
+    )
+    assert (wrong.status_code, error_code(wrong)) == (400, "invalid_mfa_code")
+    assert server.get("/auth/me", token=access).status_code == 200  # still there
+    deleted = server.post(
+        "/auth/account/delete", {"password": PASSWORD, "mfa_code": app.code()}, token=access
+    )
+    assert deleted.status_code == 204, deleted.text
+    assert server.post("/auth/signin", {"email": MAYA, "password": PASSWORD}).status_code == 401
 
 
 def _app(policy: str) -> App:
