@@ -5,6 +5,9 @@ Each ceremony is *options* then *answer*: the options are what the page passes t
 ``navigator.credentials.create`` / ``.get`` (WebAuthn's JSON form, binary values in
 base64url), with a ``flow`` token to send back beside the authenticator's answer
 (``credential``: the ``PublicKeyCredential`` in its JSON form, as ``toJSON()`` gives).
+
+Admins see a user's passkeys (names and dates, never a key) and remove one (a lost
+security key) under ``/auth/admin/users/{user_id}/passkeys``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 from auth.auth_methods import MFA, PASSKEY, USER_VERIFIED
 from auth.errors import InvalidCredentialsError, PasskeyError
 from baas.auth_routes.http import (
+    acting_admin,
     bool_field,
     current_user,
     read_body,
@@ -70,6 +74,25 @@ def passkey_routes(auth: AuthServices) -> list[BaseRoute]:
         await auth.mfa.drop_recovery_codes_if_unguarded(user.user_id)
         return Response(status_code=204)
 
+    async def admin_list(request: Request) -> Response:
+        acting_admin(request, auth)
+        user = await auth.admin.get_user(request.path_params["user_id"])
+        passkeys = await auth.flows.passkeys.repository.of_user(user.user_id)
+        return JSONResponse({"passkeys": [p.public_view() for p in passkeys]}, headers=_NO_STORE)
+
+    async def admin_remove(request: Request) -> Response:
+        """An admin removes one passkey (never the user's last way in); the user's
+        sessions end, as after an MFA reset: whoever holds the lost key may hold one."""
+        actor = acting_admin(request, auth)
+        user = await auth.admin.get_user(request.path_params["user_id"])
+        await auth.flows.passkeys.remove(user, request.path_params["credential_id"])
+        await auth.mfa.drop_recovery_codes_if_unguarded(user.user_id)
+        await auth.admin.end_sessions(user.user_id, actor_id=actor)
+        auth.events.record(
+            "admin_action", user_id=user.user_id, actor_id=actor, action="remove_passkey", via="api"
+        )
+        return Response(status_code=204)
+
     async def authenticate_options(request: Request) -> Response:
         """With ``mfa_token``: the second step of a sign-in; signed in: a step-up;
         neither: a passwordless sign-in (any passkey of this site)."""
@@ -111,4 +134,10 @@ def passkey_routes(auth: AuthServices) -> list[BaseRoute]:
         Route("/auth/passkeys/{credential_id}/remove", remove, methods=["POST"]),
         Route("/auth/passkeys/authenticate/options", authenticate_options, methods=["POST"]),
         Route("/auth/passkeys/authenticate", authenticate, methods=["POST"]),
+        Route("/auth/admin/users/{user_id}/passkeys", admin_list, methods=["GET"]),
+        Route(
+            "/auth/admin/users/{user_id}/passkeys/{credential_id}",
+            admin_remove,
+            methods=["DELETE"],
+        ),
     ]

@@ -56,6 +56,27 @@ def page_server(port: int) -> Iterator[str]:
         server.server_close()
 
 
+def add_virtual_authenticator(page: Page) -> tuple[CDPSession, str]:
+    """A platform authenticator (CTAP2, resident keys, user verification that always
+    passes) for the tab, over the DevTools protocol; the session and its id."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    added = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    return cdp, str(added["authenticatorId"])
+
+
 @dataclasses.dataclass
 class PasskeySite:
     """baas, a tab on the app's page, and the tab's virtual authenticator (over CDP)."""
@@ -109,23 +130,9 @@ def passkey_site(tmp_path: Path) -> Iterator[PasskeySite]:
         try:
             page = browser.new_page()
             page.set_default_timeout(20_000)
-            cdp = page.context.new_cdp_session(page)
-            cdp.send("WebAuthn.enable")
-            added = cdp.send(
-                "WebAuthn.addVirtualAuthenticator",
-                {
-                    "options": {
-                        "protocol": "ctap2",
-                        "transport": "internal",
-                        "hasResidentKey": True,
-                        "hasUserVerification": True,
-                        "isUserVerified": True,
-                        "automaticPresenceSimulation": True,
-                    }
-                },
-            )
+            cdp, authenticator = add_virtual_authenticator(page)
             page.goto(f"{page_base}/index.html?api=http://localhost:{api_port}")
-            yield PasskeySite(server, page, cdp, str(added["authenticatorId"]))
+            yield PasskeySite(server, page, cdp, authenticator)
         finally:
             browser.close()
 
@@ -221,3 +228,33 @@ def test_a_cloned_passkey_whose_counter_went_back_is_refused(passkey_site: Passk
     assert (cloned["status"], error_code(cloned)) == (400, "passkey_failed")
     passkey_site.restore(moved)  # the genuine key, one use ahead, still signs in
     assert run(page, "signIn", {})["first"]["status"] == 200
+
+
+def test_an_admin_lists_and_removes_a_users_passkey(passkey_site: PasskeySite) -> None:
+    """A lost security key: the admin sees the user's passkeys (never a key) and removes
+    one; the user's sessions end and the key signs nobody in any more."""
+    server, page = passkey_site.server, passkey_site.page
+    server.signup_verified(MAYA)
+    access = str(server.signin(MAYA)["access_token"])
+    assert run(page, "register", access, {"password": PASSWORD})["first"]["status"] == 201
+    user_id = claims_of(access)["sub"]
+    admin = {"Authorization": f"Bearer {server.signin(ADMIN)['access_token']}"}
+    path = f"/auth/admin/users/{user_id}/passkeys"
+    not_admin = server.client.get(path, headers={"Authorization": f"Bearer {access}"})
+    assert not_admin.status_code == 403
+    [listed] = server.client.get(path, headers=admin).json()["passkeys"]
+    assert set(listed) == {"id", "name", "created_at", "last_used_at", "backed_up"}
+    assert listed["name"] == "Test key"
+    unknown = server.client.delete(f"{path}/no-such-key", headers=admin)
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (400, "invalid_request")
+
+    removed = server.client.delete(f"{path}/{listed['id']}", headers=admin)
+    assert removed.status_code == 204, removed.text
+    assert server.get("/auth/me", token=access).status_code == 401  # sessions ended
+    assert server.client.get(path, headers=admin).json()["passkeys"] == []
+    refused = run(page, "signIn", {})["first"]
+    assert (refused["status"], error_code(refused)) == (400, "passkey_failed")
+    access = str(server.signin(MAYA)["access_token"])  # the password alone again
+    assert server.get("/auth/mfa", token=access).json()["recovery_codes_left"] == 0
+    actions = events_of(server, admin["Authorization"][7:], user=user_id, type="admin_action")
+    assert "remove_passkey" in {a["detail"]["action"] for a in actions}

@@ -21,9 +21,15 @@ import boto3
 import httpx
 import pytest
 from botocore.config import Config
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.integration.auth.auth_server import FAST_ARGON2, AuthServer
+from tests.integration.auth.auth_server import FAST_ARGON2, PASSWORD, AuthServer
+from tests.integration.auth.mfa_support import enrol_totp
+from tests.integration.auth.test_passkeys_browser import (
+    add_virtual_authenticator,
+    page_server,
+    run,
+)
 from tests.integration.console.console_pages import (
     create_admin,
     refused_within,
@@ -51,6 +57,7 @@ class Dev:
     base: str
     data_dir: Path
     admin_token: str
+    passkey_page_port: int  # the app's passkey page may be served here (localhost)
 
     def graphql(self, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
         answer = httpx.post(
@@ -72,7 +79,8 @@ class Dev:
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory: pytest.TempPathFactory, baas_temporal_address: str) -> Iterator[Dev]:
     data_dir = tmp_path_factory.mktemp("console-dev")
-    port = free_port()
+    port, passkey_page_port = free_port(), free_port()
+    passkey_origin = f"http://localhost:{passkey_page_port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("BAAS_")}
     env.update(
         FAST_ARGON2,
@@ -83,6 +91,9 @@ def dev(tmp_path_factory: pytest.TempPathFactory, baas_temporal_address: str) ->
         BAAS_TASK_QUEUE=f"console-{uuid.uuid4().hex}",
         BAAS_TEMPORAL_UI_URL="http://127.0.0.1:8233",
         BAAS_RELOAD="false",
+        BAAS_CORS_ORIGINS=passkey_origin,
+        BAAS_AUTH_PASSKEY_RP_ID="localhost",
+        BAAS_AUTH_PASSKEY_ORIGINS=passkey_origin,
     )
     log = (data_dir / "dev.log").open("w")
     process = subprocess.Popen(
@@ -106,7 +117,7 @@ def dev(tmp_path_factory: pytest.TempPathFactory, baas_temporal_address: str) ->
             json={"email": ADMIN, "password": "correct horse battery staple"},
             timeout=10,
         ).json()["access_token"]
-        yield Dev(base, data_dir, token)
+        yield Dev(base, data_dir, token, passkey_page_port)
     finally:
         process.terminate()
         try:
@@ -233,7 +244,62 @@ def test_users_disable_a_user_and_their_token_is_refused(dev: Dev, page: Page) -
             page.wait_for_timeout(300)
             page.get_by_role("cell", name="omar@example.com").click()
         expect(detail).to_contain_text("sign_in_succeeded")
+
+
+def _register_a_passkey(dev: Dev, browser: Browser, access: str, proof: dict[str, str]) -> None:
+    """The user registers a passkey on the app's page (http://localhost, its own origin)
+    with a virtual authenticator, as tests/integration/auth/test_passkeys_browser does."""
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        add_virtual_authenticator(tab)
+        with page_server(dev.passkey_page_port) as page_base:
+            tab.goto(f"{page_base}/index.html?api={dev.base.replace('127.0.0.1', 'localhost')}")
+            registered = run(tab, "register", access, proof)
+        assert registered["first"]["status"] == 201, registered
+    finally:
+        context.close()
+
+
+def test_users_show_second_factors_remove_a_passkey_and_reset_mfa(
+    dev: Dev, page: Page, browser: Browser
+) -> None:
+    nina = "nina@example.com"
+    with dev.accounts() as accounts:
+        accounts.signup_verified(nina)
+        access = str(accounts.signin(nina)["access_token"])
+        app, _ = enrol_totp(accounts, access)
+        _register_a_passkey(dev, browser, access, {"password": PASSWORD, "mfa_code": app.code()})
+
+        page.get_by_role("link", name="Users").click()
+        page.get_by_label("Email contains").fill("nina")
+        page.get_by_role("button", name="Search").click()
+        page.get_by_role("cell", name=nina).click()
+        factors = page.locator("#user-mfa")
+        expect(factors).to_contain_text("authenticator appenrolled")
+        expect(factors).to_contain_text("recovery codes left10")
+        passkeys = page.locator("#user-passkeys")
+        expect(passkeys).to_contain_text("Test key")
+        expect(passkeys).to_contain_text("never")
         screenshot(page, "users")
+
+        # A lost security key: removed, and the user's sessions end.
+        passkeys.get_by_role("button", name="Remove passkey Test key").click()
+        page.get_by_role("dialog").get_by_role("button", name="Remove passkey").click()
+        expect(factors).to_contain_text("No passkey registered.")
+        assert accounts.get("/auth/me", token=access).status_code == 401
+        assert accounts.get("/auth/mfa", token=access).status_code == 401
+        assert accounts.post("/auth/signin", {"email": nina, "password": PASSWORD}).json()[
+            "mfa_required"
+        ]  # the authenticator app is still a second factor
+
+        # A lost phone: every second factor goes; the password alone signs in again.
+        factors.get_by_role("button", name="Reset MFA").click()
+        page.get_by_role("dialog").get_by_role("button", name="Reset MFA").click()
+        expect(factors).to_contain_text("authenticator appnot enrolled")
+        expect(factors).to_contain_text("recovery codes left0")
+        expect(factors.get_by_role("button", name="Reset MFA")).to_be_disabled()
+        assert "access_token" in accounts.signin(nina)
 
 
 def test_keys_create_shows_the_secret_once_and_revoke_stops_it(dev: Dev, page: Page) -> None:

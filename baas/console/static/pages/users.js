@@ -1,7 +1,9 @@
-// Users: search by email, page, open one (identities, groups, sessions, status,
-// security events); disable/enable, delete, set groups, end sessions, send a reset.
+// Users: search by email, page, open one (identities, groups, sessions, status, second
+// factors, security events); disable/enable, delete, set groups, end sessions, send a
+// reset, reset MFA or remove a passkey (pages/user_mfa.js).
 
 import { api } from "../api.js";
+import { mfaSection } from "./user_mfa.js";
 import { act, confirmDialog, emptyState, errorBox, field, fill, formatTime, h, notice, pager, table } from "../ui.js";
 
 const PAGE_SIZE = 25;
@@ -46,6 +48,7 @@ export async function mount(container) {
       securityEvents(userId),
     ]);
     const local = h("div", {});
+    const mfa = await mfaSection(user, () => open(userId), local);
     const groups = h("input", { type: "text", name: "groups", value: user.groups.join(", ") });
     const button = (label, attributes = {}) => h("button", { type: "button", ...attributes }, label);
     const toggle = button(user.status === "enabled" ? "Disable" : "Enable", { class: user.status === "enabled" ? "danger" : "" });
@@ -98,6 +101,7 @@ export async function mount(container) {
       local,
       h("div", { class: "actions" }, toggle, endSessions, reset, remove),
       h("div", { class: "row" }, field("Groups (comma separated)", groups), saveGroups),
+      mfa,
       h("h3", {}, "Linked identities"),
       identities.length
         ? table([["Provider", (i) => i.provider], ["Email", (i) => i.email || ""], ["Linked", (i) => formatTime(i.linked_at)]], identities)
