@@ -12,6 +12,12 @@ Run with ``.venv/bin/python bench/auth.py``.
 - the same with cheap argon2id parameters (t=1, m=8 MiB, p=1), where the hash no longer
   hides what sign-in adds around it (the store reads, the attempt reservations, the
   session and the access token), beside a bare ``verify`` with those parameters;
+- with both parameter sets, on the same server and interleaved with the password
+  sign-ins above: a sign-in with a second factor (the password, then the TOTP step:
+  two requests; one account per round, as a step's code is accepted once), and a
+  sign-in by emailed code (``/auth/email/send``, then ``/auth/email/verify`` with the
+  code read from the dev outbox; the wait for the mail is not counted, one address per
+  round), both beside the password sign-in of the same run;
 - the sign-in attempt reservation alone (a slot on the account and one on the address,
   then freed as after a success) on a SQLite store with the default FULL durability,
   beside one bare conditional ``UpdateItem`` on the same store: what the reservation
@@ -47,6 +53,8 @@ from auth.tokens import TokenConfig, TokenIssuer, TokenVerifier  # noqa: E402
 from baas.app import create_app  # noqa: E402
 from baas.config import Settings  # noqa: E402
 from storage import SqliteConfig, open_store  # noqa: E402
+from tests.integration.auth.auth_server import AuthServer  # noqa: E402
+from tests.integration.auth.mfa_support import AuthenticatorApp  # noqa: E402
 from tests.support import free_port, serve_in_thread  # noqa: E402
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 - a benchmark account
@@ -105,29 +113,41 @@ CHEAP_ARGON2 = {
 
 
 def bench_http(argon2_env: dict[str, str], signin_rounds: int) -> dict[str, tuple[float, float]]:
+    """Sign-in (password; password + TOTP; emailed code) and refresh latency, ms p50/p95."""
     with tempfile.TemporaryDirectory() as data:
         settings = Settings.from_env(
             {
                 "BAAS_DATA_DIR": data,
                 "BAAS_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
+                "BAAS_TRUSTED_PROXIES": "127.0.0.1/32",
                 **argon2_env,
             }
         )
-        asyncio.run(_create_user(settings))
+        mfa_users = [f"mfa-{n}@example.com" for n in range(signin_rounds)]
+        asyncio.run(_create_users(settings, ["bench@example.com", *mfa_users]))
         with (
             serve_in_thread(create_app(settings)) as base,
             httpx.Client(base_url=base, timeout=30) as client,
         ):
-            body = {"email": "bench@example.com", "password": PASSWORD}
+            server = AuthServer(base, Path(data), client)
 
-            def sign_in() -> str:
-                response = client.post("/auth/signin", json=body)
+            def sign_in(email: str = "bench@example.com") -> dict[str, object]:
+                response = client.post("/auth/signin", json={"email": email, "password": PASSWORD})
                 response.raise_for_status()
-                return str(response.json()["refresh_token"])
+                answer: dict[str, object] = response.json()
+                return answer
 
             sign_in()  # warm up (dummy hash, connections)
-            signin = _latency_ms(sign_in, signin_rounds)
-            current = [sign_in()]
+            apps = [_enrol_totp(server, email, sign_in(email)) for email in mfa_users]
+            signin, mfa = [], []
+            for email, app in zip(mfa_users, apps, strict=True):  # interleaved: same load
+                signin.append(_timed(sign_in))
+                code = app.code()  # outside the clock (it may wait for the next step)
+                start = time.perf_counter()
+                _sign_in_with_totp(client, sign_in(email), code)
+                mfa.append((time.perf_counter() - start) * 1000)
+            by_email = _sign_ins_by_email(server, signin_rounds)
+            current = [str(sign_in()["refresh_token"])]
 
             def refresh() -> None:
                 response = client.post(
@@ -138,14 +158,61 @@ def bench_http(argon2_env: dict[str, str], signin_rounds: int) -> dict[str, tupl
                 current[0] = response.json()["refresh_token"]
 
             refresh_ms = _latency_ms(refresh, 50)
-    return {"signin": signin, "refresh": refresh_ms}
+    return {
+        "signin": _percentiles(signin),
+        "mfa": _percentiles(mfa),
+        "email": _percentiles(by_email),
+        "refresh": refresh_ms,
+    }
 
 
-async def _create_user(settings: Settings) -> None:
+def _timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def _enrol_totp(server: AuthServer, email: str, tokens: dict[str, object]) -> AuthenticatorApp:
+    access = str(tokens["access_token"])
+    started = server.post("/auth/mfa/totp/enrol", {"password": PASSWORD}, token=access)
+    started.raise_for_status()
+    app = AuthenticatorApp.from_enrolment(started.json())
+    server.post("/auth/mfa/totp/confirm", {"code": app.code()}, token=access).raise_for_status()
+    return app
+
+
+def _sign_in_with_totp(client: httpx.Client, first: dict[str, object], code: str) -> None:
+    if not first.get("mfa_required"):
+        raise RuntimeError(f"no second step asked for: {first}")
+    answer = client.post("/auth/mfa/verify", json={"mfa_token": first["mfa_token"], "code": code})
+    answer.raise_for_status()
+
+
+def _sign_ins_by_email(server: AuthServer, rounds: int) -> list[float]:
+    """Send + verify per round (ms), each for a new address from a client address of its
+    own (a sign-up by email is 20 an hour per client address: the API trusts the local
+    proxy's X-Forwarded-For here)."""
+    samples = []
+    for n in range(rounds):
+        email = f"nina-{n}@example.com"
+        headers = {"X-Forwarded-For": f"198.51.100.{n % 250 + 1}"}
+        start = time.perf_counter()
+        server.post("/auth/email/send", {"email": email}, headers=headers).raise_for_status()
+        sent = time.perf_counter() - start
+        code = server.code_for(email, "sign-in")  # the mail is written in the background
+        start = time.perf_counter()
+        answer = server.post("/auth/email/verify", {"email": email, "code": code}, headers=headers)
+        answer.raise_for_status()
+        samples.append((sent + time.perf_counter() - start) * 1000)
+    return samples
+
+
+async def _create_users(settings: Settings, emails: list[str]) -> None:
     from baas.auth_cli import _started_auth
 
-    async with _started_auth(settings) as auth:
-        await auth.admin.create_admin("bench@example.com", PASSWORD)
+    async with _started_auth(settings, create=True) as auth:
+        for email in emails:
+            await auth.admin.create_admin(email, PASSWORD)
 
 
 def bench_bare_argon2(rounds: int = 10, **cheap: int) -> tuple[float, float]:
@@ -224,10 +291,34 @@ def main() -> None:
         ),
         ("sign-in over HTTP (ms p50 / p95)", _pair(http["signin"]), _pair(argon), "argon2 verify"),
         (
+            "MFA sign-in: password + TOTP (ms)",
+            _pair(http["mfa"]),
+            _pair(http["signin"]),
+            "password sign-in",
+        ),
+        (
+            "sign-in by emailed code (ms)",
+            _pair(http["email"]),
+            _pair(http["signin"]),
+            "password sign-in",
+        ),
+        (
             "sign-in, cheap argon2 (ms p50 / p95)",
             _pair(cheap_http["signin"]),
             _pair(cheap_argon),
             "argon2 verify, same",
+        ),
+        (
+            "MFA sign-in, cheap argon2 (ms)",
+            _pair(cheap_http["mfa"]),
+            _pair(cheap_http["signin"]),
+            "password sign-in, same",
+        ),
+        (
+            "by emailed code, cheap argon2 (ms)",
+            _pair(cheap_http["email"]),
+            _pair(cheap_http["signin"]),
+            "password sign-in, same",
         ),
         (
             "sign-in attempt reservation (ms p50 / p95)",
