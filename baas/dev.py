@@ -266,6 +266,8 @@ def _print_banner(settings: Settings, *, embedded: bool) -> None:
     ]
     if settings.serves_metrics:
         lines.append(f"  Metrics      {base}/metrics")
+    if settings.serves_console:
+        lines.append(f"  Console      {base}/console")
     lines.append(f"  Temporal     {settings.temporal_target}")
     if embedded:
         lines.append(f"  Temporal UI  http://127.0.0.1:{settings.temporal_ui_port}")

@@ -90,16 +90,21 @@ async def _connect(settings: Settings) -> Client:
 async def _saved(
     histories: AsyncIterator[WorkflowHistory], folder: Path | None
 ) -> AsyncIterator[WorkflowHistory]:
+    if folder is not None:  # even with nothing to save: `baas replay FOLDER` comes next
+        _make_folder(folder)
     async for history in histories:
         if folder is not None:
             _save(folder, history)
         yield history
 
 
+def _make_folder(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+
+
 def _save(folder: Path, history: WorkflowHistory) -> None:
     # Workflow ids are the app's (call ids, trigger ids): keep them readable, never a path.
     name = re.sub(r"[^A-Za-z0-9_.=-]", "_", history.workflow_id)[:200]
-    folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{name}.json").write_text(history.to_json())
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 from temporalio.client import Client
 
+from tests.doc_snippets import NOT_RUN
 from tests.postgres_server import postgres_database
 
 
@@ -40,3 +41,12 @@ def postgres_url() -> Iterator[str]:
     """A database of this session's own on a real PostgreSQL (see tests/postgres_server.py)."""
     with postgres_database() as url:
         yield url
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """List the doc snippets marked ``not run`` that tests/integration/test_doc_snippets.py met."""
+    if not NOT_RUN:
+        return
+    terminalreporter.section(f"doc snippets not run ({len(NOT_RUN)})")
+    for snippet in NOT_RUN:
+        terminalreporter.line(f"{snippet.where}: {snippet.not_run}")

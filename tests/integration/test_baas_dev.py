@@ -128,6 +128,7 @@ def test_dev_serves_runs_workflows_and_stops_without_leftovers(
     assert f"tightened the modes of 3 entries in {data}" in err
     assert f"http://127.0.0.1:{env['BAAS_PORT']}/graphql" in out
     assert f"http://127.0.0.1:{env['BAAS_PORT']}/metrics" in out
+    assert f"http://127.0.0.1:{env['BAAS_PORT']}/console" in out  # the README's banner
     assert "Traceback" not in err
     leftovers = {pid for pid in children if is_alive(pid)}
     assert not leftovers, f"processes left behind: {leftovers}"
