@@ -10,6 +10,7 @@
     baas replay   replay workflow histories against the current code (before a deploy)
     baas new      a new app's project, laid out so nothing collides (``new NAME``)
     baas schema   the app's GraphQL schema for code generators (``schema export``)
+    baas graphql  the operator's persisted queries (``graphql register manifest.json``)
 
 All configuration comes from ``BAAS_*`` environment variables (see ``baas.config``).
 Expected failures (a bad setting, a port in use) print one line and exit 1.
@@ -30,6 +31,7 @@ from auth.errors import ModelDeclarationError
 from baas.config import Settings
 from baas.data_folder import PRIVATE_UMASK
 from baas.errors import BaasError
+from baas.graphql_cli import add_graphql_command, run_graphql_command
 from baas.keys_cli import CREATE_HELP, add_keys_command, run_keys_command
 from baas.logs import configure_logging
 from baas.schema_cli import add_schema_command, run_schema_command
@@ -93,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     add_keys_command(commands)
     add_store_command(commands)
     add_schema_command(commands)
+    add_graphql_command(commands)
     check = commands.add_parser(
         "check", help="check that no function imports or calls another (reads code, never runs it)"
     )
@@ -188,6 +191,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_keys_command(args, settings))
         if args.command == "store":
             return asyncio.run(run_store_command(args, settings))
+        if args.command == "graphql":
+            return asyncio.run(run_graphql_command(args, settings))
         if args.command == "schema":
             return run_schema_command(args, settings)
         if args.command == "check":

@@ -84,6 +84,11 @@ class Settings:
     # Open GraphQL WebSocket connections one client address may hold in one API process
     # (threat: memory exhaustion); one more is closed with 1013.
     graphql_ws_connections_per_address: int = 50
+    # Persisted queries (docs/graphql.md): only the operator's registered documents run;
+    # how many documents clients may register by APQ (0: none), and how long each may be.
+    graphql_persisted_only: bool = False
+    graphql_apq_documents: int = 2000
+    graphql_apq_max_bytes: int = 32 * 1024
     auth: AuthSettings = field(default_factory=AuthSettings)
     reload: bool = True
     # Functions: ctx.secrets (from BAAS_SECRET_<NAME>, keys lower-cased) and whether the
@@ -233,6 +238,9 @@ class Settings:
             graphql_ws_connections_per_address=reader.get(
                 "BAAS_GRAPHQL_WS_CONNECTIONS_PER_ADDRESS", positive_int, 50
             ),
+            graphql_persisted_only=reader.get("BAAS_GRAPHQL_PERSISTED_ONLY", boolean, False),
+            graphql_apq_documents=reader.get("BAAS_GRAPHQL_APQ_DOCUMENTS", count(0), 2000),
+            graphql_apq_max_bytes=reader.get("BAAS_GRAPHQL_APQ_MAX_BYTES", positive_int, 32 * 1024),
             auth=read_auth_settings(reader),
             reload=reader.get("BAAS_RELOAD", boolean, True),
             secrets={

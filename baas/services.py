@@ -21,6 +21,7 @@ from baas.call_log import ensure_call_log
 from baas.config import Settings
 from baas.errors import StartupError
 from baas.metrics import HttpMetrics
+from baas.persisted_documents import ensure_persisted_tables
 from baas.secret_key import load_secret_key
 from baas.stores import open_configured_store
 from baas.temporal_client import TemporalConnection
@@ -102,6 +103,8 @@ class Services:
         await self._ensure_tables()
         if self.app is not None and self.app.invocables:
             await ensure_call_log(self.store)
+        # GraphQL's persisted documents (baas.persisted_documents), whatever the app.
+        await ensure_persisted_tables(self.store)
         try:
             await self.auth.start()
         except SecretKeyError as exc:

@@ -17,6 +17,7 @@ from baas.graphql.change_hub import ChangeHub
 from baas.graphql.http import GraphQLEndpoint
 from baas.graphql.limits import GraphQLLimits
 from baas.graphql.page_tokens import PageTokenKeeper
+from baas.graphql.persisted_queries import PersistedQueries, PersistedQuerySettings
 from baas.graphql.pipeline import OperationPipeline
 from baas.graphql.root_fields import RootField
 from baas.graphql.schema import BaasSchema, Extension
@@ -78,8 +79,16 @@ def graphql_routes(
         extra_fields=extra_fields,
         extensions=extensions,
     )
+    persisted = PersistedQueries(
+        lambda: services.store,
+        PersistedQuerySettings(
+            persisted_only=settings.graphql_persisted_only,
+            apq_documents=settings.graphql_apq_documents,
+            apq_max_bytes=settings.graphql_apq_max_bytes,
+        ),
+    )
     # One pipeline for both transports: the same caches, limits, errors and extensions.
-    pipeline = OperationPipeline(schema, limits, is_dev=settings.is_dev)
+    pipeline = OperationPipeline(schema, limits, is_dev=settings.is_dev, persisted=persisted)
     http = GraphQLEndpoint(pipeline, services, limits, graphiql=settings.is_dev)
     websocket = GraphQLWebSocket(
         schema,

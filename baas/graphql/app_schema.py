@@ -25,7 +25,12 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal
 
-from graphql import build_client_schema, introspection_from_schema, print_schema
+from graphql import (
+    GraphQLSchema,
+    build_client_schema,
+    introspection_from_schema,
+    print_schema,
+)
 
 from baas.application import App
 from baas.graphql.change_hub import ChangeHub
@@ -36,7 +41,13 @@ from baas.graphql.root_fields import RootField
 from baas.graphql.schema import BaasSchema, Extension, build_schema, core_schema
 from storage import DocumentStore
 
-__all__ = ["INTROSPECTION_OPTIONS", "ExportFormat", "app_schema", "export_schema"]
+__all__ = [
+    "INTROSPECTION_OPTIONS",
+    "ExportFormat",
+    "app_schema",
+    "export_schema",
+    "exported_core_schema",
+]
 
 ExportFormat = Literal["sdl", "json"]
 
@@ -79,13 +90,18 @@ def app_schema(
     )
 
 
-def export_schema(app: App | None, export_format: ExportFormat = "sdl") -> str:
-    """``app``'s schema as SDL or as the JSON introspection result (module docstring)."""
-    schema = core_schema(
+def exported_core_schema(app: App | None) -> GraphQLSchema:
+    """``app``'s graphql-core schema, built without a store or a key (never to be run)."""
+    return core_schema(
         app_schema(
             app, PageTokenKeeper(_no_key), ChangeHub(_no_store), GraphQLLimits(), is_dev=True
         )
     )
+
+
+def export_schema(app: App | None, export_format: ExportFormat = "sdl") -> str:
+    """``app``'s schema as SDL or as the JSON introspection result (module docstring)."""
+    schema = exported_core_schema(app)
     introspection: Any = introspection_from_schema(schema, **INTROSPECTION_OPTIONS)
     if export_format == "json":
         return json.dumps({"data": introspection}, indent=2) + "\n"

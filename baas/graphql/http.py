@@ -10,7 +10,11 @@ Requests:
   "simple" requests (``text/plain``, form posts) that browsers send without a CORS
   preflight; JSON cannot be sent cross-site without one;
 - a JSON array (a batch of operations) is ``400``: batching multiplies the cost of one
-  request past every per-request limit.
+  request past every per-request limit;
+- ``extensions.persistedQuery`` (Apollo's automatic persisted queries, on GET and POST)
+  may stand in for ``query``: see :mod:`baas.graphql.persisted_queries`. Its refusals are
+  answered here, ``PersistedQueryNotFound`` with ``200`` and ``Cache-Control: private,
+  no-cache, must-revalidate`` as Apollo Server does (a shared cache must not keep a miss).
 
 Responses: ``application/graphql-response+json`` when the ``Accept`` header asks for it,
 with ``400`` for a document that does not parse or validate (or bad variables);
@@ -33,6 +37,7 @@ from baas.console import graphiql_page
 from baas.errors import BodyTooLargeError
 from baas.graphql.context import RequestContext
 from baas.graphql.limits import GraphQLLimits
+from baas.graphql.persisted_queries import PersistedQueryError
 from baas.graphql.pipeline import (
     OperationNotAllowedError,
     OperationPipeline,
@@ -50,6 +55,7 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 _GET_ONLY = frozenset({OperationType.QUERY})
 _POST = frozenset({OperationType.QUERY, OperationType.MUTATION})
+_NO_STORE = {"Cache-Control": "private, no-cache, must-revalidate"}
 
 
 REQUEST_ERRORS = {
@@ -60,6 +66,9 @@ REQUEST_ERRORS = {
     "NOT_ACCEPTABLE": 406,
     "PAYLOAD_TOO_LARGE": 413,
     "UNSUPPORTED_MEDIA_TYPE": 415,
+    "PERSISTED_QUERY_NOT_FOUND": 200,  # Apollo's clients read the error, not the status
+    "QUERY_NOT_IN_SAFELIST": 403,  # the allow-list's refusals: Apollo Router's statuses
+    "PERSISTED_QUERY_NOT_IN_LIST": 404,
 }
 """The codes of requests refused before GraphQL runs, with their HTTP status."""
 
@@ -133,7 +142,7 @@ class GraphQLEndpoint:
         )
         allowed = _GET_ONLY if request.method == "GET" else _POST
         operation = OperationRequest(
-            params["query"],
+            params.get("query") or "",
             params.get("variables"),
             params.get("operationName"),
             params.get("extensions"),
@@ -153,6 +162,8 @@ class GraphQLEndpoint:
             ) from None
         except UnknownOperationError as exc:
             raise _RequestError(exc.code, exc.message) from None
+        except PersistedQueryError as exc:
+            raise _RequestError(exc.code, exc.message, _NO_STORE) from None
         return _result_response(outcome, media_type)
 
 
@@ -188,9 +199,15 @@ def _from_query_string(request: Request) -> dict[str, Any]:
 
 
 def _checked(params: dict[str, Any]) -> dict[str, Any]:
-    """The request parameters, type-checked (GraphQL-over-HTTP "Request Parameters")."""
+    """The request parameters, type-checked (GraphQL-over-HTTP "Request Parameters").
+
+    ``query`` may be left out when ``extensions.persistedQuery`` names the document.
+    """
     query = params.get("query")
-    if not isinstance(query, str) or not query.strip():
+    persisted = (
+        isinstance(params.get("extensions"), dict) and "persistedQuery" in params["extensions"]
+    )
+    if not (isinstance(query, str) and query.strip()) and not (persisted and query is None):
         raise _RequestError("BAD_REQUEST", "'query' must be a non-empty string.")
     for name, kind in (("operationName", str), ("variables", dict), ("extensions", dict)):
         value = params.get(name)

@@ -4,6 +4,9 @@ HTTP (:mod:`baas.graphql.http`) and WebSocket (:mod:`baas.graphql.websocket`) ha
 operation to :class:`OperationPipeline`, so both get the same caches, limits, error codes
 and extensions:
 
+0. **resolve** a persisted query (:mod:`baas.graphql.persisted_queries`): the hash of
+   ``extensions.persistedQuery`` stands for its document; in allow-list mode, only the
+   operator's documents pass;
 1. **parse** with the token limit (threat: parser CPU), cached by document text;
 2. **validate** with the spec's rules, Strawberry's, and the limits (depth, aliases, no
    introspection outside dev), cached by document text;
@@ -12,7 +15,8 @@ and extensions:
 4. **execute** with graphql-core on the schema Strawberry built, with
    :class:`~baas.graphql.executor.PlainFieldsExecutor` (native resolvers, plain model
    fields completed in one step);
-5. **shape** every error (:mod:`baas.graphql.error_shaping`): a stable code, nothing
+5. **register** a client's persisted query, once its document has parsed and validated;
+6. **shape** every error (:mod:`baas.graphql.error_shaping`): a stable code, nothing
    internal, the unexpected logged once with the request id.
 
 Outside dev, suggestions ("Did you mean 'title'?") are left out of every message, from
@@ -66,6 +70,7 @@ from baas.graphql.errors import GraphQLApiError
 from baas.graphql.executor import PlainFieldsExecutor, is_awaitable, resolve_field
 from baas.graphql.extension_hooks import Hooks, OperationState, begin
 from baas.graphql.limits import GraphQLLimits
+from baas.graphql.persisted_queries import PersistedQueries, Resolved
 from baas.graphql.schema import core_schema, limit_rules
 
 __all__ = [
@@ -138,8 +143,16 @@ class _Bounded(Generic[_V]):
 class OperationPipeline:
     """Parse, validate, check, execute and shape one operation (module docstring)."""
 
-    def __init__(self, schema: strawberry.Schema, limits: GraphQLLimits, *, is_dev: bool) -> None:
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        limits: GraphQLLimits,
+        *,
+        is_dev: bool,
+        persisted: PersistedQueries | None = None,
+    ) -> None:
         self.schema = schema
+        self.persisted = persisted
         self.core: GraphQLSchema = core_schema(schema)
         self.max_tokens = limits.max_tokens
         self.rules: tuple[type[ASTValidationRule], ...] = (
@@ -161,14 +174,17 @@ class OperationPipeline:
     ) -> Outcome:
         """Run a query or mutation (``allowed`` says which); one outcome.
 
-        :class:`OperationNotAllowedError` and :class:`UnknownOperationError` are for the
-        transport to answer in its own terms.
+        :class:`OperationNotAllowedError`, :class:`UnknownOperationError` and
+        :class:`~baas.graphql.persisted_queries.PersistedQueryError` are for the transport
+        to answer in its own terms.
         """
+        resolved = await self._resolve(request, context)
+        request = resolved.request
         state, hooks = self._begin(request, context, allowed)
         request_error = True
         try:
             async with hooks.operation():
-                operation = await self._prepare(state, hooks, request, allowed)
+                operation = await self._prepare(state, hooks, resolved, allowed)
                 if operation is not None:
                     request_error = await self._execute(state, hooks, request, context)
         except (OperationNotAllowedError, UnknownOperationError):
@@ -186,10 +202,12 @@ class OperationPipeline:
         passes the hooks as over HTTP (its results are taken once the operation hook is
         done); a subscription's events are results of an operation still open.
         """
+        resolved = await self._resolve(request, context)
+        request = resolved.request
         state, hooks = self._begin(request, context, ALL_OPERATIONS)
         request_error = True
         async with hooks.operation():
-            operation = await self._prepare(state, hooks, request, ALL_OPERATIONS)
+            operation = await self._prepare(state, hooks, resolved, ALL_OPERATIONS)
             if operation is not None and operation.operation == OperationType.SUBSCRIPTION:
                 async for event in self._events(state, hooks, request, context):
                     async with hooks.on_stream_result(event.result):
@@ -200,6 +218,11 @@ class OperationPipeline:
         outcome = await self._finish(state, hooks, context, request_error=request_error)
         async with hooks.on_stream_result(outcome.result):
             yield outcome
+
+    async def _resolve(self, request: OperationRequest, context: RequestContext) -> Resolved:
+        if self.persisted is None:
+            return Resolved(request)
+        return await self.persisted.resolve(request, context.caller)
 
     def _begin(
         self,
@@ -223,10 +246,14 @@ class OperationPipeline:
         self,
         state: OperationState,
         hooks: Hooks,
-        request: OperationRequest,
+        resolved: Resolved,
         allowed: Collection[OperationType],
     ) -> OperationDefinitionNode | None:
-        """Parse, validate and check; the operation, or None (``state.result`` says why)."""
+        """Parse, validate and check; the operation, or None (``state.result`` says why).
+
+        A client's persisted query is registered here, once it is known to be valid.
+        """
+        request = resolved.request
         parsed_here = False
         async with hooks.parsing():
             if state.graphql_document is None:  # an on_parse hook may have set it
@@ -253,6 +280,8 @@ class OperationPipeline:
             raise UnknownOperationError()
         if operation.operation not in allowed:
             raise OperationNotAllowedError(operation.operation)
+        if resolved.register is not None and self.persisted is not None and parsed_here:
+            await self.persisted.register(resolved.register, request.query)
         return operation
 
     def _parse(self, query: str) -> DocumentNode:

@@ -34,7 +34,10 @@ Every ``subscribe`` runs through :class:`~baas.graphql.pipeline.OperationPipelin
 path HTTP requests take: the same limits, caches, error codes and extensions. A
 document that does not parse or validate gets an ``error`` message (``payload``: the
 errors, with ``GRAPHQL_PARSE_FAILED`` or ``GRAPHQL_VALIDATION_FAILED``); a query or
-mutation one ``next`` then ``complete``; a subscription one ``next`` per event.
+mutation one ``next`` then ``complete``; a subscription one ``next`` per event. The
+payload's ``extensions`` reach the pipeline too, so a persisted query's hash may stand in
+for ``query`` (:mod:`baas.graphql.persisted_queries`; a refusal is an ``error`` message
+with its code, ``PERSISTED_QUERY_NOT_FOUND`` first among them).
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     Message,
     NextMessage,
     NextMessagePayload,
+    SubscribeMessage,
 )
 from strawberry.types.unset import UnsetType
 
@@ -80,6 +84,7 @@ from auth.rules import Caller, CallerKind
 from baas.graphql.context import RequestContext
 from baas.graphql.error_shaping import INTERNAL_SERVER_ERROR
 from baas.graphql.limits import GraphQLLimits
+from baas.graphql.persisted_queries import PersistedQueryError
 from baas.graphql.pipeline import OperationPipeline, OperationRequest, UnknownOperationError
 from baas.graphql.schema import BaasSchema
 from baas.graphql.websocket_limits import CappedWebSocket, ConnectionsPerAddress
@@ -202,6 +207,7 @@ class _TransportHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
     view: GraphQLWebSocket
     _watchdog: asyncio.Task[None] | None = None
     _revocations: RevocationWatch | None = None
+    _extensions: dict[str, dict[str, Any]] | None = None
 
     async def handle_message(self, message: Message) -> None:
         if not _well_formed(message):
@@ -209,9 +215,25 @@ class _TransportHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
             return
         await super().handle_message(message)
 
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        # Strawberry's Operation keeps no extensions: they wait here for run_operation.
+        payload = message["payload"]
+        extensions = payload.get("extensions")
+        if extensions:
+            payload.setdefault("query", "")  # a persisted query's hash stands in for it
+            if message["id"] not in self.operations:
+                self._extensions = self._extensions or {}
+                self._extensions[message["id"]] = extensions
+        await super().handle_subscribe(message)
+        if extensions and self._extensions and message["id"] not in self.operations:
+            self._extensions.pop(message["id"], None)  # refused: never runs
+
     async def run_operation(self, operation: Operation[RequestContext, None]) -> None:
         """Run one ``subscribe`` through the pipeline HTTP uses (module docstring)."""
-        request = OperationRequest(operation.query, operation.variables, operation.operation_name)
+        extensions = self._extensions.pop(operation.id, None) if self._extensions else None
+        request = OperationRequest(
+            operation.query, operation.variables, operation.operation_name, extensions
+        )
         request_id = self.context.request_id
         try:
             outcomes = self.view.pipeline.stream(request, self.context)
@@ -232,7 +254,7 @@ class _TransportHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
             await operation.send_operation_message(
                 CompleteMessage(id=operation.id, type="complete")
             )
-        except UnknownOperationError as exc:
+        except (UnknownOperationError, PersistedQueryError) as exc:
             await _send_error(operation, [_error(exc.message, exc.code, request_id)])
         except WebSocketDisconnected:
             return  # the client is gone; shutdown cancels what is left
@@ -317,7 +339,13 @@ def _well_formed(message: object) -> bool:
         return False
     if kind == "subscribe":
         payload = message.get("payload")
-        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        if not isinstance(payload, dict):
+            return False
+        query = payload.get("query")
+        persisted = isinstance(payload.get("extensions"), dict) and (
+            "persistedQuery" in payload["extensions"]
+        )
+        if not isinstance(query, str) and not (query is None and persisted):
             return False
         for name, kind_type in (("variables", dict), ("operationName", str), ("extensions", dict)):
             value = payload.get(name)
