@@ -36,6 +36,7 @@ from baas.keys_cli import CREATE_HELP, add_keys_command, run_keys_command
 from baas.logs import configure_logging
 from baas.schema_cli import add_schema_command, run_schema_command
 from baas.store_cli import add_store_command, run_store_command
+from baas.supervision import APP_LOADED_OPTION
 
 __all__ = ["main"]
 
@@ -48,10 +49,10 @@ async def _dev(settings: Settings) -> int:
     return await run_dev_fast(settings)
 
 
-async def _serve(settings: Settings) -> int:
+async def _serve(settings: Settings, app_loaded_fd: int | None = None) -> int:
     from baas.runner import run_serve
 
-    return await run_serve(settings)
+    return await run_serve(settings, app_loaded_fd=app_loaded_fd)
 
 
 async def _worker(settings: Settings) -> int:
@@ -90,7 +91,11 @@ def _parser() -> argparse.ArgumentParser:
         if name.startswith("_"):
             commands.add_parser(name)  # internal; argparse lists it only in usage errors
         else:
-            commands.add_parser(name, help=help_text, description=help_text)
+            command = commands.add_parser(name, help=help_text, description=help_text)
+            if name == "serve":  # baas dev's own (baas.supervision.APP_LOADED_OPTION)
+                command.add_argument(
+                    APP_LOADED_OPTION, dest="app_loaded_fd", type=int, help=argparse.SUPPRESS
+                )
     _add_users(commands)
     add_keys_command(commands)
     add_store_command(commands)
@@ -203,7 +208,10 @@ def run(argv: Sequence[str] | None = None) -> int:
             from baas.replay_cli import run_replay_command
 
             return asyncio.run(run_replay_command(args, settings))
-        command = _COMMANDS[args.command][1](settings)
+        if args.command == "serve":
+            command = _serve(settings, args.app_loaded_fd)
+        else:
+            command = _COMMANDS[args.command][1](settings)
         if args.command == "dev":
             # The supervisor stays on asyncio's own loop (child processes, signals).
             return asyncio.run(command)

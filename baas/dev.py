@@ -14,8 +14,11 @@ died: while Temporal restarts, the API goes on serving reads, writes and sign-in
 answers call fields with ``UNAVAILABLE``.
 
 Start-up is tuned: Temporal needs ~0.2 s to boot and each of the two children about a
-second to import its stack, so all three are launched at once (the children wait for
-Temporal by themselves) and use both cores. This module imports only light modules.
+second to import its stack. The API is launched first and says on a pipe when it has
+loaded the app; only then is Temporal launched, beside the rest of the API's start, so
+a ``BAAS_APP`` that does not load (an import error, no App under that name) stops
+everything with one line before Temporal ever runs. The worker follows once the API
+answers. This module imports only light modules.
 
 SIGINT or SIGTERM stops the children, then Temporal; all of them are also told by the
 kernel to die with the supervisor, so even ``kill -9`` leaves nothing behind.
@@ -37,7 +40,7 @@ from baas.data_folder import prepare_data_folder
 from baas.ports import require_free_ports
 from baas.secret_key import load_secret_key
 from baas.signals import StopRequested
-from baas.supervision import Child, Part, ended, keep
+from baas.supervision import APP_LOADED_OPTION, Child, Part, ended, keep
 from baas.temporal_dev import EmbeddedTemporal
 
 __all__ = ["run_dev_fast"]
@@ -155,18 +158,19 @@ class _Stack:
 
     async def start(self, stop: StopRequested) -> bool:
         """Start every part; False if the API never became healthy (or a stop came)."""
+        # Temporal once the API has loaded the app: an app that does not import, or
+        # names no App, is one line before Temporal ever starts. The API says so on a
+        # pipe as soon as it has the app, so Temporal's start (~0.1-0.4 s) still runs
+        # beside the rest of the API's (the store, the schema, the server).
+        if not await self._start_api_and_wait_for_the_app(stop):
+            return self._first_start_failed()
         if self._temporal is not None:
             await self._temporal.launch()
-        await self._api.start()
-        if self._temporal is not None:
             await self._temporal.wait_ready()
             self._keep(_TemporalPart(self._temporal))
         # A first start that fails (the app does not import) is reported, not retried.
         if not await self.wait_healthy(stop, give_up_on_exit=True):
-            process = self._api.process
-            if process is not None and process.returncode is not None:
-                _log.error("the API stopped (%s)", ended(process.returncode))
-            return False
+            return self._first_start_failed()
         self._keep(self._api)
         await self._worker.start()
         self._keep(self._worker)
@@ -180,6 +184,42 @@ class _Stack:
         for child in children:
             await child.start()
             self._keep(child)
+
+    async def _start_api_and_wait_for_the_app(self, stop: StopRequested) -> bool:
+        """Start the API; True once it reports the app loaded, False if it exits (or a stop)."""
+        read_end, write_end = os.pipe()
+        try:
+            await self._api.start(APP_LOADED_OPTION, str(write_end), pass_fds=(write_end,))
+        finally:
+            os.close(write_end)  # the child's copy is the only one: its exit is our EOF
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        transport, _protocol = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(read_end, "rb", 0)
+        )
+        try:
+            said = asyncio.ensure_future(reader.read(1))
+            stopped = asyncio.ensure_future(stop.event.wait())
+            await asyncio.wait({said, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            for pending in (said, stopped):
+                pending.cancel()
+            if stopped.done():
+                return False
+        finally:
+            transport.close()
+        if said.result() == b"1":
+            return True
+        process = self._api.process  # the pipe closed: it is exiting
+        if process is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), 5.0)
+        return False
+
+    def _first_start_failed(self) -> bool:
+        process = self._api.process
+        if process is not None and process.returncode is not None:
+            _log.error("the API stopped (%s)", ended(process.returncode))
+        return False
 
     async def wait_healthy(self, stop: StopRequested, *, give_up_on_exit: bool) -> bool:
         """Poll /healthz until 200; False after a stop, a timeout, or (if asked) an exit."""

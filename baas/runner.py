@@ -24,6 +24,7 @@ from baas.lifecycle import load_configured_app, serve_until_stopped, settle_heap
 from baas.ports import require_free_ports
 from baas.services import Services
 from baas.signals import StopRequested
+from baas.supervision import report_app_loaded
 
 __all__ = ["run_serve"]
 
@@ -113,11 +114,12 @@ def _uvicorn(asgi: ASGIApp, host: str, port: int, *, connections: ClientConnecti
     return _ApiServer(config)
 
 
-async def run_serve(settings: Settings) -> int:
+async def run_serve(settings: Settings, *, app_loaded_fd: int | None = None) -> int:
     """The API, against a configured Temporal (scale out: run many behind a balancer).
 
     The Temporal connection is lazy: the API starts, and answers ``/healthz`` with 503,
-    while Temporal is still unreachable.
+    while Temporal is still unreachable. ``app_loaded_fd`` (from ``baas dev``) is told
+    once the app has loaded.
     """
     settings.check_serving()
     ports = [(settings.host, settings.port, "BAAS_PORT")]
@@ -125,6 +127,8 @@ async def run_serve(settings: Settings) -> int:
         ports.append((settings.host, settings.dynamodb_port, "BAAS_DYNAMODB_PORT"))
     require_free_ports(ports)
     app = load_configured_app(settings)
+    if app_loaded_fd is not None:
+        report_app_loaded(app_loaded_fd)
     stop = StopRequested()
     stop.install()
     services = Services(settings, app=app)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -23,7 +24,21 @@ from typing import Protocol
 from baas.errors import BaasError
 from baas.temporal_dev import die_with_parent, terminate
 
-__all__ = ["Child", "Part", "ended", "keep"]
+__all__ = ["APP_LOADED_OPTION", "Child", "Part", "ended", "keep", "report_app_loaded"]
+
+# `baas dev` starts its API with this option and the write end of a pipe: the API writes
+# one byte there once it has loaded the app, and dev starts Temporal then (not before:
+# a bad BAAS_APP stops everything before Temporal ever runs).
+APP_LOADED_OPTION = "--report-app-loaded"
+
+
+def report_app_loaded(fd: int) -> None:
+    """Tell the supervisor on ``fd`` (from :data:`APP_LOADED_OPTION`) that the app loaded."""
+    with contextlib.suppress(OSError):  # a supervisor that went away needs no answer
+        os.write(fd, b"1")
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
 
 _log = logging.getLogger("baas.dev")
 _FIRST_RESTART_DELAY = 0.5
@@ -86,13 +101,15 @@ class Child:
         self.env = env
         self.process: asyncio.subprocess.Process | None = None
 
-    async def start(self) -> None:
+    async def start(self, *arguments: str, pass_fds: tuple[int, ...] = ()) -> None:
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "baas",
             self.command,
+            *arguments,
             env=self.env,
+            pass_fds=pass_fds,
             stdin=subprocess.DEVNULL,
             preexec_fn=die_with_parent if sys.platform == "linux" else None,
             # Its own session: a terminal's Ctrl-C reaches only the supervisor, which

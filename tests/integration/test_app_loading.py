@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support import free_port
 
 BAAS = Path(sys.executable).parent / "baas"
@@ -146,6 +148,34 @@ def test_dev_names_a_missing_app_module_before_starting_temporal(tmp_path: Path)
             "nor installed; run the command from your project's folder, or fix BAAS_APP"
         )
     ]
+    assert not (tmp_path / ".baas" / "temporal.log").exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            "app = 3\n",
+            "baas: BAAS_APP: 'broken:app' is not a baas App: 'app' in {file} is of type int",
+        ),
+        (
+            "from baas import App\nimport nosuchmodule\napp = App('x')\n",
+            "baas: BAAS_APP: cannot import module 'broken': No module named 'nosuchmodule'",
+        ),
+    ],
+    ids=["not-an-app", "import-error"],
+)
+def test_dev_names_an_app_that_does_not_load_before_starting_temporal(
+    tmp_path: Path, source: str, message: str
+) -> None:
+    # Only importing finds these (a file's text does not say what `app` is).
+    (tmp_path / "broken.py").write_text(source)
+
+    ran = _run(tmp_path, "broken:app", "dev")
+
+    assert ran.returncode == 1
+    assert ran.stderr.splitlines()[0] == message.format(file=tmp_path / "broken.py")
+    assert "Traceback" not in ran.stderr
     assert not (tmp_path / ".baas" / "temporal.log").exists()
 
 
