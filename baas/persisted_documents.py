@@ -62,13 +62,37 @@ class ManifestOperation:
     type: str | None = None
 
 
-async def ensure_persisted_tables(store: DocumentStore) -> None:
-    """Create the two tables if they are missing (every API process may race to do so)."""
+async def ensure_persisted_tables(store: DocumentStore, apq_slots: int | None = None) -> None:
+    """Create the two tables if they are missing (every API process may race to do so).
+
+    With ``apq_slots`` (the setting), the documents of slots past it are dropped: kept
+    under a larger setting, they would stay in the table, never read and never replaced.
+    """
     existing = set(await store.list_tables())
     for spec in _SPECS:
         if spec.name not in existing:
             with contextlib.suppress(ResourceInUseError):
                 await store.create_table(spec)
+    if apq_slots is not None:
+        await _drop_slots_from(store, apq_slots)
+
+
+async def _drop_slots_from(store: DocumentStore, first: int) -> None:
+    start: Item | None = None
+    while True:
+        page = await store.scan(
+            APQ_TABLE,
+            filter="#slot >= :first",
+            projection="#slot",
+            names={"#slot": "slot"},
+            values={":first": Decimal(first)},
+            exclusive_start_key=start,
+        )
+        for item in page.items:
+            await store.delete_item(APQ_TABLE, {"slot": item["slot"]})
+        start = page.last_evaluated_key
+        if start is None:
+            return
 
 
 async def manifest_document(store: DocumentStore, document_id: str) -> str | None:

@@ -104,7 +104,7 @@ class Services:
         if self.app is not None and self.app.invocables:
             await ensure_call_log(self.store)
         # GraphQL's persisted documents (baas.persisted_documents), whatever the app.
-        await ensure_persisted_tables(self.store)
+        await ensure_persisted_tables(self.store, self.settings.graphql_apq_documents)
         try:
             await self.auth.start()
         except SecretKeyError as exc:

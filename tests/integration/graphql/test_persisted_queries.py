@@ -18,6 +18,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -25,6 +26,7 @@ from websockets.asyncio.client import connect
 
 from baas.persisted_documents import APQ_TABLE
 from tests.integration.graphql.server import Api, api_process, serve_api
+from tests.postgres_server import drop_schema, schema_name
 
 BAAS = Path(sys.executable).parent / "baas"
 ROOT = Path(__file__).parents[3]
@@ -64,6 +66,21 @@ def stored_documents(api: Api) -> list[dict[str, Any]]:
         return [dict(item) for item in page.items]
 
     return asyncio.run(scan())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The settings of a store of either backend (a PostgreSQL schema of the test's own)."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    database: str = request.getfixturevalue("postgres_url")
+    parts = urlsplit(database)
+    schema = schema_name()
+    try:
+        yield {"BAAS_STORE_URL": urlunsplit((*parts[:3], f"schema={schema}", ""))}
+    finally:
+        drop_schema(database, schema)
 
 
 @pytest.fixture(scope="module")
@@ -150,8 +167,10 @@ def test_a_document_over_the_size_cap_runs_but_is_not_registered(api: Api) -> No
     assert error_of(post(api, {"extensions": persisted(long)})) == NOT_FOUND
 
 
-def test_the_stored_documents_never_exceed_the_cap_and_the_newest_wins(tmp_path: Path) -> None:
-    with serve_api(tmp_path, BAAS_GRAPHQL_APQ_DOCUMENTS="3") as small:
+def test_the_stored_documents_never_exceed_the_cap_and_the_newest_wins(
+    tmp_path: Path, store_env: dict[str, str]
+) -> None:
+    with serve_api(tmp_path, BAAS_GRAPHQL_APQ_DOCUMENTS="3", **store_env) as small:
         documents = [f"query Q{n} {{ viewer {{ authenticated }} }}" for n in range(12)]
         for document in documents:
             assert (
@@ -162,7 +181,7 @@ def test_the_stored_documents_never_exceed_the_cap_and_the_newest_wins(tmp_path:
         assert {int(item["slot"]) for item in stored} <= {0, 1, 2}
         # A process that has not seen them (this one keeps what it resolved for a
         # minute) finds exactly the stored ones, the last one registered among them.
-        with api_process(tmp_path, BAAS_GRAPHQL_APQ_DOCUMENTS="3") as other:
+        with api_process(tmp_path, BAAS_GRAPHQL_APQ_DOCUMENTS="3", **store_env) as other:
             found = [
                 "data" in post(other, {"extensions": persisted(document)}).json()
                 for document in documents
@@ -171,8 +190,10 @@ def test_the_stored_documents_never_exceed_the_cap_and_the_newest_wins(tmp_path:
         assert sum(found) == len(stored)
 
 
-def test_a_concurrent_burst_of_registrations_stays_within_the_cap(tmp_path: Path) -> None:
-    with serve_api(tmp_path, BAAS_GRAPHQL_APQ_DOCUMENTS="8") as small:
+def test_a_concurrent_burst_of_registrations_stays_within_the_cap(
+    tmp_path: Path, store_env: dict[str, str]
+) -> None:
+    with serve_api(tmp_path, BAAS_GRAPHQL_APQ_DOCUMENTS="8", **store_env) as small:
         documents = [f"query B{n % 30} {{ viewer {{ authenticated }} }}" for n in range(60)]
 
         async def burst() -> list[dict[str, Any]]:
