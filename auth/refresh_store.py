@@ -215,6 +215,8 @@ def _to_item(family: RefreshTokenFamily) -> Item:
         "rotated_at": None if family.rotated_at is None else number(family.rotated_at),
         "sibling_token_id": family.sibling_token_id,
         "sibling_token_hash": family.sibling_token_hash,
+        "client_id": family.client_id,
+        "scope": family.scope,
     }
     item.update({name: value for name, value in optional.items() if value is not None})
     if family.amr:
@@ -243,6 +245,8 @@ def _from_item(item: Item) -> RefreshTokenFamily:
         sibling_token_id=_text(item, "sibling_token_id"),
         sibling_token_hash=_text(item, "sibling_token_hash"),
         amr=tuple(str(a) for a in amr) if isinstance(amr := item.get("amr"), list) else (),
+        client_id=_text(item, "client_id"),
+        scope=_text(item, "scope"),
     )
 
 

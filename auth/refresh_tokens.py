@@ -141,15 +141,26 @@ class RefreshTokenFamily:
     # How the sign-in that started the family was proven (RFC 8176 values): its
     # access tokens carry it, refreshed or not.
     amr: tuple[str, ...] = ()
+    # A family issued to an app that signs its users in with baas (auth.oidc_provider):
+    # that client alone may refresh it, and its tokens carry only the granted scope.
+    client_id: str | None = None
+    scope: str | None = None
 
     def is_expired(self, now: float) -> bool:
         return now >= self.idle_expires_at or now >= self.absolute_expires_at
 
 
 def start_family(
-    subject: str, *, now: float, policy: RefreshTokenPolicy, amr: tuple[str, ...] = ()
+    subject: str,
+    *,
+    now: float,
+    policy: RefreshTokenPolicy,
+    amr: tuple[str, ...] = (),
+    client_id: str | None = None,
+    scope: str | None = None,
 ) -> tuple[RefreshTokenFamily, RefreshToken]:
-    """A new family for a fresh sign-in of ``subject``, and its first token."""
+    """A new family for a fresh sign-in of ``subject`` (by an OAuth client's grant when
+    ``client_id`` is given), and its first token."""
     token = RefreshToken.generate()
     absolute = now + policy.absolute_lifetime
     family = RefreshTokenFamily(
@@ -163,6 +174,8 @@ def start_family(
         idle_expires_at=min(now + policy.idle_timeout, absolute),
         absolute_expires_at=absolute,
         amr=amr,
+        client_id=client_id,
+        scope=scope,
     )
     return family, token
 

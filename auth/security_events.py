@@ -68,12 +68,19 @@ EventType = Literal[
     "recovery_codes_generated",
     "identity_unlinked",
     "account_deleted",
+    "oauth_consent_granted",
+    "oauth_tokens_issued",
+    "oauth_code_reused",
+    "oauth_refused",
 ]
 EVENT_TYPES: frozenset[str] = frozenset(EventType.__args__)  # type: ignore[attr-defined]
 
 # The only detail an event may carry: names of things, never values a client sent.
 DETAIL_KEYS = frozenset(
     {
+        "client",  # oauth_*: the OAuth client's id (public, never its secret)
+        "grant",  # oauth_tokens_issued: code | refresh
+        "endpoint",  # oauth_refused: authorize | token | revoke | userinfo | logout
         "action",  # admin_action: disable_user, enable_user, delete_user, set_groups, …
         "factor",  # mfa_*: totp | recovery_code | passkey
         "groups",  # admin_action set_groups: the new group names

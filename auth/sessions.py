@@ -67,24 +67,41 @@ class SessionService:
         self._clock = clock
 
     async def start(
-        self, user_id: str, *, user_agent: str = "", amr: tuple[str, ...] = ()
+        self,
+        user_id: str,
+        *,
+        user_agent: str = "",
+        amr: tuple[str, ...] = (),
+        client_id: str | None = None,
+        scope: str | None = None,
     ) -> RefreshToken:
-        """A new session (family) for a fresh sign-in proven by ``amr``; returns its first
-        refresh token."""
-        family, token = start_family(user_id, now=self._clock(), policy=self._policy, amr=amr)
+        """A new session (family) for a fresh sign-in proven by ``amr`` (for the OAuth
+        client ``client_id`` when given); returns its first refresh token."""
+        family, token = start_family(
+            user_id,
+            now=self._clock(),
+            policy=self._policy,
+            amr=amr,
+            client_id=client_id,
+            scope=scope,
+        )
         await self._repository.insert(family, user_agent=user_agent)
         return token
 
-    async def refresh(self, text: object) -> tuple[RefreshTokenFamily, RefreshToken]:
-        """Consume a refresh token; the family's new state and the next token.
+    async def refresh(
+        self, text: object, *, client_id: str | None = None
+    ) -> tuple[RefreshTokenFamily, RefreshToken]:
+        """Consume a refresh token of ``client_id``'s (None: baas's own sign-ins); the
+        family's new state and the next token.
 
-        ``InvalidGrantError`` for anything unusable; ``RefreshTokenReuseError`` (after the
-        revoked state is saved) for a replayed token.
+        ``InvalidGrantError`` for anything unusable, another client's token included
+        (threat: an app's refresh token turned into baas's own tokens, or another app's);
+        ``RefreshTokenReuseError`` (after the revoked state is saved) for a replayed token.
         """
         presented = parse_refresh_token(text)
         for _attempt in range(_MAX_WRITE_ATTEMPTS):
             family = await self._repository.get(presented.family_id)
-            if family is None:
+            if family is None or family.client_id != client_id:
                 raise InvalidGrantError()
             try:
                 following, token = rotate(family, presented, now=self._clock(), policy=self._policy)
@@ -127,6 +144,23 @@ class SessionService:
         if reason == "sign_out":
             self._record_sign_out(family)
         return family.subject
+
+    async def live_family(self, text: object) -> RefreshTokenFamily | None:
+        """The live family of which ``text`` is a live token, without using it up (a
+        provider's browser session, see auth.oidc_provider); None for anything else."""
+        try:
+            presented = parse_refresh_token(text)
+        except InvalidGrantError:
+            return None
+        family = await self._repository.get(presented.family_id)
+        if family is None or family.revoked or family.is_expired(self._clock()):
+            return None
+        return family if holds_live_token(family, presented) else None
+
+    async def revoke_family(self, family_id: str, reason: RevocationReason) -> bool:
+        """End the session of a family known by id (a reused authorization code's)."""
+        family = await self._repository.get(family_id)
+        return family is not None and await self._revoke(family, reason)
 
     async def sessions(self, user_id: str) -> list[SessionRecord]:
         """The user's live sessions, newest first."""

@@ -24,6 +24,9 @@ _baas_security_events      stream, event_id     security events for admins (TTL)
 _baas_mfa                  user_id              second factors: TOTP secret (sealed), recovery codes
 _baas_auth_challenges      challenge_id         sign-in steps under way: MFA, passkeys (TTL)
 _baas_passkeys             credential_id        WebAuthn credentials: public key, counter
+_baas_oauth_clients        client_id            apps signing in with baas (OpenID provider)
+_baas_oauth_codes          code_id              authorization codes, hashed, single use (TTL)
+_baas_oauth_consents       consent_id           scopes a user granted a client (user|client)
 =========================  ===================  ===========================================
 
 Private keys and secrets are stored sealed (:mod:`auth.secret_keys`). Tables that hold
@@ -46,6 +49,9 @@ __all__ = [
     "CODES_TABLE",
     "IDENTITIES_TABLE",
     "MFA_TABLE",
+    "OAUTH_CLIENTS_TABLE",
+    "OAUTH_CODES_TABLE",
+    "OAUTH_CONSENTS_TABLE",
     "OAUTH_FLOWS_TABLE",
     "PASSKEYS_TABLE",
     "REFRESH_TOKENS_TABLE",
@@ -80,6 +86,9 @@ OAUTH_FLOWS_TABLE = "_baas_oauth_flows"
 MFA_TABLE = "_baas_mfa"
 AUTH_CHALLENGES_TABLE = "_baas_auth_challenges"
 PASSKEYS_TABLE = "_baas_passkeys"
+OAUTH_CLIENTS_TABLE = "_baas_oauth_clients"
+OAUTH_CODES_TABLE = "_baas_oauth_codes"
+OAUTH_CONSENTS_TABLE = "_baas_oauth_consents"
 
 # The TTL attribute of every expiring system item, in epoch seconds (DynamoDB TTL).
 TTL_ATTRIBUTE = "expires_at"
@@ -147,6 +156,16 @@ SYSTEM_TABLES: tuple[TableSpec, ...] = (
         KeyAttribute("credential_id"),
         indexes=(IndexSpec("by_user", KeyAttribute("user_id")),),
     ),
+    TableSpec(OAUTH_CLIENTS_TABLE, KeyAttribute("client_id"), stream_view="KEYS_ONLY"),  # digests
+    TableSpec(
+        # Code digests, kept a while past their use: a code that comes back revokes
+        # what it was exchanged for (RFC 6749 §4.1.2).
+        OAUTH_CODES_TABLE,
+        KeyAttribute("code_id"),
+        ttl_attribute=TTL_ATTRIBUTE,
+        stream_view="KEYS_ONLY",
+    ),
+    TableSpec(OAUTH_CONSENTS_TABLE, KeyAttribute("consent_id")),
 )
 _SPECS = {spec.name: spec for spec in SYSTEM_TABLES}
 

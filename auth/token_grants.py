@@ -52,14 +52,26 @@ class TokenGrants:
         self.sessions = sessions
 
     def access_token(
-        self, user: User, *, session: RefreshToken, amr: tuple[str, ...] = ()
+        self,
+        user: User,
+        *,
+        session: RefreshToken,
+        amr: tuple[str, ...] = (),
+        client: tuple[TokenConfig, str, str] | None = None,
     ) -> IssuedAccessToken:
         """An access token of ``session`` (its ``sid``: ending the session refuses it),
-        which was signed in with ``amr`` (the ``amr`` and ``aal`` claims)."""
+        which was signed in with ``amr`` (the ``amr`` and ``aal`` claims). For an OAuth
+        client, ``client`` is (its tokens' config, its client id, the granted scope)."""
         floor = user.not_before or 0.0
-        issuer = TokenIssuer(self._keyring, self._config, clock=lambda: max(time.time(), floor))
+        config, client_id, scope = client if client is not None else (self._config, None, None)
+        issuer = TokenIssuer(self._keyring, config, clock=lambda: max(time.time(), floor))
         return issuer.issue_access_token(
-            user.user_id, user.groups, session_id=session_id_of(session.family_id), amr=amr
+            user.user_id,
+            user.groups,
+            session_id=session_id_of(session.family_id),
+            amr=amr,
+            client_id=client_id,
+            scope=scope,
         )
 
     async def new_session(

@@ -96,6 +96,7 @@ class AccessTokenClaims:
     session_id: str | None = None
     amr: tuple[str, ...] = ()
     aal: str | None = None
+    scope: str | None = None  # RFC 9068 §2.2.3: what an OAuth client's token may do
 
 
 def aal_of(amr: Iterable[str]) -> str:
@@ -135,9 +136,11 @@ class TokenIssuer:
         lifetime: int | None = None,
         session_id: str | None = None,
         amr: Iterable[str] | None = None,
+        scope: str | None = None,
     ) -> IssuedAccessToken:
         """Sign an access token for ``subject`` (the user id, never the email), of the
-        session ``session_id`` when it belongs to one, signed in with ``amr``."""
+        session ``session_id`` when it belongs to one, signed in with ``amr``; an OAuth
+        client's token says its ``scope``."""
         if not subject:
             raise ValueError("subject must be a non-empty string")
         if isinstance(groups, str):
@@ -161,6 +164,7 @@ class TokenIssuer:
             session_id=session_id,
             amr=() if amr is None else tuple(amr),
             aal=None if amr is None else aal_of(amr),
+            scope=scope,
         )
         payload: dict[str, Any] = {
             "iss": claims.issuer,
@@ -180,6 +184,8 @@ class TokenIssuer:
         if claims.aal is not None:
             payload["amr"] = list(claims.amr)
             payload["aal"] = claims.aal
+        if scope is not None:
+            payload["scope"] = scope
         header = {"alg": key.alg, "kid": key.kid, "typ": ACCESS_TOKEN_TYPE}
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
         token = jws.serialize_compact(header, body, private, algorithms=[key.alg])
@@ -290,7 +296,7 @@ class TokenVerifier:
         iss, aud, sub, jti = claims["iss"], claims["aud"], claims["sub"], claims["jti"]
         exp, iat, nbf = (_numeric_date(claims[name]) for name in ("exp", "iat", "nbf"))
         groups, client_id, sid = claims["groups"], claims.get("client_id"), claims.get("sid")
-        amr, aal = claims.get("amr", []), claims.get("aal")
+        amr, aal, scope = claims.get("amr", []), claims.get("aal"), claims.get("scope")
         checks = (
             iss == self._config.issuer,  # RFC 7519 §4.1.1
             aud == self._config.audience  # RFC 7519 §4.1.3
@@ -308,6 +314,7 @@ class TokenVerifier:
             and len(amr) <= _MAX_AMR
             and all(isinstance(a, str) and _AMR_VALUE.fullmatch(a) for a in amr),
             aal is None or aal in ("aal1", "aal2"),
+            scope is None or isinstance(scope, str),
         )
         if not all(checks):
             raise InvalidTokenError()
@@ -325,6 +332,7 @@ class TokenVerifier:
             session_id=sid,
             amr=tuple(amr),
             aal=aal,
+            scope=scope,
         )
 
 

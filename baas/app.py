@@ -34,6 +34,7 @@ from baas.dynamodb import (
 from baas.graphql import graphql_routes
 from baas.health import health_endpoint
 from baas.http_errors import exception_handlers
+from baas.oidc_routes import SELF_AUTHENTICATING_PATHS, oidc_routes
 from baas.request_ids import RequestIdMiddleware
 from baas.security_headers import SecurityHeadersMiddleware, security_headers
 from baas.services import Services
@@ -151,6 +152,7 @@ def create_app(
                 methods=["GET"],
             ),
             *auth_routes(parts.auth),
+            *oidc_routes(parts.auth),
             *metrics_routes,
             *console,
         ],
@@ -166,6 +168,7 @@ def create_app(
                 BearerAuthMiddleware,
                 authenticate=parts.authenticator.caller_for_token,
                 sigv4_paths=endpoint_paths(),
+                self_authenticating=SELF_AUTHENTICATING_PATHS,
             ),
         ],
         exception_handlers=exception_handlers,

@@ -78,6 +78,7 @@ class AuthSettings:
     invite_ttl: int = 7 * 24 * 3600
     passkey_rp_id: str | None = None
     passkey_origins: tuple[str, ...] = ()
+    oauth_code_ttl: int = 60
 
 
 def read_auth_settings(reader: _SettingsReader) -> AuthSettings:
@@ -144,7 +145,16 @@ def read_auth_settings(reader: _SettingsReader) -> AuthSettings:
         invite_ttl=reader.get("BAAS_AUTH_INVITE_TTL", positive_int, d.invite_ttl),
         passkey_rp_id=reader.get("BAAS_AUTH_PASSKEY_RP_ID", _rp_id, None),
         passkey_origins=reader.get("BAAS_AUTH_PASSKEY_ORIGINS", _origins, ()),
+        oauth_code_ttl=reader.get("BAAS_AUTH_OAUTH_CODE_TTL", _code_ttl, d.oauth_code_ttl),
     )
+
+
+def _code_ttl(raw: str) -> int:
+    # RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is RECOMMENDED".
+    seconds = positive_int(raw)
+    if seconds > 600:
+        raise ValueError(f"expected at most 600 seconds, got {seconds}")
+    return seconds
 
 
 def _rp_id(raw: str) -> str:

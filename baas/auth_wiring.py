@@ -20,11 +20,15 @@ from auth.accounts import AccountConfig, AccountService
 from auth.admin import AdminService
 from auth.authenticate import Authenticator
 from auth.client_addresses import client_address
+from auth.id_tokens import IdTokenSigner
 from auth.identities import IdentityRepository
 from auth.mail import BackgroundMailer, MailSender, OutboxMailSender, SmtpMailSender
 from auth.mail import SmtpSettings as SmtpTarget
 from auth.mail_templates import MailTemplates
 from auth.mfa import MfaService
+from auth.oauth_clients import OAuthClientRegistry
+from auth.oauth_codes import AuthorizationCodes, Consents
+from auth.oidc_provider import OpenIDProvider, oauth_audience
 from auth.one_time_codes import OneTimeCodes
 from auth.password_work import PasswordWork
 from auth.passwords import PasswordHasher, PasswordHashingConfig, PasswordPolicy
@@ -105,6 +109,7 @@ class AuthServices:
         self._admin: AdminService | None = None
         self._social: SocialLogin | None = None
         self._flows: AccountFlows | None = None
+        self._provider: OpenIDProvider | None = None
         # The app's policy for a deleted account's data (set by baas.services).
         self.user_data: UserDataPolicy | None = None
         self._events: SecurityEventLog | None = None
@@ -139,6 +144,13 @@ class AuthServices:
     @property
     def mfa(self) -> MfaService:
         return self.flows.mfa
+
+    @property
+    def provider(self) -> OpenIDProvider:
+        """baas as an OpenID provider for other apps (auth.oidc_provider)."""
+        if self._provider is None:
+            raise AuthNotStartedError("auth is not started")
+        return self._provider
 
     @property
     def social(self) -> SocialLogin:
@@ -191,6 +203,7 @@ class AuthServices:
             cookie_keys=self.secret_keys.derive("oauth state cookie"),
             spent=SpentFlows(store),
         )
+        self._provider = self._build_provider(store, events)
         self._tasks = [
             asyncio.create_task(self._revocation_feed.run(), name="baas-auth-revocations"),
             asyncio.create_task(self._reload_keys(), name="baas-auth-keys"),
@@ -247,6 +260,31 @@ class AuthServices:
                 code_lifetime=config.code_ttl, require_verified_email=config.require_verified_email
             ),
             templates=MailTemplates.load(config.mail_templates),
+            events=events,
+        )
+
+    def _build_provider(self, store: DocumentStore, events: SecurityEvents) -> OpenIDProvider:
+        issuer = self.settings.public_url
+        # Apps' access tokens: their own audience, so the rest of the API refuses them.
+        app_tokens = TokenConfig(
+            issuer=issuer,
+            audience=oauth_audience(issuer),
+            access_token_lifetime=self.config.access_token_ttl,
+        )
+        return OpenIDProvider(
+            issuer=issuer,
+            clients=OAuthClientRegistry(store),
+            codes=AuthorizationCodes(store, lifetime=self.config.oauth_code_ttl),
+            consents=Consents(store),
+            users=self.accounts.users,
+            grants=self.accounts.grants,
+            id_tokens=IdTokenSigner(
+                self.keyring, issuer=issuer, lifetime=self.config.access_token_ttl
+            ),
+            token_config=app_tokens,
+            verifier=TokenVerifier(
+                self.keyring, app_tokens, is_revoked=self.revocations.is_revoked
+            ),
             events=events,
         )
 

@@ -42,10 +42,13 @@ class BearerAuthMiddleware:
         app: ASGIApp,
         authenticate: Callable[[str], Caller],
         sigv4_paths: Collection[str] = (),
+        self_authenticating: Collection[str] = (),
     ) -> None:
         self.app = app
         self.authenticate = authenticate
-        self.sigv4_paths = frozenset(sigv4_paths)
+        # Also passed through: routes that read Authorization themselves (the OpenID
+        # provider's: client secrets in Basic, apps' tokens of another audience).
+        self.sigv4_paths = frozenset(sigv4_paths) | frozenset(self_authenticating)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):

@@ -5,6 +5,7 @@
     baas worker   the Temporal worker only
     baas users    account administration (``users create-admin --email ...``)
     baas keys     access keys for the DynamoDB API; ``keys rotate-signing`` for tokens
+    baas oauth-clients  apps that sign their users in with baas (OpenID provider)
     baas store    the store's schema (``migrate``), moving it (``copy``), ``backup``
     baas check    the static function-isolation check (``check [module-or-path ...]``)
     baas replay   replay workflow histories against the current code (before a deploy)
@@ -34,6 +35,7 @@ from baas.errors import BaasError
 from baas.graphql_cli import add_graphql_command, run_graphql_command
 from baas.keys_cli import CREATE_HELP, add_keys_command, run_keys_command
 from baas.logs import configure_logging
+from baas.oauth_clients_cli import add_oauth_clients_command, run_oauth_clients_command
 from baas.schema_cli import add_schema_command, run_schema_command
 from baas.store_cli import add_store_command, run_store_command
 from baas.supervision import APP_LOADED_OPTION
@@ -98,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
                 )
     _add_users(commands)
     add_keys_command(commands)
+    add_oauth_clients_command(commands)
     add_store_command(commands)
     add_schema_command(commands)
     add_graphql_command(commands)
@@ -194,6 +197,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_users(args, settings))
         if args.command == "keys":
             return asyncio.run(run_keys_command(args, settings))
+        if args.command == "oauth-clients":
+            return asyncio.run(run_oauth_clients_command(args, settings))
         if args.command == "store":
             return asyncio.run(run_store_command(args, settings))
         if args.command == "graphql":

@@ -1,0 +1,149 @@
+"""Helpers of the OpenID provider's tests: a registered app, and a browser made of httpx.
+
+:class:`FormBrowser` does what a browser does with the provider's pages and nothing
+more: it keeps the cookies the provider sets (``Secure`` ones included, as a browser
+does for ``localhost``, which Python's cookie jar does not over http), follows
+redirects within the provider, reads the forms' fields from the HTML and posts them.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html import unescape
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+
+from tests.integration.auth.auth_server import PASSWORD, AuthServer, auth_server, create_admin
+from tests.support import free_port
+
+ADMIN = "lena@example.com"
+APP_CALLBACK = "https://app.example.com/callback"
+APP_LOGGED_OUT = "https://app.example.com/bye"
+FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@contextlib.contextmanager
+def provider_server(data_dir: Path, **env: str) -> Iterator[AuthServer]:
+    """A server whose public URL (the issuer) is its own address, with an admin."""
+    create_admin(data_dir, ADMIN)
+    port = free_port()
+    with auth_server(data_dir, port, BAAS_PUBLIC_URL=f"http://127.0.0.1:{port}", **env) as server:
+        yield server
+
+
+def register_client(
+    server: AuthServer,
+    admin_token: str,
+    *,
+    public: bool = False,
+    redirect_uris: tuple[str, ...] = (APP_CALLBACK,),
+) -> dict[str, Any]:
+    """A client registered through the admin API (id, and secret unless public)."""
+    answer = server.post(
+        "/auth/admin/oauth-clients",
+        {
+            "name": "Example App",
+            "redirect_uris": list(redirect_uris),
+            "post_logout_redirect_uris": [APP_LOGGED_OUT],
+            "public": public,
+        },
+        token=admin_token,
+    )
+    assert answer.status_code == 201, answer.text
+    registered: dict[str, Any] = answer.json()
+    return registered
+
+
+def pkce_pair() -> tuple[str, str]:
+    """A code verifier and its S256 challenge (RFC 7636 §4.1-4.2)."""
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def authorize_query(client_id: str, challenge: str, **extra: str) -> dict[str, str]:
+    return {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": APP_CALLBACK,
+        "scope": "openid email",
+        "state": "state-123",
+        "nonce": "nonce-456",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        **extra,
+    }
+
+
+def form_fields(html: str, action: str) -> dict[str, str]:
+    """The hidden fields of the page's form posting to ``action``."""
+    form = re.search(rf'<form method=post action="{re.escape(action)}">(.*?)</form>', html, re.S)
+    assert form, f"no form to {action} in the page: {html[:500]}"
+    return {
+        unescape(name): unescape(value)
+        for name, value in re.findall(
+            r'<input type=hidden name="([^"]*)" value="([^"]*)">', form.group(1)
+        )
+    }
+
+
+@dataclass
+class FormBrowser:
+    """A user at the provider's pages (see the module docstring)."""
+
+    server: AuthServer
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    def request(
+        self, method: str, url: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        header = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        sent = {**({"Cookie": header} if header else {}), **(headers or {})}
+        response = self.server.client.request(method, url, headers=sent, **kwargs)
+        for raw in response.headers.get_list("set-cookie"):
+            jar: SimpleCookie = SimpleCookie()
+            jar.load(raw)
+            for name, morsel in jar.items():
+                if morsel["max-age"] == "0" or not morsel.value:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        return response
+
+    def follow(self, response: httpx.Response) -> httpx.Response:
+        """Follow redirects while they stay on the provider."""
+        while response.status_code in (302, 303) and response.headers["location"].startswith(
+            "/oauth/"
+        ):
+            response = self.request("GET", response.headers["location"])
+        return response
+
+    def post_form(self, page: httpx.Response, action: str, **fields: str) -> httpx.Response:
+        body = {**form_fields(page.text, action), **fields}
+        return self.follow(
+            self.request("POST", action, content=urlencode(body), headers=FORM_HEADERS)
+        )
+
+    def authorize(self, query: dict[str, str]) -> httpx.Response:
+        return self.follow(self.request("GET", f"/oauth/authorize?{urlencode(query)}"))
+
+    def sign_in(self, page: httpx.Response, email: str, password: str = PASSWORD) -> httpx.Response:
+        return self.post_form(page, "/oauth/authorize/signin", email=email, password=password)
+
+
+def callback_params(response: httpx.Response) -> dict[str, str]:
+    """The parameters of the provider's redirect to the app's callback."""
+    assert response.status_code == 303, (response.status_code, response.text[:500])
+    location = response.headers["location"]
+    assert location.startswith(APP_CALLBACK + "?"), location
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
