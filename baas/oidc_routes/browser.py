@@ -163,15 +163,21 @@ def browser_routes(auth: AuthServices) -> list[BaseRoute]:
         target = f"/oauth/authorize?{urlencode(pairs)}"
         return with_cookie(RedirectResponse(target, status_code=303), SESSION_COOKIE, refresh_text)
 
-    async def sign_in(request: Request) -> Response:
+    async def posted(request: Request) -> tuple[dict[str, str], AuthorizationRequest] | Response:
+        """A form's fields and its authorization request, checked again; or the refusal."""
         fields = await form_of(request)
         if isinstance(fields, Response):
             return fields
-        query = fields.get("request", "")
         try:
-            req = await checked(query)
+            return fields, await checked(fields.get("request", ""))
         except AuthorizationRefusedError as exc:
             return refused(exc)
+
+    async def sign_in(request: Request) -> Response:
+        form = await posted(request)
+        if isinstance(form, Response):
+            return form
+        (fields, req), query = form, form[0].get("request", "")
         try:
             user = await auth.accounts.authenticate_password(
                 fields.get("email"), fields.get("password"), address=address_of(request, auth)
@@ -200,14 +206,10 @@ def browser_routes(auth: AuthServices) -> list[BaseRoute]:
         return signed_in(query, outcome.refresh.text)
 
     async def second_factor(request: Request) -> Response:
-        fields = await form_of(request)
-        if isinstance(fields, Response):
-            return fields
-        query = fields.get("request", "")
-        try:
-            req = await checked(query)
-        except AuthorizationRefusedError as exc:
-            return refused(exc)
+        form = await posted(request)
+        if isinstance(form, Response):
+            return form
+        (fields, req), query = form, form[0].get("request", "")
         try:
             tokens = await auth.mfa.complete_sign_in(
                 fields.get("mfa_token"),

@@ -27,6 +27,7 @@ from auth.errors import AuthError, InvalidRequestError, InvalidTokenError
 from auth.oauth_clients import OAuthClient
 from auth.oauth_errors import InvalidClientError
 from baas.auth_routes.http import is_form, read_body
+from baas.errors import BodyTooLargeError
 
 if TYPE_CHECKING:
     from baas.auth_wiring import AuthServices
@@ -44,7 +45,12 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 def endpoint_routes(auth: AuthServices) -> list[BaseRoute]:
     """Discovery, token, userinfo and revocation."""
 
-    def oauth_error(exc: AuthError, endpoint: str, *, basic: bool = False) -> Response:
+    def oauth_error(
+        exc: AuthError | BodyTooLargeError, endpoint: str, *, basic: bool = False
+    ) -> Response:
+        if isinstance(exc, BodyTooLargeError):  # 413, in the shape OAuth clients parse
+            body = {"error": "invalid_request", "error_description": exc.message}
+            return JSONResponse(body, status_code=413, headers=_NO_STORE)
         auth.events.record("oauth_refused", reason=exc.code, endpoint=endpoint)
         status, headers = 400, dict(_NO_STORE)
         if isinstance(exc, InvalidClientError):
@@ -78,7 +84,7 @@ def endpoint_routes(auth: AuthServices) -> list[BaseRoute]:
         try:
             client, params = await client_form(request)
             body = await auth.provider.token(client, params)
-        except AuthError as exc:
+        except (AuthError, BodyTooLargeError) as exc:
             return oauth_error(exc, "token", basic=_basic_credentials(request) is not None)
         return JSONResponse(body, headers=_NO_STORE)
 
@@ -86,7 +92,7 @@ def endpoint_routes(auth: AuthServices) -> list[BaseRoute]:
         try:
             client, params = await client_form(request)
             await auth.provider.revoke(client, params.get("token"))
-        except AuthError as exc:
+        except (AuthError, BodyTooLargeError) as exc:
             return oauth_error(exc, "revoke", basic=_basic_credentials(request) is not None)
         return Response(status_code=200, headers=_NO_STORE)
 

@@ -167,6 +167,18 @@ def _no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     assert not errors, "\n".join(r.getMessage() for r in errors[:5])
 
 
+_PROVIDER_PAGES = frozenset(
+    {
+        "/oauth/authorize",
+        "/oauth/authorize/signin",
+        "/oauth/authorize/mfa",
+        "/oauth/authorize/consent",
+        "/oauth/logout",
+    }
+)
+_PROVIDER_ENDPOINTS = frozenset({"/oauth/token", "/oauth/revoke", "/oauth/userinfo"})
+
+
 def check(response: httpx.Response) -> None:
     """No 5xx; a 4xx in its route's error shape; no masked internal GraphQL error."""
     request = response.request
@@ -179,10 +191,16 @@ def check(response: httpx.Response) -> None:
     is_json = response.headers.get("content-type", "").startswith(
         ("application/json", "application/graphql-response+json", "application/x-amz-json")
     )
+    if path in _PROVIDER_PAGES and response.headers.get("content-type", "").startswith("text/html"):
+        return  # the OpenID provider's pages answer the person at the browser, in HTML
     if response.status_code >= 400:
         assert is_json, where
         body = response.json()
-        if response.status_code == 405 and "error" in body:
+        if path in _PROVIDER_ENDPOINTS and response.status_code != 405:
+            # OAuth's own shape (RFC 6749 §5.2), which OAuth clients parse.
+            assert isinstance(body["error"], str), where
+            assert isinstance(body["error_description"], str), where
+        elif response.status_code == 405 and "error" in body:
             # The router's answer to a method no route takes: the API's shape, everywhere.
             assert set(body["error"]) >= {"code", "message", "request_id"}, where
         elif path in ("/dynamodb", "/dynamodb/"):

@@ -9,6 +9,7 @@ const PAGES = {
   users: () => import("./pages/users.js"),
   calls: () => import("./pages/calls.js"),
   keys: () => import("./pages/keys.js"),
+  apps: () => import("./pages/apps.js"),
   graphql: () => import("./pages/graphql.js"),
 };
 

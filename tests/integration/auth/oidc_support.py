@@ -33,11 +33,11 @@ FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 @contextlib.contextmanager
-def provider_server(data_dir: Path, **env: str) -> Iterator[AuthServer]:
+def provider_server(data_dir: Path, host: str = "127.0.0.1", **env: str) -> Iterator[AuthServer]:
     """A server whose public URL (the issuer) is its own address, with an admin."""
     create_admin(data_dir, ADMIN)
     port = free_port()
-    with auth_server(data_dir, port, BAAS_PUBLIC_URL=f"http://127.0.0.1:{port}", **env) as server:
+    with auth_server(data_dir, port, BAAS_PUBLIC_URL=f"http://{host}:{port}", **env) as server:
         yield server
 
 
@@ -47,6 +47,7 @@ def register_client(
     *,
     public: bool = False,
     redirect_uris: tuple[str, ...] = (APP_CALLBACK,),
+    logout_uris: tuple[str, ...] = (APP_LOGGED_OUT,),
 ) -> dict[str, Any]:
     """A client registered through the admin API (id, and secret unless public)."""
     answer = server.post(
@@ -54,7 +55,7 @@ def register_client(
         {
             "name": "Example App",
             "redirect_uris": list(redirect_uris),
-            "post_logout_redirect_uris": [APP_LOGGED_OUT],
+            "post_logout_redirect_uris": list(logout_uris),
             "public": public,
         },
         token=admin_token,

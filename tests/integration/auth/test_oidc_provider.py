@@ -76,6 +76,21 @@ def sign_in_and_consent(server: AuthServer, client: dict[str, Any]) -> tuple[str
     return params["code"], verifier
 
 
+def signed_in_browser(
+    server: AuthServer, admin: str
+) -> tuple[dict[str, Any], FormBrowser, str, str]:
+    """A client, and a browser where Maya signed in and allowed it (PKCE pair to reuse)."""
+    client = register_client(server, admin)
+    server.signup_verified(MAYA)
+    verifier, challenge = pkce_pair()
+    browser = FormBrowser(server)
+    consent = browser.sign_in(
+        browser.authorize(authorize_query(client["client_id"], challenge)), MAYA
+    )
+    browser.post_form(consent, "/oauth/authorize/consent", decision="allow")
+    return client, browser, verifier, challenge
+
+
 def exchange(
     server: AuthServer, client: dict[str, Any], code: str, verifier: str
 ) -> dict[str, Any]:
@@ -169,14 +184,7 @@ def test_consent_is_remembered_and_revocation_ends_the_apps_session(
     provider: tuple[AuthServer, str],
 ) -> None:
     server, admin = provider
-    client = register_client(server, admin)
-    server.signup_verified(MAYA)
-    verifier, challenge = pkce_pair()
-    browser = FormBrowser(server)
-    consent = browser.sign_in(
-        browser.authorize(authorize_query(client["client_id"], challenge)), MAYA
-    )
-    browser.post_form(consent, "/oauth/authorize/consent", decision="allow")
+    client, browser, verifier, challenge = signed_in_browser(server, admin)
     # Same browser, same scopes: straight back to the app with a code.
     again = callback_params(browser.authorize(authorize_query(client["client_id"], challenge)))
     tokens = exchange(server, client, again["code"], verifier)
@@ -216,16 +224,8 @@ def test_logout_ends_the_baas_session_and_returns_to_the_app(
     provider: tuple[AuthServer, str],
 ) -> None:
     server, admin = provider
-    client = register_client(server, admin)
-    server.signup_verified(MAYA)
-    verifier, challenge = pkce_pair()
-    browser = FormBrowser(server)
-    consent = browser.sign_in(
-        browser.authorize(authorize_query(client["client_id"], challenge)), MAYA
-    )
-    params = callback_params(
-        browser.post_form(consent, "/oauth/authorize/consent", decision="allow")
-    )
+    client, browser, verifier, challenge = signed_in_browser(server, admin)
+    params = callback_params(browser.authorize(authorize_query(client["client_id"], challenge)))
     tokens = exchange(server, client, params["code"], verifier)
 
     wrong = browser.request(

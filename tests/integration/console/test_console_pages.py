@@ -328,6 +328,32 @@ def test_keys_create_shows_the_secret_once_and_revoke_stops_it(dev: Dev, page: P
     assert refused_within(client) == "UnrecognizedClientException"
 
 
+def test_apps_register_an_oauth_client_with_its_secret_shown_once(dev: Dev, page: Page) -> None:
+    page.get_by_role("link", name="Apps").click()
+    page.get_by_label("Name", exact=True).fill("Example App")
+    page.get_by_label("Redirect URIs", exact=True).fill("https://app.example.com/callback")
+    page.get_by_role("button", name="Register app").click()
+    client_id = page.locator("#new-app .client-id").inner_text()
+    secret = page.locator("#new-app .secret").inner_text()
+    # The secret is the client's: the token endpoint authenticates it (and no other).
+    answer = httpx.post(
+        f"{dev.base}/oauth/token", data={"grant_type": "refresh_token"}, auth=(client_id, secret)
+    )
+    assert answer.json()["error"] == "invalid_request"
+
+    page.reload()
+    expect(page.get_by_role("cell", name=client_id, exact=True)).to_be_visible()
+    assert secret not in page.content()  # shown once, never again
+    screenshot(page, "apps")
+    page.get_by_role("button", name="Delete Example App").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(page.get_by_text("Deleted Example App.")).to_be_visible()
+    gone = httpx.post(
+        f"{dev.base}/oauth/token", data={"grant_type": "refresh_token"}, auth=(client_id, secret)
+    )
+    assert gone.json()["error"] == "invalid_client"
+
+
 def test_calls_start_a_workflow_approve_it_and_see_it_completed(dev: Dev, page: Page) -> None:
     board = _new_board(dev, "To archive")
     page.get_by_role("link", name="Calls").click()
