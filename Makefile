@@ -12,6 +12,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 NODE_STAMP := tests/node_modules/.installed
 CONSOLE_STAMP := baas/console/node_modules/.installed
+JS_CLIENT_STAMP := clients/js/node_modules/.installed
 BROWSER_STAMP := $(VENV)/.browser
 
 .PHONY: run test install setup compile lint typecheck check-imports check-functions unit integration bench clean
@@ -42,6 +43,11 @@ $(CONSOLE_STAMP): baas/console/package.json baas/console/package-lock.json
 	npm ci --prefix baas/console --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The TypeScript client (clients/js): its build tools and codegen; the tests build it.
+$(JS_CLIENT_STAMP): clients/js/package.json clients/js/package-lock.json
+	npm ci --prefix clients/js --no-audit --no-fund --loglevel=error
+	touch $@
+
 # The console's browser tests drive Debian's chromium with Playwright (its own browser
 # download cannot work here). Without a browser they skip with one line; CI sets
 # BAAS_TEST_BROWSER_REQUIRED=1 so that a missing browser fails instead.
@@ -61,7 +67,7 @@ install: $(STAMP) $(CONSOLE_STAMP)
 	@$(MAKE) --no-print-directory compile
 
 ## setup: everything for development and tests (`make test` runs it)
-setup: install $(DEV_STAMP) $(NODE_DEPS)
+setup: install $(DEV_STAMP) $(NODE_DEPS) $(JS_CLIENT_STAMP)
 
 ## run: the whole stack on this machine (embedded Temporal, worker, API, example app)
 run: install
@@ -100,4 +106,4 @@ bench: setup
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .baas tests/node_modules baas/console/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .baas tests/node_modules baas/console/node_modules clients/js/node_modules clients/js/dist .pytest_cache .mypy_cache .ruff_cache
