@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -53,16 +53,25 @@ def dev(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]
         (data / "outbox" / "old.eml", 0o644),
     ):
         path.chmod(mode)
+    with baas_dev(env) as process:
+        yield process, env
+
+
+@contextlib.contextmanager
+def baas_dev(env: dict[str, str], log: IO[str] | None = None) -> Iterator[subprocess.Popen[str]]:
+    """``baas dev`` started as a user runs it, its output piped (or written to ``log``,
+    for a long test whose output could fill a pipe); killed at the end if the test has
+    not stopped it."""
     process = subprocess.Popen(
         [str(BAAS), "dev"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=log or subprocess.PIPE,
+        stderr=log or subprocess.PIPE,
         text=True,
     )
     try:
-        yield process, env
+        yield process
     finally:
         if process.poll() is None:
             process.kill()

@@ -11,11 +11,7 @@ user's MFA token, a cloned authenticator whose signature counter went back.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +21,8 @@ import pytest
 from tests.integration.auth.auth_server import PASSWORD, AuthServer, auth_server, create_admin
 from tests.integration.auth.mfa_support import claims_of, mfa_token
 from tests.integration.auth.test_security_events import events_of
-from tests.integration.console.conftest import CHROMIUM_ARGS, _chromium, _unavailable
+from tests.integration.console.conftest import CHROMIUM_ARGS, chromium_or_skip
+from tests.integration.static_site import static_site
 from tests.support import free_port
 
 if TYPE_CHECKING:
@@ -35,25 +32,6 @@ PAGE = Path(__file__).parent / "passkey_page"
 MAYA = "maya@example.com"
 OMAR = "omar@example.com"
 ADMIN = "lena@example.com"
-
-
-@contextlib.contextmanager
-def page_server(port: int) -> Iterator[str]:
-    """The app's page, on its own origin (http://localhost:<port>: a secure context)."""
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    handler = functools.partial(Quiet, directory=str(PAGE))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://localhost:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def add_virtual_authenticator(page: Page) -> tuple[CDPSession, str]:
@@ -105,13 +83,9 @@ class PasskeySite:
 def passkey_site(tmp_path: Path) -> Iterator[PasskeySite]:
     """baas at http://localhost:<api>, the page at http://localhost:<page>, and a
     browser tab on the page with a virtual platform authenticator."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed")
-    executable = _chromium()
-    if executable is None:
-        _unavailable("chromium is not installed")
+    executable = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
     api_port, page_port = free_port(), free_port()
     origin = f"http://localhost:{page_port}"
     create_admin(tmp_path, ADMIN)
@@ -123,7 +97,7 @@ def passkey_site(tmp_path: Path) -> Iterator[PasskeySite]:
     }
     with (
         auth_server(tmp_path, api_port, **env) as server,
-        page_server(page_port) as page_base,
+        static_site(page_port, PAGE) as page_base,
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)

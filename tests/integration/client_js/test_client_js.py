@@ -9,14 +9,11 @@ typed usage is type-checked against the example app's generated types.
 from __future__ import annotations
 
 import contextlib
-import functools
-import http.server
 import json
 import os
 import shutil
 import signal
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,8 +22,9 @@ import httpx
 import pytest
 
 from tests.integration.auth.auth_server import FAST_ARGON2, PASSWORD, create_admin
-from tests.integration.console.conftest import CHROMIUM_ARGS, _chromium, _unavailable
-from tests.integration.test_baas_dev import BAAS, ROOT, _env, _wait_healthy
+from tests.integration.console.conftest import CHROMIUM_ARGS, chromium_or_skip
+from tests.integration.static_site import static_site
+from tests.integration.test_baas_dev import BAAS, ROOT, _env, _wait_healthy, baas_dev
 from tests.support import free_port
 
 if TYPE_CHECKING:
@@ -57,38 +55,66 @@ def built() -> Path:
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """``baas dev`` of the example app at http://localhost:<port>, which lets a page at
-    http://localhost:<page port> call it (CORS, and the WebSocket's origin check)."""
+    http://localhost:<page port> call it (CORS, and the WebSocket's origin check), with
+    a real OpenID provider (npm oidc-provider) as the social login ``test`` when the
+    tests' npm packages are installed."""
     tmp = tmp_path_factory.mktemp("client-js")
     data = tmp / "data"
     create_admin(data, ADMIN)
-    api_port, page_port = free_port(), free_port()
-    env = _env(
-        tmp,
+    api_port, page_port, oidc_port = free_port(), free_port(), free_port()
+    # The page social sign-ins come back to (no query allowed: it finds the API's URL
+    # where the page kept it, see page/index.html).
+    page = f"http://localhost:{page_port}/index.html"
+    settings = {
         **FAST_ARGON2,
-        BAAS_PORT=str(api_port),
-        BAAS_PUBLIC_URL=f"http://localhost:{api_port}",
-        BAAS_CORS_ORIGINS=f"http://localhost:{page_port}",
-    )
+        "BAAS_PORT": str(api_port),
+        "BAAS_PUBLIC_URL": f"http://localhost:{api_port}",
+        "BAAS_CORS_ORIGINS": f"http://localhost:{page_port}",
+        "BAAS_AUTH_OAUTH_REDIRECT": page,
+    }
+    with contextlib.ExitStack() as stack:
+        provider = stack.enter_context(_provider(oidc_port, api_port))
+        if provider:
+            settings["BAAS_OIDC_PROVIDERS"] = json.dumps([provider])
+        log_path = tmp / "baas-dev.log"
+        log = stack.enter_context(log_path.open("w"))
+        process = stack.enter_context(baas_dev(_env(tmp, **settings), log))
+        try:
+            _wait_healthy(f"http://127.0.0.1:{api_port}/healthz", process, within=120)
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n{log_path.read_text()}") from None
+        yield {"port": api_port, "page_port": page_port, "data": data, "social": provider}
+        process.send_signal(signal.SIGINT)  # a clean stop: its Temporal and workers too
+        process.wait(timeout=60)
+
+
+@contextlib.contextmanager
+def _provider(port: int, api_port: int) -> Iterator[dict[str, str] | None]:
+    """The tests' OpenID provider (tests/oidc/provider.mjs), or None without its package."""
+    if not (ROOT / "tests" / "node_modules" / "oidc-provider").is_dir():
+        yield None
+        return
+    callback = f"http://localhost:{api_port}/auth/oauth/test/callback"
     process = subprocess.Popen(
-        [str(BAAS), "dev"],
-        cwd=ROOT,
-        env=env,
+        ["node", str(ROOT / "tests" / "oidc" / "provider.mjs"), str(port), callback],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
     )
     try:
-        _wait_healthy(f"http://127.0.0.1:{api_port}/healthz", process, within=120)
-        # Groups are read at sign-in: the admin of the example's approval rules.
-        yield {"port": api_port, "page_port": page_port, "data": data}
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("ready"), "the OpenID provider did not start"
+        yield {
+            "name": "test",
+            "discovery_url": f"http://127.0.0.1:{port}/.well-known/openid-configuration",
+            "client_id": "baas-test",
+            "client_secret": "baas-test-secret",
+        }
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        try:
-            process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate(timeout=30)
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def test_codegen_types_a_typed_usage_of_the_example_app(tmp_path: Path) -> None:
@@ -154,41 +180,14 @@ def test_the_client_from_node(built: Path, dev: dict[str, Any]) -> None:
     } <= summary.keys()
 
 
-@contextlib.contextmanager
-def page_server(port: int, dist: Path) -> Iterator[str]:
-    """The app's page at http://localhost:<port>/index.html, the bundle under /client/."""
-
-    class Site(http.server.SimpleHTTPRequestHandler):
-        def translate_path(self, path: str) -> str:
-            if path.startswith("/client/"):
-                return str(dist / path.removeprefix("/client/").split("?")[0])
-            return super().translate_path(path)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    handler = functools.partial(Site, directory=str(HERE / "page"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://localhost:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture
 def site(built: Path, dev: dict[str, Any]) -> Iterator[tuple[BrowserContext, str]]:
     """A fresh browser profile, and the page's URL (pointing it at the API)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed")
-    executable = _chromium()
-    if executable is None:
-        _unavailable("chromium is not installed")
-    with page_server(dev["page_port"], built) as base, sync_playwright() as playwright:
+    executable = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    pages = static_site(dev["page_port"], HERE / "page", {"/client/": built})
+    with pages as base, sync_playwright() as playwright:
         browser: Browser = playwright.chromium.launch(
             executable_path=executable, args=CHROMIUM_ARGS
         )
@@ -319,3 +318,33 @@ def test_two_tabs_refreshing_at_once_send_one_refresh(
     assert not one.startswith("error"), one
     viewer = step(second, "graphql", "query { viewer { authenticated } }")
     assert viewer == {"data": {"viewer": {"authenticated": True}}}
+
+
+def test_social_sign_in_in_chromium(site: tuple[BrowserContext, str], dev: dict[str, Any]) -> None:
+    """The provider's round trip in the browser: the app's button, the provider's login
+    and consent pages, baas's callback, back on the app's page with the session in the
+    cookie, which finishSocialSignIn turns into a signed-in client."""
+    if dev["social"] is None:
+        pytest.skip("npm package oidc-provider is missing: run `npm ci --prefix tests`")
+    context, url = site
+    page = _tab(context, url)
+    step(page, "open", "cookie")
+    page.evaluate("window.steps.social('test')")
+    page.wait_for_selector("input[name=login]")
+    page.fill("input[name=login]", "sam")
+    page.fill("input[name=password]", "any")
+    page.click("button[type=submit]")
+    page.wait_for_selector("button[type=submit]")  # the consent page
+    page.click("button[type=submit]")
+    page.wait_for_url(url.split("?")[0])
+    page.wait_for_function("window.ready === true")
+    step(page, "open", "cookie")
+    finished = step(page, "finishSocial")
+    assert finished["status"] == "signed-in"
+    assert finished["user"]["email"] == "sam@example.com"
+    assert "#" not in page.url  # nothing left in the address bar
+    viewer = step(page, "graphql", "query { viewer { userId } }")
+    assert viewer == {"data": {"viewer": {"userId": finished["user"]["id"]}}}
+    # A page reached some other way has no social session to finish.
+    step(page, "signOut")
+    assert step(page, "finishSocial") is None

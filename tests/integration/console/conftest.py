@@ -48,15 +48,24 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"no browser for the console tests: {reason} (make test installs chromium)")
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def chromium_or_skip() -> str:
+    """Debian's chromium for Playwright to drive; without it (or without the playwright
+    package) the test skips, or fails when ``BAAS_TEST_BROWSER_REQUIRED`` is set."""
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         _unavailable("the playwright package is not installed")
     executable = _chromium()
     if executable is None:
         _unavailable("chromium is not installed")
+    return executable
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_or_skip()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
