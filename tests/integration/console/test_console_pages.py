@@ -26,8 +26,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from tests.integration.auth.auth_server import FAST_ARGON2, PASSWORD, AuthServer
 from tests.integration.auth.mfa_support import enrol_totp
 from tests.integration.auth.test_passkeys_browser import (
+    PAGE,
     add_virtual_authenticator,
-    page_server,
     run,
 )
 from tests.integration.console.console_pages import (
@@ -36,6 +36,7 @@ from tests.integration.console.console_pages import (
     sign_in,
     signed_in,
 )
+from tests.integration.static_site import static_site
 from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -253,7 +254,7 @@ def _register_a_passkey(dev: Dev, browser: Browser, access: str, proof: dict[str
     try:
         tab = context.new_page()
         add_virtual_authenticator(tab)
-        with page_server(dev.passkey_page_port) as page_base:
+        with static_site(dev.passkey_page_port, PAGE) as page_base:
             tab.goto(f"{page_base}/index.html?api={dev.base.replace('127.0.0.1', 'localhost')}")
             registered = run(tab, "register", access, proof)
         assert registered["first"]["status"] == 201, registered
