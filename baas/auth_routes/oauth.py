@@ -20,7 +20,8 @@ from auth.auth_methods import FEDERATED
 from auth.errors import InvalidRequestError
 from auth.mfa import PendingSignIn
 from auth.social_state import STATE_LIFETIME
-from baas.auth_routes.http import current_user, token_response, user_agent_of
+from baas.auth_routes.http import current_user, read_body, token_response, user_agent_of
+from baas.auth_routes.mfa import step_up
 
 if TYPE_CHECKING:
     from baas.auth_wiring import AuthServices
@@ -54,8 +55,13 @@ def oauth_routes(auth: AuthServices) -> list[BaseRoute]:
 
     async def link(request: Request) -> Response:
         """Begin linking a provider to the signed-in account; the client then opens
-        ``authorization_url`` in the browser (same cookie jar as this request)."""
+        ``authorization_url`` in the browser (same cookie jar as this request).
+
+        A new way in, so re-authentication (and the second factor) first, as for a
+        passkey (threat: a stolen access token linking the thief's own provider account,
+        a way in that outlives the token)."""
         user = await current_user(request, auth)
+        await step_up(request, auth, user, await read_body(request))
         url, cookie = await auth.social.begin(
             request.path_params["provider"], link_user_id=user.user_id
         )

@@ -1,5 +1,6 @@
-"""Listing and unlinking social identities (issue 22), against the real OpenID provider
-of the social-login tests: never the last way into an account, even under a race.
+"""Listing, linking and unlinking social identities (issue 22), against the real OpenID
+provider of the social-login tests: never the last way into an account, even under a
+race; with a second factor, linking and unlinking need it.
 """
 
 from __future__ import annotations
@@ -8,14 +9,18 @@ import concurrent.futures
 
 import httpx
 
-from tests.integration.auth.auth_server import AuthServer
+from tests.integration.auth.auth_server import PASSWORD, AuthServer
+from tests.integration.auth.mfa_support import enrol_totp, mfa_token
 from tests.integration.auth.test_social_login import _sign_in_with, _through_provider, social
 
 __all__ = ["social"]  # the provider and the server, as the social-login tests run them
 
 
-def link(server: AuthServer, access: str, provider: str, login: str) -> None:
-    started = server.post(f"/auth/link/{provider}", token=access)
+def link(
+    server: AuthServer, access: str, provider: str, login: str, proof: dict[str, str] | None = None
+) -> None:
+    started = server.post(f"/auth/link/{provider}", proof or {}, token=access)
+    assert started.status_code == 200, started.text
     back = _through_provider(started.json()["authorization_url"], login, server.base)
     linked = httpx.get(back, headers={"Cookie": f"baas_oauth={started.cookies['baas_oauth']}"})
     assert linked.status_code == 200, linked.text
@@ -28,8 +33,10 @@ def identities(server: AuthServer, access: str) -> list[dict[str, object]]:
     return found
 
 
-def unlink(server: AuthServer, access: str, identity: object) -> httpx.Response:
-    return server.post(f"/auth/identities/{identity}/unlink", {}, token=access)
+def unlink(
+    server: AuthServer, access: str, identity: object, proof: dict[str, str] | None = None
+) -> httpx.Response:
+    return server.post(f"/auth/identities/{identity}/unlink", proof or {}, token=access)
 
 
 def test_the_last_way_in_is_never_unlinked(social: AuthServer) -> None:
@@ -59,3 +66,24 @@ def test_two_unlinks_at_once_leave_one_way_in(social: AuthServer) -> None:
         answers = list(pool.map(lambda i: unlink(social, access, i), ids))
     assert sorted(a.status_code for a in answers) == [204, 400]
     assert len(identities(social, access)) == 1
+
+
+def test_with_a_second_factor_linking_and_unlinking_need_it(social: AuthServer) -> None:
+    """Threat: a stolen access token adding the thief's provider account as a way in,
+    or removing the owner's."""
+    social.signup_verified("erin@example.com")
+    app, recovery = enrol_totp(social, str(social.signin("erin@example.com")["access_token"]))
+    access = social.post(
+        "/auth/mfa/verify", {"mfa_token": mfa_token(social, "erin@example.com"), "code": app.code()}
+    ).json()["access_token"]
+    refused = social.post("/auth/link/test", {"password": PASSWORD}, token=access)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "mfa_required")
+    link(social, access, "test", "erin", {"password": PASSWORD, "mfa_code": recovery[0]})
+    [linked] = identities(social, access)
+
+    refused = unlink(social, access, linked["id"], {"password": PASSWORD})
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "mfa_required")
+    assert identities(social, access) == [linked]
+    proof = {"password": PASSWORD, "mfa_code": app.code()}
+    assert unlink(social, access, linked["id"], proof).status_code == 204
+    assert identities(social, access) == []

@@ -19,7 +19,13 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import httpx
 import pytest
 
-from tests.integration.auth.auth_server import AuthServer, auth_server, create_admin, text_of
+from tests.integration.auth.auth_server import (
+    PASSWORD,
+    AuthServer,
+    auth_server,
+    create_admin,
+    text_of,
+)
 from tests.support import free_port
 
 TESTS = Path(__file__).resolve().parents[2]
@@ -193,7 +199,12 @@ def test_provider_email_of_a_password_account_never_signs_in_as_it(social: AuthS
 
     # Carol signs in with her password and links the provider explicitly.
     tokens = social.signin("carol@example.com")
-    link = social.post("/auth/link/test", token=str(tokens["access_token"]))
+    access = str(tokens["access_token"])
+    # Linking is a new way in: the access token alone is not enough.
+    assert social.post("/auth/link/test", token=access).status_code == 400
+    wrong = social.post("/auth/link/test", {"password": "not her password"}, token=access)
+    assert wrong.status_code == 401
+    link = social.post("/auth/link/test", {"password": PASSWORD}, token=access)
     assert link.status_code == 200
     cookie = link.cookies["baas_oauth"]
     back = _through_provider(link.json()["authorization_url"], "carol", social.base)
@@ -220,7 +231,7 @@ def test_linking_and_signing_in_through_a_provider_are_security_events(
     social.signup_verified("dave@example.com")
     tokens = social.signin("dave@example.com")
     dave = tokens["user"]["id"]  # type: ignore[index]
-    link = social.post("/auth/link/test", token=str(tokens["access_token"]))
+    link = social.post("/auth/link/test", {"password": PASSWORD}, token=str(tokens["access_token"]))
     back = _through_provider(link.json()["authorization_url"], "dave", social.base)
     cookie = {"Cookie": f"baas_oauth={link.cookies['baas_oauth']}"}
     assert httpx.get(back, headers=cookie).status_code == 200
