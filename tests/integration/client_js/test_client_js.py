@@ -117,6 +117,13 @@ def _provider(port: int, api_port: int) -> Iterator[dict[str, str] | None]:
             process.stdout.close()
 
 
+def test_the_client_unit_tests(built: Path) -> None:
+    """``npm test``: the token keeping with a fake fetch and clock (clients/js/tests/unit)."""
+    result = _npm("test")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "# fail 0" in result.stdout
+
+
 def test_codegen_types_a_typed_usage_of_the_example_app(tmp_path: Path) -> None:
     """``baas schema export --format json`` -> ``npm run codegen`` -> ``tsc --noEmit`` over
     ``tests/typed/usage.ts``, whose ``@ts-expect-error`` lines fail the check unless the
