@@ -316,6 +316,7 @@ class OpenIDProvider:
             if family.client_id != client.client_id:
                 raise UnauthorizedClientError()
             await self._sessions.revoke_family(family.family_id, "sign_out")
+            user_id = family.subject
         else:
             try:
                 claims = self._verifier.verify(token)
@@ -325,7 +326,8 @@ class OpenIDProvider:
                 raise UnauthorizedClientError()
             if claims.session_id is not None:
                 await self._sessions.end_session(claims.subject, claims.session_id)
-        self._events.record("signed_out", scope="app", client=client.client_id)
+            user_id = claims.subject
+        self._events.record("signed_out", user_id=user_id, scope="app", client=client.client_id)
 
     async def userinfo(self, access_token: object) -> dict[str, object]:
         """Claims about the user of an app's access token (Core §5.3), by its scope."""

@@ -246,6 +246,21 @@ def test_logout_ends_the_baas_session_and_returns_to_the_app(
     assert out.status_code == 303
     assert out.headers["location"] == "https://app.example.com/bye?state=s1"
     assert "baas_op_session" not in browser.cookies
+    # Without a hint, with one this provider did not sign, or with another client's id:
+    # refused on a page, nothing ended, no redirect.
+    header, payload, signature = tokens["id_token"].split(".")
+    for query in (
+        "post_logout_redirect_uri=https%3A%2F%2Fapp.example.com%2Fbye",
+        f"id_token_hint={header}.{payload}.{signature[::-1]}",
+        f"id_token_hint={tokens['id_token']}&client_id={'B' * 22}",
+    ):
+        refused = browser.request("GET", f"/oauth/logout?{query}")
+        assert refused.status_code == 400, query
+        assert "location" not in refused.headers
+    # The hint again (its session is already over), without a redirect: a page says so.
+    done = browser.request("GET", f"/oauth/logout?id_token_hint={tokens['id_token']}")
+    assert done.status_code == 200
+    assert "signed out" in done.text
     # Signed out at baas: the next authorization asks to sign in again.
     page = browser.authorize(authorize_query(client["client_id"], challenge))
     assert page.status_code == 200

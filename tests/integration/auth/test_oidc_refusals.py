@@ -9,8 +9,13 @@ the spec's error (on the redirect, or ``{"error"}`` from the token endpoint), ne
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import io
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -18,6 +23,8 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from baas.config import Settings
+from baas.oauth_clients_cli import run_oauth_clients_command
 from tests.integration.auth.auth_server import AuthServer
 from tests.integration.auth.mfa_support import claims_of, enrol_totp
 from tests.integration.auth.oidc_support import (
@@ -33,6 +40,7 @@ from tests.integration.auth.oidc_support import (
     register_client,
 )
 from tests.integration.auth.test_security_events import events_of
+from tests.postgres_server import drop_schema, schema_name
 
 MAYA = "maya@example.com"
 
@@ -337,3 +345,70 @@ def test_an_account_with_a_second_factor_must_pass_it(
     id_claims = claims_of(tokens["id_token"])
     assert id_claims["amr"] == ["pwd", "otp", "mfa"]
     assert claims_of(tokens["access_token"])["aal"] == "aal2"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The settings of each store backend (PostgreSQL: a schema of its own)."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    url = request.getfixturevalue("postgres_url")
+    schema = schema_name()
+    try:
+        yield {"BAAS_STORE_URL": f"{url}?schema={schema}"}
+    finally:
+        drop_schema(url, schema)
+
+
+def test_a_burst_of_exchanges_of_one_code_gives_tokens_once_and_then_revokes_them(
+    tmp_path: Path, store_env: dict[str, str]
+) -> None:
+    with provider_server(tmp_path, **store_env) as server:
+        settings = Settings.from_env({"BAAS_DATA_DIR": str(tmp_path), **store_env})
+        out = io.StringIO()
+        create = argparse.Namespace(
+            clients_command="create",
+            name="Example App",
+            redirect_uris=[APP_CALLBACK],
+            logout_uris=[],
+            public=False,
+            create=False,
+        )
+        assert asyncio.run(run_oauth_clients_command(create, settings, out)) == 0
+        printed = dict(line.split(":", 1) for line in out.getvalue().splitlines())
+        client = {
+            "client_id": printed["client id"].strip(),
+            "client_secret": printed["client secret"].strip(),
+        }
+        server.signup_verified(MAYA)
+        verifier, challenge = pkce_pair()
+        code = code_for(server, client, challenge)
+        barrier = threading.Barrier(8)
+
+        def exchange_at_once() -> httpx.Response:
+            with httpx.Client(base_url=server.base, timeout=30) as own:
+                barrier.wait()
+                return own.post(
+                    "/oauth/token",
+                    data={
+                        "grant_type": "authorization_code",
+                        "code": code,
+                        "redirect_uri": APP_CALLBACK,
+                        "code_verifier": verifier,
+                    },
+                    auth=(client["client_id"], client["client_secret"]),
+                )
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: exchange_at_once(), range(8)))
+        granted = [a for a in answers if a.status_code == 200]
+        assert len(granted) == 1, [a.text for a in answers]
+        assert all(oauth_error(a) == (400, "invalid_grant") for a in answers if a not in granted)
+        # The code came back: what it gave is revoked (RFC 6749 §4.1.2).
+        tokens = granted[0].json()
+        assert server.get("/oauth/userinfo", token=tokens["access_token"]).status_code == 401
+        refresh = token_request(
+            server, client, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+        )
+        assert oauth_error(refresh) == (400, "invalid_grant")
