@@ -8,9 +8,12 @@ redirects within the provider, reads the forms' fields from the HTML and posts t
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import base64
 import contextlib
 import hashlib
+import io
 import re
 import secrets
 from collections.abc import Iterator
@@ -23,6 +26,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
+from baas.config import Settings
+from baas.oauth_clients_cli import run_oauth_clients_command
 from tests.integration.auth.auth_server import PASSWORD, AuthServer, auth_server, create_admin
 from tests.support import free_port
 
@@ -63,6 +68,23 @@ def register_client(
     assert answer.status_code == 201, answer.text
     registered: dict[str, Any] = answer.json()
     return registered
+
+
+def cli_client(env: dict[str, str], name: str = "CLI App", **options: Any) -> dict[str, str]:
+    """A client registered by ``baas oauth-clients create`` in the store ``env`` names:
+    its id and secret as printed, and the whole output."""
+    fields: dict[str, Any] = {"redirect_uris": [APP_CALLBACK], "logout_uris": [], "public": False}
+    args = argparse.Namespace(
+        clients_command="create", name=name, create=False, **{**fields, **options}
+    )
+    out = io.StringIO()
+    code = asyncio.run(run_oauth_clients_command(args, Settings.from_env(env), out))
+    printed = dict(line.split(":", 1) for line in out.getvalue().splitlines() if ":" in line)
+    return {
+        "exit_code": str(code),
+        "client_id": printed.get("client id", "").strip(),
+        "client_secret": printed.get("client secret", "").strip(),
+    }
 
 
 def pkce_pair() -> tuple[str, str]:

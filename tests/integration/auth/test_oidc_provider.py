@@ -8,11 +8,8 @@ library in a real browser is test_oidc_browser.py; the refusals are test_oidc_re
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import base64
 import hashlib
-import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,8 +19,6 @@ import pytest
 from joserfc import jws
 from joserfc.jwk import KeySet
 
-from baas.config import Settings
-from baas.oauth_clients_cli import run_oauth_clients_command
 from tests.integration.auth.auth_server import AuthServer
 from tests.integration.auth.oidc_support import (
     ADMIN,
@@ -32,6 +27,7 @@ from tests.integration.auth.oidc_support import (
     FormBrowser,
     authorize_query,
     callback_params,
+    cli_client,
     pkce_pair,
     provider_server,
     register_client,
@@ -271,21 +267,10 @@ def test_clients_from_the_command_line_and_only_admins_over_http(
     provider: tuple[AuthServer, str],
 ) -> None:
     server, admin = provider
-    settings = Settings.from_env({"BAAS_DATA_DIR": str(server.data_dir)})
-    out = io.StringIO()
-    create = argparse.Namespace(
-        clients_command="create",
-        name="CLI App",
-        redirect_uris=[APP_CALLBACK],
-        logout_uris=[],
-        public=False,
-        create=False,
-    )
-    assert asyncio.run(run_oauth_clients_command(create, settings, out)) == 0
-    printed = dict(
-        line.split(":", 1) for line in out.getvalue().splitlines() if line.startswith("client ")
-    )
-    client_id, secret = printed["client id"].strip(), printed["client secret"].strip()
+    env = {"BAAS_DATA_DIR": str(server.data_dir)}
+    made = cli_client(env)
+    assert made["exit_code"] == "0"
+    client_id, secret = made["client_id"], made["client_secret"]
     listed = server.get("/auth/admin/oauth-clients", token=admin).json()["clients"]
     assert [c["client_id"] for c in listed] == [client_id]
     assert secret not in json.dumps(listed)
@@ -294,8 +279,7 @@ def test_clients_from_the_command_line_and_only_admins_over_http(
         "/oauth/token", data={"grant_type": "refresh_token"}, auth=(client_id, secret)
     )
     assert answer.json()["error"] == "invalid_request"
-    bad_uri = argparse.Namespace(**{**vars(create), "redirect_uris": ["http://app.example.com/"]})
-    assert asyncio.run(run_oauth_clients_command(bad_uri, settings, io.StringIO())) == 1
+    assert cli_client(env, redirect_uris=["http://app.example.com/"])["exit_code"] == "1"
 
     server.signup_verified(MAYA)
     maya = str(server.signin(MAYA)["access_token"])

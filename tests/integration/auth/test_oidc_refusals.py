@@ -9,9 +9,6 @@ the spec's error (on the redirect, or ``{"error"}`` from the token endpoint), ne
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import io
 import threading
 import time
 from collections.abc import Iterator
@@ -23,8 +20,6 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from baas.config import Settings
-from baas.oauth_clients_cli import run_oauth_clients_command
 from tests.integration.auth.auth_server import AuthServer
 from tests.integration.auth.mfa_support import claims_of, enrol_totp
 from tests.integration.auth.oidc_support import (
@@ -34,6 +29,7 @@ from tests.integration.auth.oidc_support import (
     FormBrowser,
     authorize_query,
     callback_params,
+    cli_client,
     form_fields,
     pkce_pair,
     provider_server,
@@ -365,22 +361,7 @@ def test_a_burst_of_exchanges_of_one_code_gives_tokens_once_and_then_revokes_the
     tmp_path: Path, store_env: dict[str, str]
 ) -> None:
     with provider_server(tmp_path, **store_env) as server:
-        settings = Settings.from_env({"BAAS_DATA_DIR": str(tmp_path), **store_env})
-        out = io.StringIO()
-        create = argparse.Namespace(
-            clients_command="create",
-            name="Example App",
-            redirect_uris=[APP_CALLBACK],
-            logout_uris=[],
-            public=False,
-            create=False,
-        )
-        assert asyncio.run(run_oauth_clients_command(create, settings, out)) == 0
-        printed = dict(line.split(":", 1) for line in out.getvalue().splitlines())
-        client = {
-            "client_id": printed["client id"].strip(),
-            "client_secret": printed["client secret"].strip(),
-        }
+        client = cli_client({"BAAS_DATA_DIR": str(tmp_path), **store_env}, name="Example App")
         server.signup_verified(MAYA)
         verifier, challenge = pkce_pair()
         code = code_for(server, client, challenge)
