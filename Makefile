@@ -70,7 +70,9 @@ install: $(STAMP) $(CONSOLE_STAMP)
 setup: install $(DEV_STAMP) $(NODE_DEPS) $(JS_CLIENT_STAMP)
 
 ## run: the whole stack on this machine (embedded Temporal, worker, API, example app)
-run: install
+## (the Python packages and the console's npm packages install side by side: -j2)
+run:
+	@$(MAKE) --no-print-directory -j2 install
 	BAAS_APP=$${BAAS_APP:-examples.board:app} $(BIN)/baas dev
 
 ## test: format check, lint, types, import contracts, function isolation of the example,
