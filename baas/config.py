@@ -89,6 +89,10 @@ class Settings:
     graphql_persisted_only: bool = False
     graphql_apq_documents: int = 2000
     graphql_apq_max_bytes: int = 32 * 1024
+    # The GraphQL cost limits (baas.graphql.query_budget): per operation, and what one user
+    # (an anonymous caller: one client address) may spend per minute per API process; 0: off.
+    graphql_max_cost: int = 50_000
+    graphql_cost_per_minute: int = 1_000_000
     auth: AuthSettings = field(default_factory=AuthSettings)
     reload: bool = True
     # Functions: ctx.secrets (from BAAS_SECRET_<NAME>, keys lower-cased) and whether the
@@ -241,6 +245,10 @@ class Settings:
             graphql_persisted_only=reader.get("BAAS_GRAPHQL_PERSISTED_ONLY", boolean, False),
             graphql_apq_documents=reader.get("BAAS_GRAPHQL_APQ_DOCUMENTS", count(0), 2000),
             graphql_apq_max_bytes=reader.get("BAAS_GRAPHQL_APQ_MAX_BYTES", positive_int, 32 * 1024),
+            graphql_max_cost=reader.get("BAAS_GRAPHQL_MAX_COST", count(0), cls.graphql_max_cost),
+            graphql_cost_per_minute=reader.get(
+                "BAAS_GRAPHQL_COST_PER_MINUTE", count(0), cls.graphql_cost_per_minute
+            ),
             auth=read_auth_settings(reader),
             reload=reader.get("BAAS_RELOAD", boolean, True),
             secrets={

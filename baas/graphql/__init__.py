@@ -56,11 +56,14 @@ def graphql_routes(
     instance per operation), after those the app declares (``@app.graphql_extension``);
     they run on every operation, over HTTP and WebSocket alike
     (:mod:`baas.graphql.pipeline`). Without ``limits``, the defaults, with
-    ``BAAS_GRAPHQL_WS_CONNECTIONS_PER_ADDRESS``.
+    ``BAAS_GRAPHQL_WS_CONNECTIONS_PER_ADDRESS``, ``BAAS_GRAPHQL_MAX_COST`` and
+    ``BAAS_GRAPHQL_COST_PER_MINUTE``.
     """
     settings = services.settings
     limits = limits or GraphQLLimits(
-        max_connections_per_address=settings.graphql_ws_connections_per_address
+        max_connections_per_address=settings.graphql_ws_connections_per_address,
+        max_cost=settings.graphql_max_cost,
+        cost_per_minute=settings.graphql_cost_per_minute,
     )
     hub = ChangeHub(lambda: services.store)
 

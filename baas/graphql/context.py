@@ -28,6 +28,8 @@ class RequestContext:
     ``caller`` is who the access rules decide for. Over WebSocket it starts anonymous
     and is set from the ``connection_init`` payload; ``token`` is then kept to re-check
     it while the connection lives, and ``expires_at`` is its expiry (epoch seconds).
+    ``client_address`` is the client's address bucket (``X-Forwarded-For`` read only
+    behind trusted proxies; an IPv6 /64 is one): anonymous callers' cost budget.
     """
 
     services: Services
@@ -36,6 +38,7 @@ class RequestContext:
     expires_at: float | None = None
     token: str | None = None
     connection_params: dict[str, Any] = field(default_factory=dict)
+    client_address: str | None = None
     batches: dict[Hashable, Batch[Any, Any]] = field(default_factory=dict, repr=False)
     """Reads being gathered for one store call (:mod:`baas.graphql.batches`), by key."""
 

@@ -5,7 +5,7 @@
   the store busy, Temporal unreachable) adds ``extensions.retryAfter`` (seconds); a
   cancelled transaction adds ``extensions.reasons`` (one per item: ``NONE``,
   ``NOT_FOUND``, ``CONDITIONAL_CHECK_FAILED`` ...) and never the items themselves.
-- A :class:`~baas.graphql.errors.GraphQLApiError` keeps its code and message.
+- A :class:`~baas.graphql.errors.GraphQLApiError` keeps its code, message and extensions.
 - A document that does not parse or validate is ``GRAPHQL_PARSE_FAILED`` or
   ``GRAPHQL_VALIDATION_FAILED`` (the names Apollo clients know); a variable value that
   does not coerce to its type is ``BAD_USER_INPUT`` (the pipeline marks those, since
@@ -70,7 +70,7 @@ def shape_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     if isinstance(original, GraphQLError):
         return shape_error(original, request_id)
     if isinstance(original, GraphQLApiError):
-        return _with(error, original.message, {"code": original.code})
+        return _with(error, original.message, {**original.extensions, "code": original.code})
     code = graphql_code_for(original)
     if code is not None:
         extensions: dict[str, Any] = {"code": code}

@@ -14,7 +14,7 @@ Anything else is a bug: :mod:`~baas.graphql.error_shaping` masks it as
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 __all__ = ["BadRequestError", "GraphQLApiError", "InvalidPageTokenError"]
 
@@ -27,6 +27,7 @@ class GraphQLApiError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.extensions: dict[str, Any] = {}
 
 
 class BadRequestError(GraphQLApiError):

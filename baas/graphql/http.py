@@ -17,8 +17,10 @@ Requests:
   no-cache, must-revalidate`` as Apollo Server does (a shared cache must not keep a miss).
 
 Responses: ``application/graphql-response+json`` when the ``Accept`` header asks for it,
-with ``400`` for a document that does not parse or validate (or bad variables);
-otherwise ``application/json`` with ``200`` for every well-formed request. In dev, a
+with ``400`` for a document that does not parse or validate (or bad variables, or a
+cost above the per-request limit) and ``429`` for a caller past their cost budget per
+minute; otherwise ``application/json`` with ``200`` for every well-formed request. A
+``RATE_LIMITED`` refusal carries ``Retry-After`` either way. In dev, a
 browser's GET without a query gets GraphiQL (served from baas's own files, see
 :mod:`baas.console`).
 """
@@ -28,10 +30,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from graphql import GraphQLFormattedError
 from graphql.language import OperationType
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from auth.client_addresses import address_bucket, client_address
 from baas.authn import caller_of
 from baas.console import graphiql_page
 from baas.errors import BodyTooLargeError
@@ -45,6 +49,7 @@ from baas.graphql.pipeline import (
     Outcome,
     UnknownOperationError,
 )
+from baas.graphql.query_budget import RateLimitedError
 from baas.json_bodies import JsonBody, loads
 from baas.request_bodies import read_body
 from baas.services import Services
@@ -99,6 +104,7 @@ class GraphQLEndpoint:
         self.services = services
         self.limits = limits
         self.graphiql = graphiql
+        self.trusted_proxies = tuple(services.settings.auth.trusted_proxies)
 
     async def handle(self, request: Request) -> Response:
         """Answer one request (the Starlette endpoint)."""
@@ -135,10 +141,13 @@ class GraphQLEndpoint:
         return _checked(data)
 
     async def _execute(self, request: Request, params: dict[str, Any], media_type: str) -> Response:
+        peer = request.client.host if request.client else None
+        forwarded = ",".join(request.headers.getlist("x-forwarded-for")) or None
         context = RequestContext(
             self.services,
             caller_of(request.scope),
             request_id=getattr(request.state, "request_id", None) or uuid.uuid4().hex,
+            client_address=address_bucket(client_address(peer, forwarded, self.trusted_proxies)),
         )
         allowed = _GET_ONLY if request.method == "GET" else _POST
         operation = OperationRequest(
@@ -226,7 +235,23 @@ def _result_response(outcome: Outcome, media_type: str) -> Response:
     if result.extensions:
         body["extensions"] = result.extensions
     status = 400 if outcome.request_error and media_type == GRAPHQL_RESPONSE else 200
-    return JsonBody(body, status_code=status, media_type=media_type)
+    headers: dict[str, str] = {}
+    retry_after = _retry_after(errors) if outcome.request_error else None
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+        if media_type == GRAPHQL_RESPONSE:
+            status = 429
+    return JsonBody(body, status_code=status, media_type=media_type, headers=headers or None)
+
+
+def _retry_after(errors: list[GraphQLFormattedError]) -> int | None:
+    """The seconds to wait when the request was refused for the caller's cost budget."""
+    for error in errors:
+        extensions: dict[str, Any] = error.get("extensions") or {}
+        if extensions.get("code") == RateLimitedError.code:
+            retry_after = extensions.get("retryAfter")
+            return retry_after if isinstance(retry_after, int) else None
+    return None
 
 
 def _error_response(request: Request, error: _RequestError, media_type: str) -> Response:

@@ -26,6 +26,12 @@ class GraphQLLimits:
     max_body_bytes: int = 256 * 1024
     """HTTP request body, and WebSocket message (threat: memory)."""
     page: PageLimits = field(default_factory=PageLimits)
+    max_cost: int = 50_000
+    """The cost of one operation (:mod:`baas.graphql.query_cost`: objects read, nested
+    pages multiplied; ``BAAS_GRAPHQL_MAX_COST``); 0: no limit."""
+    cost_per_minute: int = 1_000_000
+    """What one user (an anonymous caller: one client address) may spend per minute, per
+    API process (``BAAS_GRAPHQL_COST_PER_MINUTE``); 0: no budget."""
     max_transaction_items: int = 25
     max_subscriptions_per_connection: int = 20
     max_connections_per_address: int = 50

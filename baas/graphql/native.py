@@ -25,6 +25,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from baas.graphql.names import snake_name
 from baas.graphql.object_fields import ObjectField
+from baas.graphql.query_cost import COST_EXTENSION
 from baas.graphql.root_fields import ArgumentKind, RootField
 from baas.models import ModelSpec
 
@@ -53,9 +54,12 @@ def install_native_resolvers(
         assert isinstance(object_type, GraphQLObjectType)  # noqa: S101 - Strawberry made it
         filter_model = object_field.filter_model
         filter_names = names[filter_model.name] if filter_model else {}
-        object_type.fields[to_camel_case(object_field.name)].resolve = _object_resolver(
-            object_field, filter_names
-        )
+        graphql_field = object_type.fields[to_camel_case(object_field.name)]
+        graphql_field.resolve = _object_resolver(object_field, filter_names)
+        graphql_field.extensions = {
+            **(graphql_field.extensions or {}),
+            COST_EXTENSION: object_field.cost,
+        }
     union = core.type_map.get("ModelItem")
     if isinstance(union, GraphQLUnionType):
         union.resolve_type = _typename_of

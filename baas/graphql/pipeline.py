@@ -11,7 +11,9 @@ and extensions:
 2. **validate** with the spec's rules, Strawberry's, and the limits (depth, aliases, no
    introspection outside dev), cached by document text;
 3. **check** the operation type against what the transport allows (HTTP GET: queries;
-   POST: queries and mutations; WebSocket: subscriptions too);
+   POST: queries and mutations; WebSocket: subscriptions too), and its cost against the
+   cost limits (:mod:`baas.graphql.query_budget`: per request, and the caller's budget
+   per minute, reserved before anything runs);
 4. **execute** with graphql-core on the schema Strawberry built, with
    :class:`~baas.graphql.executor.PlainFieldsExecutor` (native resolvers, plain model
    fields completed in one step);
@@ -64,6 +66,7 @@ from graphql.language import OperationType
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
+from auth.rules import CallerKind
 from baas.graphql.context import RequestContext
 from baas.graphql.error_shaping import mark_bad_user_input, shape_in_place
 from baas.graphql.errors import GraphQLApiError
@@ -71,6 +74,8 @@ from baas.graphql.executor import PlainFieldsExecutor, is_awaitable, resolve_fie
 from baas.graphql.extension_hooks import Hooks, OperationState, begin
 from baas.graphql.limits import GraphQLLimits
 from baas.graphql.persisted_queries import PersistedQueries, Resolved
+from baas.graphql.query_budget import CostBudget, QueryTooCostlyError
+from baas.graphql.query_cost import operation_cost
 from baas.graphql.schema import core_schema, limit_rules
 
 __all__ = [
@@ -163,6 +168,11 @@ class OperationPipeline:
         )
         # "Did you mean ...?" would spell the schema out where introspection is off.
         self.hide_suggestions = not is_dev
+        self.max_cost = limits.max_cost
+        if limits.cost_per_minute > 0:  # one request can never cost more than the budget
+            self.max_cost = min(self.max_cost or limits.cost_per_minute, limits.cost_per_minute)
+        self.page = limits.page
+        self.budget = CostBudget(limits.cost_per_minute)
         self._documents: _Bounded[DocumentNode] = _Bounded()
         self._validated: _Bounded[list[GraphQLError]] = _Bounded()
 
@@ -185,7 +195,7 @@ class OperationPipeline:
         try:
             async with hooks.operation():
                 operation = await self._prepare(state, hooks, resolved, allowed)
-                if operation is not None:
+                if operation is not None and self._charged(state, operation, context):
                     request_error = await self._execute(state, hooks, request, context)
         except (OperationNotAllowedError, UnknownOperationError):
             raise
@@ -208,6 +218,8 @@ class OperationPipeline:
         request_error = True
         async with hooks.operation():
             operation = await self._prepare(state, hooks, resolved, ALL_OPERATIONS)
+            if operation is not None and not self._charged(state, operation, context):
+                operation = None
             if operation is not None and operation.operation == OperationType.SUBSCRIPTION:
                 async for event in self._events(state, hooks, request, context):
                     async with hooks.on_stream_result(event.result):
@@ -283,6 +295,28 @@ class OperationPipeline:
         if resolved.register is not None and self.persisted is not None and parsed_here:
             await self.persisted.register(resolved.register, request.query)
         return operation
+
+    def _charged(
+        self, state: OperationState, operation: OperationDefinitionNode, context: RequestContext
+    ) -> bool:
+        """Whether the operation's cost is within the limits, and is now paid for; if not,
+        ``state.result`` is the refusal (a request error: nothing ran).
+
+        A subscription pays once, when it starts.
+        """
+        if not self.max_cost and not self.budget.per_minute:
+            return True
+        document = state.graphql_document
+        assert document is not None  # noqa: S101 - prepared just before
+        cost = operation_cost(self.core, document, operation, state.variables, self.page)
+        try:
+            if self.max_cost and cost > self.max_cost:
+                raise QueryTooCostlyError(cost, self.max_cost)
+            self.budget.reserve(_payer(context), cost)
+        except GraphQLApiError as refused:
+            state.result = ExecutionResult(None, [_as_graphql_error(refused)])
+            return False
+        return True
 
     def _parse(self, query: str) -> DocumentNode:
         document = self._documents.get(query)
@@ -387,6 +421,16 @@ class OperationPipeline:
         if extensions:
             result.extensions = {**(result.extensions or {}), **extensions}
         return Outcome(result, request_error)
+
+
+def _payer(context: RequestContext) -> str:
+    """Whose budget an operation is paid from: the user's, else the client address's."""
+    caller = context.caller
+    if caller.kind == CallerKind.USER and caller.user_id is not None:
+        return f"user:{caller.user_id}"
+    if caller.kind == CallerKind.SYSTEM:
+        return "system"
+    return f"address:{context.client_address}"
 
 
 def _refused_variables(result: Any) -> bool:

@@ -155,7 +155,10 @@ class GraphQLWebSocket(GraphQL[RequestContext, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
         request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
-        return RequestContext(self.services, Caller.anonymous(), request_id=request_id)
+        address = self.connections.address_of(request) if isinstance(request, WebSocket) else None
+        return RequestContext(
+            self.services, Caller.anonymous(), request_id=request_id, client_address=address
+        )
 
     async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
         token = _token_of(context.connection_params)

@@ -170,7 +170,7 @@ def test_one_store_read_per_hop_whatever_the_number_of_parents(api: Api, reads: 
     query = """
     query($f: BoardFilterInput) {
       listBoards(filter: $f, limit: 1000) {
-        items { name todos { items { title author { name } board { name } } } }
+        items { name todos(limit: 10) { items { title author { name } board { name } } } }
       }
     }
     """

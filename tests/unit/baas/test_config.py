@@ -121,6 +121,8 @@ def test_blank_values_mean_default() -> None:
         ("BAAS_FUNCTIONS_CPU_SECONDS", "nan"),
         ("BAAS_FUNCTIONS_THREADS", "1.5"),
         ("BAAS_FUNCTIONS_CONCURRENCY", "0"),
+        ("BAAS_GRAPHQL_MAX_COST", "-1"),
+        ("BAAS_GRAPHQL_COST_PER_MINUTE", "lots"),
     ],
 )
 def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:
@@ -235,3 +237,12 @@ def test_the_http_edge_limits_are_read() -> None:
         {"BAAS_HTTP_HEADER_TIMEOUT": "2.5", "BAAS_HTTP_MAX_CONNECTIONS_PER_CLIENT": "0"}
     )
     assert (settings.http_header_timeout, settings.http_max_connections_per_client) == (2.5, 0)
+
+
+def test_the_graphql_cost_limits_are_read_and_zero_turns_them_off() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.graphql_max_cost, defaults.graphql_cost_per_minute) == (50_000, 1_000_000)
+    settings = Settings.from_env(
+        {"BAAS_GRAPHQL_MAX_COST": "0", "BAAS_GRAPHQL_COST_PER_MINUTE": "5000"}
+    )
+    assert (settings.graphql_max_cost, settings.graphql_cost_per_minute) == (0, 5000)
