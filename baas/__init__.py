@@ -35,7 +35,7 @@ if TYPE_CHECKING:
         restricted,
     )
     from auth.rules import Caller, allow
-    from baas.application import App, allow_call
+    from baas.application import App, allow_call, allow_query
     from functions import Context, FunctionError, OutgoingEmail, function
     from storage import ChangeRecord
     from storage.errors import ConditionalCheckFailedError
@@ -80,6 +80,7 @@ __all__ = [
     "SortKey",
     "allow",
     "allow_call",
+    "allow_query",
     "approve",
     "call",
     "cancel",
@@ -116,7 +117,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "restricted",
     ),
     "auth.rules": ("Caller", "allow"),
-    "baas.application": ("App", "allow_call"),
+    "baas.application": ("App", "allow_call", "allow_query"),
     "functions": ("Context", "FunctionError", "OutgoingEmail", "function"),
     "storage": ("ChangeRecord",),
     "storage.errors": ("ConditionalCheckFailedError",),

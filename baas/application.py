@@ -32,7 +32,17 @@ from workflows.triggers import Event, TriggerBinding, change_event
 if TYPE_CHECKING:  # the worker loads apps too, and has no use for Strawberry
     from strawberry.extensions import SchemaExtension
 
-__all__ = ["CALL_OPERATIONS", "App", "Invocable", "allow_call", "load_app", "unregistered_calls"]
+__all__ = [
+    "CALL_OPERATIONS",
+    "QUERY_OPERATIONS",
+    "App",
+    "AppQuery",
+    "Invocable",
+    "allow_call",
+    "allow_query",
+    "load_app",
+    "unregistered_calls",
+]
 
 _W = TypeVar("_W", bound=type)
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -51,6 +61,30 @@ allow_call = Allow(operations=CALL_OPERATIONS)
 
 ``allow_call.owner(operations=["approve"])`` lets the starter approve their own call.
 """
+
+
+QUERY_OPERATIONS: tuple[str, ...] = ("run",)
+"""What rules on an app-defined query grant: running it."""
+
+allow_query = Allow(operations=QUERY_OPERATIONS)
+"""Builds the rules of ``app.query(..., rules=[...])``::
+
+    app.query(search_boards, rules=[allow_query.authenticated()])  # any signed-in user
+    app.query(board_stats, rules=[allow_query.groups("admin")])
+    app.query(public_stats, rules=[allow_query.public(operations=["run"])])
+"""
+
+
+@dataclass(frozen=True)
+class AppQuery:
+    """A function clients run through a GraphQL query field and wait for (docs/graphql.md,
+    "App-defined queries"). ``field`` is the field's Python name (camel-cased in the
+    schema); ``cost`` is what one run adds to an operation's cost."""
+
+    function: Function[Any, Any]
+    field: str
+    rules: tuple[Rule, ...]
+    cost: int
 
 
 @dataclass(frozen=True)
@@ -117,6 +151,7 @@ class App:
         self.schedules: list[ScheduleBinding] = []
         self.triggers: list[TriggerBinding] = []
         self.invocables: dict[str, Invocable] = {}
+        self.queries: dict[str, AppQuery] = {}
         self.graphql_extensions: list[type[SchemaExtension]] = []
 
     def model(
@@ -169,6 +204,48 @@ class App:
             raise AppLoadError(f"app.function expects a @function, got {fn!r}")
         if rules is not None:
             self._expose(fn, rules)
+        if fn not in self.functions:
+            self.functions.append(fn)
+        return fn
+
+    def query(
+        self,
+        fn: _Fn,
+        *,
+        rules: Sequence[Rule],
+        name: str | None = None,
+        cost: int = 10,
+    ) -> _Fn:
+        """Expose function ``fn`` as a GraphQL query that runs it and answers its result.
+
+        ``search_boards(ctx, inp: SearchBoards) -> SearchResult`` becomes
+        ``searchBoards(input: SearchBoardsInput!): SearchResult``, typed from the two
+        classes (:mod:`baas.graphql.function_types`); it runs on the worker like any call,
+        as the caller, and the query waits for it. ``rules`` (see :data:`allow_query`)
+        say who may run it; ``name`` is the field's name (default: the function's Python
+        name); ``cost`` (default 10) is what one run adds to an operation's cost
+        (docs/graphql.md, "Query cost"). ``fn`` is registered as
+        by :meth:`function`.
+        """
+        if not isinstance(fn, Function):
+            raise AppLoadError(f"app.query expects a @function, got {fn!r}")
+        field = name or fn.__qualname__.rsplit(".", 1)[-1]
+        if not field.isidentifier() or field.startswith("_"):
+            raise AppLoadError(f"app.query: {field!r} is not a usable field name")
+        if cost < 0:
+            raise AppLoadError(f"app.query {field}: cost must be 0 or more")
+        for rule in rules:
+            unknown = set(rule.operations) - set(QUERY_OPERATIONS)
+            if unknown or rule.strategy == "owner":
+                raise AppLoadError(
+                    f"app.query {field}: build its rules with baas.application.allow_query "
+                    "(authenticated, groups or public; operation: run)"
+                )
+        if not rules:
+            raise AppLoadError(f"app.query {field}: rules=[...] must allow someone")
+        if field in self.queries:
+            raise AppLoadError(f"app.query {field}: declared twice")
+        self.queries[field] = AppQuery(fn, field, tuple(rules), cost)
         if fn not in self.functions:
             self.functions.append(fn)
         return fn

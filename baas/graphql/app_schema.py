@@ -1,9 +1,9 @@
 """The schema of an application, as the API serves it and as ``baas schema export`` writes it.
 
 :func:`app_schema` is the one place that decides which root fields an App's schema has
-(its models' fields, the call fields of its invocable targets, any extra ones), so the
-schema a running server answers introspection with and the exported one cannot drift
-apart. :func:`export_schema` needs no server, store, secret key or Temporal: the
+(its models' fields, the call fields of its invocable targets, its app-defined queries,
+any extra ones), so the schema a running server answers introspection with and the
+exported one cannot drift apart. :func:`export_schema` needs no server, store, secret key or Temporal: the
 resolvers it builds are never run, so their store and key are never reached.
 
 Formats:
@@ -33,6 +33,8 @@ from graphql import (
 )
 
 from baas.application import App
+from baas.graphql.app_queries import app_query_fields
+from baas.graphql.calls import Calls
 from baas.graphql.change_hub import ChangeHub
 from baas.graphql.invocations import invocation_fields
 from baas.graphql.limits import GraphQLLimits
@@ -75,7 +77,8 @@ def app_schema(
     extra_fields: Sequence[RootField] = (),
     extensions: Sequence[Extension] = (),
 ) -> BaasSchema:
-    """The schema ``app`` is served with: its models, its call fields, ``extra_fields``.
+    """The schema ``app`` is served with: its models, its call fields, its app-defined
+    queries, ``extra_fields``.
 
     The app's own extensions (``@app.graphql_extension``) run before ``extensions``.
     """
@@ -85,7 +88,11 @@ def app_schema(
         hub,
         limits,
         is_dev=is_dev,
-        extra_fields=[*invocation_fields(app, tokens=tokens), *extra_fields],
+        extra_fields=[
+            *invocation_fields(app, tokens=tokens),
+            *app_query_fields(list(app.queries.values()) if app else [], Calls({})),
+            *extra_fields,
+        ],
         extensions=[*(app.graphql_extensions if app else ()), *extensions],
     )
 

@@ -8,7 +8,8 @@ depth, while the keys of a ``dict`` are data and stay as they are (an email addr
 an id used as a key must not change). Where the type says nothing (``Any``, no
 annotation) the value is left as it is.
 
-Inputs go the other way (``calls._python_field_names``): either spelling is accepted.
+Inputs go the other way (:func:`python_field_names`): either spelling is accepted, at
+any depth.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 from baas.graphql.names import camel
 
-__all__ = ["camel_case_fields"]
+__all__ = ["camel_case_fields", "python_field_names"]
 
 _SEQUENCES = (list, tuple, set, frozenset, typing.Sequence, typing.AbstractSet)
 
@@ -53,12 +54,46 @@ def camel_case_fields(value: Any, hint: Any) -> Any:
     return value
 
 
-def _fields_for(hint: Any, value: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The field types of the model ``hint`` stands for (a union: the member that fits)."""
+def python_field_names(value: Any, hint: Any) -> Any:
+    """``value`` (JSON meant as a ``hint``) with the declared fields' names as declared.
+
+    A client may write a field of a dataclass or model in camelCase (``boardId``) or as
+    declared (``board_id``), at any depth; the keys of a ``dict`` are data and stay.
+    """
+    if isinstance(value, dict):
+        fields = _fields_for(hint, value, spellings=True)
+        if fields is not None:
+            declared = {camel(name): name for name in fields}
+            renamed: dict[str, Any] = {}
+            for key, item in value.items():
+                name: Any = key if key in fields else declared.get(key, key)
+                renamed[name] = python_field_names(item, fields.get(name))
+            return renamed
+        if _is_union(hint):
+            hint = next((m for m in _args(hint) if _is(m, (dict, Mapping))), None)
+        item_hint = _args(hint)[1] if _is(hint, (dict, Mapping)) and len(_args(hint)) == 2 else None
+        return {key: python_field_names(item, item_hint) for key, item in value.items()}
+    if isinstance(value, list):
+        if _is_union(hint):
+            hint = next((m for m in _args(hint) if _is(m, _SEQUENCES)), None)
+        args = _args(hint)
+        item_hint = args[0] if _is(hint, _SEQUENCES) and args else None
+        return [python_field_names(item, item_hint) for item in value]
+    return value
+
+
+def _fields_for(
+    hint: Any, value: Mapping[str, Any], *, spellings: bool = False
+) -> dict[str, Any] | None:
+    """The field types of the model ``hint`` stands for (a union: the member that fits;
+    ``spellings``: a key may also be a field's camelCase name)."""
     if _is_union(hint):
         for member in _args(hint):
             fields = _model_fields(member)
-            if fields is not None and set(value) <= set(fields):
+            if fields is None:
+                continue
+            names = set(fields) | ({camel(name) for name in fields} if spellings else set())
+            if set(value) <= names:
                 return fields
         return None
     return _model_fields(hint)

@@ -20,9 +20,7 @@ wait for the result (``wait: true``) and never read a call later.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
@@ -48,7 +46,7 @@ from baas.graphql.call_types import (
     Outcome,
     state_of,
 )
-from baas.graphql.call_values import camel_case_fields
+from baas.graphql.call_values import camel_case_fields, python_field_names
 from baas.graphql.context import RequestContext
 from baas.graphql.page_tokens import PageBinding, PageTokens
 from functions import Function
@@ -122,8 +120,8 @@ class Calls:
                 raise CallInputError("idempotencyKey needs a signed-in caller.")
             if not 0 < len(idempotency_key) <= _MAX_KEY_LENGTH:
                 raise CallInputError(f"idempotencyKey takes 1 to {_MAX_KEY_LENGTH} characters.")
-        client = await self._client(context)
-        inp = self._decode(client, invocable, value)
+        client = await self.client(context)
+        inp = self.decode(client, invocable, value)
         try:
             call_id = await start_call(
                 client, invocable.target, inp, caller,
@@ -149,7 +147,7 @@ class Calls:
 
     async def get(self, context: RequestContext, call_id: str) -> CallView:
         """The caller's own call ``call_id``; NOT_FOUND for anyone else's."""
-        client = await self._client(context)
+        client = await self.client(context)
         description, memo = await self._own(client, context.caller, call_id)
         return self._view(client, description, memo)
 
@@ -164,7 +162,7 @@ class Calls:
         binding = PageBinding("_calls", "by_started", caller, {})
         start = None if next_token is None else tokens.open(next_token, binding)
         records, last = await calls_of(context.services.store, caller.user_id, limit, start)
-        client = await self._client(context)
+        client = await self.client(context)
         found = await asyncio.gather(
             *(self._describe(client, record.call_id) for record in records),
             return_exceptions=True,
@@ -190,7 +188,7 @@ class Calls:
             raise CallInputError(
                 f"signal names starting with {_RESERVED_SIGNAL_PREFIX!r} are reserved."
             )
-        client = await self._client(context)
+        client = await self.client(context)
         description, memo = await self._own(client, context.caller, call_id)
         self._size_check(client, payload, f"the payload of signal {name!r}")
         await self._while_running(
@@ -203,7 +201,7 @@ class Calls:
     ) -> CallView:
         """Answer a call waiting for approval, if the target's rules allow the caller."""
         caller = context.caller
-        client = await self._client(context)
+        client = await self.client(context)
         description, memo = await self._describe(client, call_id)
         is_starter = _is_starter(caller, memo)
         invocable = self.invocables.get(str(memo.get(TARGET_MEMO)))
@@ -219,14 +217,14 @@ class Calls:
 
     async def cancel(self, context: RequestContext, call_id: str) -> CallView:
         """Ask the caller's own call to stop (a saga in it compensates first)."""
-        client = await self._client(context)
+        client = await self.client(context)
         description, memo = await self._own(client, context.caller, call_id)
         await self._while_running(description, cancel(client, call_id))
         return self._view(client, description, memo)
 
     async def progress(self, context: RequestContext, call_id: str) -> AsyncIterator[CallProgress]:
         """Status and ``progress`` of the caller's own call on each change, until it ends."""
-        client = await self._client(context)
+        client = await self.client(context)
         description, memo = await self._own(client, context.caller, call_id)
         queryable, progress_type = self._progress_query(memo)
         handle = client.get_workflow_handle(call_id)
@@ -255,15 +253,18 @@ class Calls:
         except StorageError:
             _log.warning("call %s started but not recorded for myCalls", call_id, exc_info=True)
 
-    async def _client(self, context: RequestContext) -> Client:
+    async def client(self, context: RequestContext) -> Client:
+        """The Temporal client, with baas's data converter (made once per base client)."""
         base = await context.services.temporal.client()
         if self._clients is None or self._clients[0] is not base:
             self._clients = (base, configure_client(base))
         return self._clients[1]
 
-    def _decode(self, client: Client, invocable: Invocable, value: Any) -> Any:
+    def decode(self, client: Client, invocable: Invocable, value: Any) -> Any:
+        """The JSON ``value`` as ``invocable``'s input type (``VALIDATION`` if it does not
+        fit, ``PAYLOAD_TOO_LARGE`` above the size limit)."""
         converter = client.data_converter.payload_converter
-        value = _python_field_names(value, invocable.input_type)
+        value = python_field_names(value, invocable.input_type)
         payload = self._size_check(client, value, f"the input of {invocable.name!r}")
         try:
             return converter.from_payloads([payload], [invocable.input_type])[0]
@@ -402,28 +403,6 @@ async def _outcome(client: Client, call_id: str, output_type: Any) -> Outcome:
 
 def _is_starter(caller: Caller, memo: Mapping[str, Any]) -> bool:
     return caller.kind == CallerKind.USER and memo.get(STARTER_MEMO) == caller.user_id
-
-
-_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-
-
-def _python_field_names(value: Any, input_type: Any) -> Any:
-    """Accept the GraphQL spelling of the input's fields (``boardId`` for ``board_id``).
-
-    Model fields are camel-cased in the schema, so clients write call inputs that way
-    too; a key that is already a field name is kept as it is.
-    """
-    if not isinstance(value, dict):
-        return value
-    if dataclasses.is_dataclass(input_type):
-        fields = {field.name for field in dataclasses.fields(input_type)}
-    else:
-        fields = set(getattr(input_type, "model_fields", {}))
-    renamed: dict[str, Any] = {}
-    for key, item in value.items():
-        snake = _CAMEL_BOUNDARY.sub("_", key).lower() if isinstance(key, str) else key
-        renamed[key if key in fields or snake not in fields else snake] = item
-    return renamed
 
 
 def _input_problem(invocable: Invocable, exc: Exception) -> str:

@@ -69,9 +69,13 @@ def install_native_resolvers(
         root = core.type_map[_ROOTS[root_field.root]]
         assert isinstance(root, GraphQLObjectType)  # noqa: S101 - Strawberry made it
         model_names = names[root_field.model.name] if root_field.model else {}
-        root.fields[to_camel_case(root_field.name)].resolve = _resolver(
-            root_field, model_names, names
-        )
+        graphql_field = root.fields[to_camel_case(root_field.name)]
+        graphql_field.resolve = _resolver(root_field, model_names, names)
+        if root_field.cost is not None:
+            graphql_field.extensions = {
+                **(graphql_field.extensions or {}),
+                COST_EXTENSION: root_field.cost,
+            }
 
 
 def _resolver(

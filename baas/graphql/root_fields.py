@@ -57,6 +57,9 @@ class RootField:
     model: ModelSpec | None
     run: Run | None = None  # None for subscriptions (always served by Strawberry)
     arguments: dict[str, ArgumentKind] = field(default_factory=dict)
+    cost: int | None = None
+    """What the field adds to an operation's cost, when not the default
+    (:mod:`baas.graphql.query_cost`)."""
 
 
 def declare_field(
