@@ -20,7 +20,7 @@ from auth.model_filters import compile_filter, compile_key_condition
 from auth.models import ModelSpec
 from auth.rules import Caller
 from baas.graphql.errors import BadRequestError
-from baas.graphql.page_tokens import PageBinding, PageTokens
+from baas.graphql.page_tokens import PageBinding, PageTokens, PendingToken
 from baas.graphql.values import ItemView, from_graphql
 from baas.graphql.writes import PreparedWrite, prepare_create, prepare_delete, prepare_update
 from storage import Item, Page
@@ -231,11 +231,12 @@ class ModelOperations:
     def page(
         self, tokens: PageTokens, page: Page, binding: PageBinding, view: ItemView
     ) -> dict[str, Any]:
-        """A store page as GraphQL's ``<Model>Page``, its token bound to ``binding``."""
+        """A store page as GraphQL's ``<Model>Page``, its token bound to ``binding``
+        (sealed when read: :class:`~baas.graphql.page_tokens.PendingToken`)."""
         last = page.last_evaluated_key
         return {
             "items": [view(item) for item in page.items],
-            "next_token": None if last is None else tokens.issue(last, binding),
+            "next_token": None if last is None else PendingToken(tokens, last, binding),
         }
 
     def _written(self, view: ItemView, item: Item | None) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from baas.graphql.errors import InvalidPageTokenError
 from storage import Item, from_wire, to_wire
 from storage.errors import ValidationError
 
-__all__ = ["PageBinding", "PageTokenKeeper", "PageTokens"]
+__all__ = ["PageBinding", "PageTokenKeeper", "PageTokens", "PendingToken"]
 
 _NONCE_BYTES = 12
 _VERSION = b"p1"
@@ -103,6 +103,25 @@ class PageTokens:
         if not isinstance(expires, int) or expires < self._clock():
             raise InvalidPageTokenError()
         return key
+
+
+class PendingToken:
+    """A page's ``nextToken``, sealed only when a client selects it.
+
+    Sealing costs an AES-GCM encryption and a hash; a nested query reads a page per
+    parent and rarely asks each for its token (the schema's default resolver calls
+    :meth:`issue` when the field is read).
+    """
+
+    __slots__ = ("_binding", "_last_key", "_tokens")
+
+    def __init__(self, tokens: PageTokens, last_key: Item, binding: PageBinding) -> None:
+        self._tokens = tokens
+        self._last_key = last_key
+        self._binding = binding
+
+    def issue(self) -> str:
+        return self._tokens.issue(self._last_key, self._binding)
 
 
 class PageTokenKeeper:

@@ -48,7 +48,7 @@ from baas.graphql.names import camel
 from baas.graphql.native import install_native_resolvers
 from baas.graphql.object_fields import ObjectField
 from baas.graphql.operations import ModelOperations
-from baas.graphql.page_tokens import PageTokens
+from baas.graphql.page_tokens import PageTokens, PendingToken
 from baas.graphql.relations import relation_field
 from baas.graphql.root_fields import RootField, model_fields, transact_field
 from baas.graphql.scalars import SCALAR_MAP
@@ -85,9 +85,11 @@ class BaasSchema(strawberry.Schema):
 
 
 def _default_resolver(root: Any, name: str) -> Any:
-    # Pages and their items travel as dicts; Viewer is an object.
+    # Pages and their items travel as dicts; Viewer is an object. A page's token is
+    # sealed only here, when the client selected it.
     if type(root) is dict:
-        return root.get(name)
+        value = root.get(name)
+        return value.issue() if type(value) is PendingToken else value
     return getattr(root, name, None)
 
 

@@ -20,6 +20,7 @@ from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from temporalio.client import Client as TemporalClient
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -27,9 +28,11 @@ from baas.app import create_app
 from baas.application import App
 from baas.authn import BearerAuthMiddleware
 from baas.config import Settings
+from baas.function_runtime import function_runtime
 from baas.graphql import Extension, GraphQLLimits, graphql_routes
 from baas.request_ids import RequestIdMiddleware
 from baas.services import Services
+from baas.worker import build_worker
 from tests.integration.graphql.testapp import app as test_app
 from tests.support import free_port, port_accepts, serve_in_thread
 
@@ -140,6 +143,37 @@ def api_process(
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextlib.asynccontextmanager
+async def api_with_worker(
+    app: App,
+    data_dir: Path,
+    temporal_address: str,
+    temporal_client: TemporalClient,
+    task_queue: str,
+) -> AsyncIterator[Api]:
+    """``app``'s API on a free port and a worker for its workflows and functions, both on
+    ``task_queue`` of the real Temporal server at ``temporal_address``; the worker has its
+    own Services over the same data file, as ``baas worker`` would in another process."""
+    settings = Settings.from_env(
+        {
+            "BAAS_DATA_DIR": str(data_dir),
+            "BAAS_TEMPORAL_ADDRESS": temporal_address,
+            "BAAS_TASK_QUEUE": task_queue,
+            **ENV,
+        }
+    )
+    asgi = create_app(settings, app=app)
+    with serve_in_thread(asgi, free_port()) as url:
+        worker_services = Services(settings, app=app)
+        await worker_services.start()
+        worker = build_worker(temporal_client, settings, app, function_runtime(worker_services))
+        try:
+            async with worker:
+                yield Api(url, asgi.state.services, settings)
+        finally:
+            await worker_services.stop()
 
 
 def _graphql_only(

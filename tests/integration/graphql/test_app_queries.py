@@ -7,8 +7,7 @@ The app is ``queries_app``: ``searchNotes`` (any signed-in user), ``noteStats`` 
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +15,14 @@ import httpx
 import pytest
 from temporalio.client import Client
 
-from baas.app import create_app
-from baas.config import Settings
-from baas.function_runtime import function_runtime
-from baas.services import Services
-from baas.worker import build_worker
 from tests.integration.graphql.queries_app import app as queries_app
-from tests.integration.graphql.server import ENV, TRANSPORTS, Api, Transport, ask_websocket
-from tests.support import free_port, serve_in_thread
+from tests.integration.graphql.server import (
+    TRANSPORTS,
+    Api,
+    Transport,
+    api_with_worker,
+    ask_websocket,
+)
 
 SEARCH = """
 query($input: SearchNotesInput!) {
@@ -35,37 +34,15 @@ query($input: SearchNotesInput!) {
 CREATE = "mutation($t: String!) { createNote(input: {title: $t}) { id } }"
 
 
-@contextlib.contextmanager
-def _serve(settings: Settings) -> Iterator[Api]:
-    asgi = create_app(settings, app=queries_app)
-    with serve_in_thread(asgi, free_port()) as url:
-        yield Api(url, asgi.state.services, settings)
-
-
 @pytest.fixture
 async def api(
     tmp_path: Path, temporal_address: str, temporal_client: Client, task_queue: str
 ) -> AsyncIterator[Api]:
     """The app's API and a worker for its functions, on this test's task queue."""
-    settings = Settings.from_env(
-        {
-            "BAAS_DATA_DIR": str(tmp_path),
-            "BAAS_TEMPORAL_ADDRESS": temporal_address,
-            "BAAS_TASK_QUEUE": task_queue,
-            **ENV,
-        }
-    )
-    with _serve(settings) as server:
-        worker_services = Services(settings, app=queries_app)
-        await worker_services.start()
-        worker = build_worker(
-            temporal_client, settings, queries_app, function_runtime(worker_services)
-        )
-        try:
-            async with worker:
-                yield server
-        finally:
-            await worker_services.stop()
+    async with api_with_worker(
+        queries_app, tmp_path, temporal_address, temporal_client, task_queue
+    ) as server:
+        yield server
 
 
 async def ask(

@@ -8,9 +8,8 @@ worker for that queue runs beside it on its own Services over the same data file
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +20,13 @@ from gql.transport.exceptions import TransportConnectionFailed
 from temporalio.client import Client
 
 from auth.rules import allow
-from baas.app import create_app
 from baas.application import App, allow_call
-from baas.config import Settings
 from baas.errors import AppLoadError
-from baas.function_runtime import function_runtime
 from baas.graphql.invocations import invocation_fields
-from baas.services import Services
-from baas.worker import build_worker
 from examples.board import app as board_app
 from examples.board.functions import release_board
 from examples.board.workflows import ArchiveBoardWorkflow
-from tests.integration.graphql.server import ENV, Api
-from tests.support import free_port, serve_in_thread
+from tests.integration.graphql.server import Api, api_with_worker
 
 CALL_FIELDS = "id target status result error { code message }"
 START_ARCHIVE = f"""
@@ -53,37 +46,15 @@ query($limit: Int!, $next: String) {
 }"""
 
 
-@contextlib.contextmanager
-def _serve(settings: Settings) -> Iterator[Api]:
-    asgi = create_app(settings, app=board_app)
-    with serve_in_thread(asgi, free_port()) as url:
-        yield Api(url, asgi.state.services, settings)
-
-
 @pytest.fixture
 async def api(
     tmp_path: Path, temporal_address: str, temporal_client: Client, task_queue: str
 ) -> AsyncIterator[Api]:
     """The example's API and a worker, both on this test's task queue."""
-    settings = Settings.from_env(
-        {
-            "BAAS_DATA_DIR": str(tmp_path),
-            "BAAS_TEMPORAL_ADDRESS": temporal_address,
-            "BAAS_TASK_QUEUE": task_queue,
-            **ENV,
-        }
-    )
-    with _serve(settings) as server:
-        worker_services = Services(settings, app=board_app)
-        await worker_services.start()
-        worker = build_worker(
-            temporal_client, settings, board_app, function_runtime(worker_services)
-        )
-        try:
-            async with worker:
-                yield server
-        finally:
-            await worker_services.stop()
+    async with api_with_worker(
+        board_app, tmp_path, temporal_address, temporal_client, task_queue
+    ) as server:
+        yield server
 
 
 async def gql(api: Api, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
