@@ -10,13 +10,13 @@ updated since it was found) and is recorded in the change feed as a system delet
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import time
 from decimal import Decimal
 
 from storage.backend import KEEP, Backend, Keep, WriteTarget
+from storage.background import BackgroundTask
 from storage.errors import StorageError
 from storage.values import Item
 
@@ -33,20 +33,15 @@ class TtlSweeper:
         self._backend = backend
         self._interval = interval
         self._feed_retention = feed_retention
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("baas-ttl-sweeper", self._run)
 
     def start(self) -> None:
         """Start the background task (idempotent)."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="baas-ttl-sweeper")
+        self._task.start()
 
     async def stop(self) -> None:
         """Stop the background task and wait for it."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
     async def _run(self) -> None:
         while True:

@@ -11,13 +11,13 @@ any process. If the connection is lost it is re-made with a growing pause, and
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
 import psycopg
 from psycopg import sql
 
+from storage.background import BackgroundTask
 from storage.postgres.config import PostgresConfig
 from storage.postgres.schema import connect
 
@@ -34,18 +34,13 @@ class ChangeListener:
         self._config = config
         self._channel = channel
         self._on_notice = on_notice
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("baas-postgres-listener", self._run)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="baas-postgres-listener")
+        self._task.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
     async def _run(self) -> None:
         pause = 0.1

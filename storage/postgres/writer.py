@@ -36,6 +36,7 @@ import psycopg
 from psycopg import errors
 
 from storage.backend import WriteOutcome
+from storage.background import BackgroundTask
 from storage.errors import StorageError, StorageUnavailableError
 from storage.postgres.batch_writes import WriteRequest, apply_writes
 from storage.postgres.config import PostgresConfig
@@ -80,7 +81,7 @@ class GroupCommitWriter:
         self._lock_key = lock_key(config, "write")
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._connection: Connection | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("baas-postgres-writer", self._run)
 
     async def submit(self, work: Callable[[Connection], Awaitable[T]]) -> T:
         """Run ``work`` in the next transaction; its result once that committed."""
@@ -91,18 +92,13 @@ class GroupCommitWriter:
         return await self._enqueue(None, request)  # type: ignore[no-any-return]
 
     async def _enqueue(self, work: Work | None, request: WriteRequest | None) -> Any:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="baas-postgres-writer")
+        self._task.start()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Job(work, request, future))
         return await future
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
         if self._connection is not None:
             await self._connection.close()
             self._connection = None
