@@ -45,6 +45,20 @@ def _set_state(response: Response, value: str) -> Response:
     return response
 
 
+def _fragment_of(pending: PendingSignIn) -> str:
+    """The MFA step of a social sign-in for the app's page, as the fragment of its URL:
+    what ``POST /auth/signin`` answers in JSON (the token, the factors the account can
+    complete it with, whether it must enrol one first, the token's lifetime), flattened."""
+    return urlencode(
+        {
+            "mfa_token": pending.mfa_token,
+            "factors": ",".join(pending.factors),
+            "enrol": "true" if pending.enrol else "false",
+            "expires_in": str(pending.expires_in),
+        }
+    )
+
+
 def oauth_routes(auth: AuthServices) -> list[BaseRoute]:
     async def providers(_request: Request) -> Response:
         return JSONResponse({"providers": auth.social.provider_names})
@@ -96,8 +110,7 @@ def oauth_routes(auth: AuthServices) -> list[BaseRoute]:
                     signed_in.public_view(), headers={"Cache-Control": "no-store"}
                 )
             else:
-                fragment = urlencode({"mfa_token": signed_in.mfa_token})
-                target = f"{auth.config.oauth_redirect}#{fragment}"
+                target = f"{auth.config.oauth_redirect}#{_fragment_of(signed_in)}"
                 response = RedirectResponse(target, status_code=303)
         elif auth.config.oauth_redirect is not None:
             # Browser apps: the refresh token in its cookie, no token in any URL.

@@ -153,16 +153,17 @@ export class Auth {
   /**
    * On the page the provider's round trip ends on: the API left the session's refresh
    * token in its cookie (no token in the URL), or, for an account with a second factor,
-   * an MFA token in the fragment. Answers the sign-in, or null when the page was not
-   * reached that way (no cookie session). The fragment is removed from the address bar.
+   * the MFA step in the fragment (`mfa_token`, `factors`, `enrol`, `expires_in`: what
+   * `/auth/signin` answers in JSON), to complete with {@link verifyMfa}. Answers the
+   * sign-in, or null when the page was not reached that way (no cookie session). The
+   * fragment is removed from the address bar.
    */
   async finishSocialSignIn(href: string = globalThis.location.href): Promise<SignInResult | null> {
-    const fragment = new URLSearchParams(new URL(href).hash.replace(/^#/, ""));
-    const mfaToken = fragment.get("mfa_token");
-    const history = (globalThis as { history?: History }).history;
-    if (mfaToken) {
+    const challenge = mfaChallengeOf(new URL(href).hash);
+    if (challenge) {
+      const history = (globalThis as { history?: History }).history;
       history?.replaceState(null, "", href.split("#")[0]);
-      return { status: "mfa-required", mfaToken, factors: [], enrol: false, expiresIn: 300 };
+      return challenge;
     }
     try {
       const tokens = await this.http.json<TokenResponse>("/auth/token", { grant_type: "refresh_token" });
@@ -329,6 +330,21 @@ export class Auth {
     const user = this.session?.user ?? null;
     for (const listener of this.listeners) listener(user);
   }
+}
+
+/** The MFA step a social sign-in's redirect put in the page's fragment, if any. */
+function mfaChallengeOf(hash: string): MfaChallenge | null {
+  const fragment = new URLSearchParams(hash.replace(/^#/, ""));
+  const mfaToken = fragment.get("mfa_token");
+  if (!mfaToken) return null;
+  const expiresIn = Number(fragment.get("expires_in"));
+  return {
+    status: "mfa-required",
+    mfaToken,
+    factors: (fragment.get("factors") ?? "").split(",").filter((factor) => factor !== ""),
+    enrol: fragment.get("enrol") === "true",
+    expiresIn: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 300,
+  };
 }
 
 function defaultStore(key: string): TokenStore {

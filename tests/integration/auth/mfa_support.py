@@ -59,15 +59,31 @@ def claims_of(access_token: object) -> dict[str, Any]:
 
 
 def enrol_totp(
-    server: AuthServer, access: str, password: str = PASSWORD
+    server: AuthServer,
+    access: str,
+    password: str = PASSWORD,
+    *,
+    reauthentication: dict[str, str] | None = None,
 ) -> tuple[AuthenticatorApp, list[str]]:
-    """Set up an authenticator for the signed-in user; the app and the recovery codes."""
-    started = server.post("/auth/mfa/totp/enrol", {"password": password}, token=access)
+    """Set up an authenticator for the signed-in user; the app and the recovery codes.
+    The user re-authenticates with ``password``, or ``reauthentication`` when given."""
+    proof = reauthentication if reauthentication is not None else {"password": password}
+    started = server.post("/auth/mfa/totp/enrol", proof, token=access)
     assert started.status_code == 200, started.text
     app = AuthenticatorApp.from_enrolment(started.json())
     confirmed = server.post("/auth/mfa/totp/confirm", {"code": app.code()}, token=access)
     assert confirmed.status_code == 200, confirmed.text
     return app, list(confirmed.json()["recovery_codes"])
+
+
+def enrol_totp_by_email(
+    server: AuthServer, access: str, address: str
+) -> tuple[AuthenticatorApp, list[str]]:
+    """:func:`enrol_totp` for an account without a password (a social login's): it
+    re-authenticates with a code mailed to ``address``, read from the dev outbox."""
+    assert server.post("/auth/reauthenticate", {}, token=access).status_code == 202
+    code = server.code_for(address, "Confirm a change")
+    return enrol_totp(server, access, reauthentication={"email_code": code})
 
 
 def mfa_token(server: AuthServer, address: str, password: str = PASSWORD) -> str:

@@ -26,6 +26,7 @@ from tests.integration.auth.auth_server import (
     create_admin,
     text_of,
 )
+from tests.integration.auth.mfa_support import claims_of, enrol_totp_by_email
 from tests.support import free_port
 
 TESTS = Path(__file__).resolve().parents[2]
@@ -141,6 +142,35 @@ def test_happy_path_creates_one_account_per_identity(social: AuthServer) -> None
     assert [identity["provider"] for identity in me["identities"]] == ["test"]
     again = _sign_in_with(social, "alice")
     assert again.json()["user"]["id"] == me["id"]
+
+
+def test_an_account_with_a_second_factor_gets_the_mfa_step_not_tokens(
+    social: AuthServer,
+) -> None:
+    """Without BAAS_AUTH_OAUTH_REDIRECT the callback answers the MFA step in JSON, as the
+    password's sign-in does; the code completes it (the redirect's fragment is tested
+    in a browser by tests/integration/client_js)."""
+    first = _sign_in_with(social, "mfa-mia")
+    assert first.status_code == 200, first.text
+    app, _ = enrol_totp_by_email(social, first.json()["access_token"], "mfa-mia@example.com")
+
+    pending = _sign_in_with(social, "mfa-mia")
+    assert pending.status_code == 200, pending.text
+    assert pending.headers["cache-control"] == "no-store"
+    step = pending.json()
+    assert step == {
+        "mfa_required": True,
+        "mfa_token": step["mfa_token"],
+        "factors": ["totp", "recovery_code"],
+        "enrol": False,
+        "expires_in": 300,
+    }
+    assert "baas_refresh" not in pending.headers.get("set-cookie", "")
+    tokens = social.post("/auth/mfa/verify", {"mfa_token": step["mfa_token"], "code": app.code()})
+    assert tokens.status_code == 200, tokens.text
+    claims = claims_of(tokens.json()["access_token"])
+    assert (claims["amr"], claims["aal"]) == (["fed", "otp", "mfa"], "aal2")
+    assert tokens.json()["user"]["id"] == first.json()["user"]["id"]
 
 
 def test_email_only_in_userinfo_is_kept(social: AuthServer) -> None:

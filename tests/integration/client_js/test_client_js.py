@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from tests.integration.auth.auth_server import FAST_ARGON2, PASSWORD, create_admin
+from tests.integration.auth.auth_server import FAST_ARGON2, PASSWORD, AuthServer, create_admin
+from tests.integration.auth.mfa_support import claims_of, enrol_totp_by_email
 from tests.integration.console.conftest import CHROMIUM_ARGS, chromium_or_skip
 from tests.integration.static_site import static_site
 from tests.integration.test_baas_dev import BAAS, ROOT, _env, _wait_healthy, baas_dev
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 HERE = Path(__file__).parent
 PACKAGE = ROOT / "clients" / "js"
 ADMIN = "lena@example.com"
+MFA_STEP_SECONDS = 240
 
 
 def _npm(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -71,6 +73,8 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         "BAAS_PUBLIC_URL": f"http://localhost:{api_port}",
         "BAAS_CORS_ORIGINS": f"http://localhost:{page_port}",
         "BAAS_AUTH_OAUTH_REDIRECT": page,
+        # Not the default (300): the MFA step of a social sign-in carries the server's.
+        "BAAS_AUTH_MFA_CHALLENGE_TTL": str(MFA_STEP_SECONDS),
     }
     with contextlib.ExitStack() as stack:
         provider = stack.enter_context(_provider(oidc_port, api_port))
@@ -219,8 +223,6 @@ def step(page: Page, name: str, *args: object) -> Any:
 
 def _signed_up(dev: dict[str, Any], email: str) -> None:
     """Sign up and verify over plain HTTP (the dev outbox holds the code)."""
-    from tests.integration.auth.auth_server import AuthServer
-
     with httpx.Client(base_url=f"http://127.0.0.1:{dev['port']}", timeout=10) as client:
         AuthServer(str(client.base_url), dev["data"], client).signup_verified(email)
 
@@ -335,23 +337,100 @@ def test_social_sign_in_in_chromium(site: tuple[BrowserContext, str], dev: dict[
         pytest.skip("npm package oidc-provider is missing: run `npm ci --prefix tests`")
     context, url = site
     page = _tab(context, url)
+    finished = _social_sign_in(page, url, "sam")
+    assert finished["status"] == "signed-in"
+    assert finished["user"]["email"] == "sam@example.com"
+    assert "#" not in page.url  # nothing left in the address bar
+    assert _viewer(page) == finished["user"]["id"]
+    # A page reached some other way has no social session to finish.
+    step(page, "signOut")
+    assert step(page, "finishSocial") is None
+
+
+def _social_sign_in(page: Page, url: str, login: str) -> Any:
+    """Through the provider as ``login`` in a browser profile it does not know yet: the
+    app's button, the provider's login and consent pages, baas's callback, back on the
+    app's page (its fragment holding the MFA step, if there is one); what the client's
+    finishSocialSignIn makes of it there."""
     step(page, "open", "cookie")
     page.evaluate("window.steps.social('test')")
     page.wait_for_selector("input[name=login]")
-    page.fill("input[name=login]", "sam")
+    page.fill("input[name=login]", login)
     page.fill("input[name=password]", "any")
     page.click("button[type=submit]")
     page.wait_for_selector("button[type=submit]")  # the consent page
     page.click("button[type=submit]")
-    page.wait_for_url(url.split("?")[0])
+    back = url.split("?")[0]
+    page.wait_for_url(lambda address: address.split("#")[0] == back)
     page.wait_for_function("window.ready === true")
     step(page, "open", "cookie")
-    finished = step(page, "finishSocial")
-    assert finished["status"] == "signed-in"
-    assert finished["user"]["email"] == "sam@example.com"
-    assert "#" not in page.url  # nothing left in the address bar
-    viewer = step(page, "graphql", "query { viewer { userId } }")
-    assert viewer == {"data": {"viewer": {"userId": finished["user"]["id"]}}}
-    # A page reached some other way has no social session to finish.
+    return step(page, "finishSocial")
+
+
+def _viewer(page: Page) -> str | None:
+    """The user id GraphQL sees for the page's client (None: anonymous)."""
+    answer = step(page, "graphql", "query { viewer { userId } }")
+    assert "data" in answer, answer
+    user_id: str | None = answer["data"]["viewer"]["userId"]
+    return user_id
+
+
+@pytest.mark.parametrize("factor", ["totp", "recovery_code"])
+def test_social_sign_in_with_a_second_factor_in_chromium(
+    site: tuple[BrowserContext, str], dev: dict[str, Any], factor: str
+) -> None:
+    """An account with an authenticator signs in through the provider: the redirect
+    brings the MFA step (no session yet), a wrong code is refused with
+    ``invalid_mfa_code`` and leaves no session, and the app's code (or a recovery code)
+    completes it through the client: a GraphQL query as that user, a session of two
+    factors (``aal2``)."""
+    if dev["social"] is None:
+        pytest.skip("npm package oidc-provider is missing: run `npm ci --prefix tests`")
+    context, url = site
+    page = _tab(context, url)
+    login = f"tess-{factor}".replace("_", "-")
+    first = _social_sign_in(page, url, login)
+    assert first["status"] == "signed-in"
+    user = first["user"]
+    with httpx.Client(base_url=f"http://127.0.0.1:{dev['port']}", timeout=10) as client:
+        server = AuthServer(str(client.base_url), dev["data"], client)
+        app, recovery = enrol_totp_by_email(server, step(page, "token"), user["email"])
     step(page, "signOut")
-    assert step(page, "finishSocial") is None
+    context.clear_cookies()  # the provider's session too: its login page again
+
+    challenge = _social_sign_in(page, url, login)
+    assert challenge == {
+        "status": "mfa-required",
+        "mfaToken": challenge["mfaToken"],
+        "factors": ["totp", "recovery_code"],
+        "enrol": False,
+        "expiresIn": MFA_STEP_SECONDS,
+    }
+    assert "#" not in page.url  # the MFA token is not left in the address bar
+    assert step(page, "signedIn") is False
+    assert _viewer(page) is None
+
+    wrong = app.wrong_code() if factor == "totp" else "aaaa-aaaa-aaaa-aaaa"
+    refused = step(page, "verifyMfa", challenge["mfaToken"], wrong)
+    assert refused == {"error": "invalid_mfa_code", "status": 400}
+    assert step(page, "signedIn") is False
+    assert not [c for c in context.cookies() if c["name"] == "baas_refresh"]
+    assert _viewer(page) is None
+
+    code = app.code() if factor == "totp" else recovery[0]
+    completed = step(page, "verifyMfa", challenge["mfaToken"], code)
+    assert completed == {"status": "signed-in", "user": completed["user"]}
+    assert completed["user"]["id"] == user["id"]
+    assert _viewer(page) == user["id"]
+    access = step(page, "token")
+    claims = claims_of(access)
+    assert (claims["amr"], claims["aal"]) == (["fed", "otp", "mfa"], "aal2")
+    # The wrong code started no session: the user has this one alone (the first ended).
+    sessions = httpx.get(
+        f"http://127.0.0.1:{dev['port']}/auth/sessions",
+        headers={"Authorization": f"Bearer {access}"},
+    )
+    assert len(sessions.json()["sessions"]) == 1, sessions.text
+    # The MFA token completed its sign-in: it completes no other.
+    again = step(page, "verifyMfa", challenge["mfaToken"], recovery[-1])
+    assert again == {"error": "invalid_mfa_token", "status": 400}

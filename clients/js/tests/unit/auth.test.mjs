@@ -143,6 +143,26 @@ test("the MFA step is surfaced, not a session", async () => {
   assert.equal(client.auth.signedIn, false);
 });
 
+test("a social sign-in's MFA step is read from the fragment as the server wrote it", async () => {
+  const fetch = async () => json(500, {});
+  const client = createClient({ url: API, fetch, store: memoryStore() });
+  const page = "https://app.test/back";
+  const one = await client.auth.finishSocialSignIn(
+    `${page}#mfa_token=ch1.x&factors=totp%2Crecovery_code&enrol=false&expires_in=120`,
+  );
+  assert.deepEqual(one, {
+    status: "mfa-required",
+    mfaToken: "ch1.x",
+    factors: ["totp", "recovery_code"],
+    enrol: false,
+    expiresIn: 120,
+  });
+  // A required first factor to set up: no factors yet, enrol.
+  const enrol = await client.auth.finishSocialSignIn(`${page}#mfa_token=ch1.y&factors=&enrol=true&expires_in=300`);
+  assert.deepEqual(enrol, { status: "mfa-required", mfaToken: "ch1.y", factors: [], enrol: true, expiresIn: 300 });
+  assert.equal(client.auth.signedIn, false);
+});
+
 test("cookie mode keeps no refresh token and refreshes through the cookie", async () => {
   const api = fakeApi();
   const store = memoryStore();
