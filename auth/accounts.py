@@ -36,7 +36,7 @@ from auth.users import EmailTakenError, User, UserRepository, normalize_email
 __all__ = ["AccountConfig", "AccountService"]
 
 RevocationListener = Callable[[str, float], None]
-NoticeName = Literal["password_changed", "password_reset", "identity_linked"]
+NoticeName = Literal["password_changed", "password_reset", "identity_linked", "identity_unlinked"]
 MAIL_POLICY = ThrottlePolicy(max_failures=5, window=3600)
 REQUEST_POLICY = ThrottlePolicy(max_failures=20, window=3600)
 _NO_SUCH_SIGN_UP = (
@@ -370,10 +370,28 @@ class AccountService:
     async def identity_linked(self, user_id: str, provider: str) -> None:
         """Tell the account's owner that ``provider`` now signs in to it (called by
         social login after a link)."""
-        self.events.record("identity_linked", user_id=user_id, provider=provider)
+        await self._identity_notice("identity_linked", user_id, provider, actor_id=None)
+
+    async def identity_unlinked(
+        self, user_id: str, provider: str, *, actor_id: str | None = None
+    ) -> None:
+        """Tell the account's owner that ``provider`` no longer signs in to it (called
+        after an unlink, by the user or by an admin: ``actor_id``)."""
+        await self._identity_notice("identity_unlinked", user_id, provider, actor_id=actor_id)
+
+    async def _identity_notice(
+        self,
+        name: Literal["identity_linked", "identity_unlinked"],
+        user_id: str,
+        provider: str,
+        *,
+        actor_id: str | None,
+    ) -> None:
+        """The security event of a linked or unlinked identity, and its notice mail."""
+        self.events.record(name, user_id=user_id, actor_id=actor_id, provider=provider)
         user = await self.users.get(user_id)
         if user is not None:
-            self._notify(user, "identity_linked", provider=provider)
+            self._notify(user, name, provider=provider)
 
     def notify_email_changed(self, old: str, new: str) -> None:
         """Tell the old address that the account's email is now ``new`` (a notice)."""

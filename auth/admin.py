@@ -1,8 +1,12 @@
 """Administering users: list and search, create, disable, enable, delete, set groups, see
-and end sessions, send or force a password reset, create the first admin.
+and end sessions, see and unlink social identities, send or force a password reset,
+create the first admin.
 
 Disabling or deleting a user ends all of their sessions *and* refuses their unexpired
-access tokens at once (per-user not-before, see :mod:`auth.revocation`). Changing a
+access tokens at once (per-user not-before, see :mod:`auth.revocation`). Unlinking an
+identity is the user's own unlink done for them (:mod:`auth.sign_in_methods`): never the
+account's last way in — as Supabase refuses to unlink a user's only identity; to shut
+every way in, disable or delete the account — and it ends no session. Changing a
 user's groups revokes their access tokens too, so a removed ``admin`` group stops
 working now, not when the token expires; their sessions stay, and the next refresh
 carries the new groups.
@@ -18,9 +22,10 @@ from dataclasses import replace
 from auth.account_closing import AccountClosing
 from auth.accounts import AccountService
 from auth.errors import InvalidRequestError, ItemNotFoundError
-from auth.identities import Identity, IdentityRepository
+from auth.identities import Identity
 from auth.refresh_store import SessionRecord
 from auth.security_events import NO_SECURITY_EVENTS, SecurityEvents
+from auth.sign_in_methods import SignInMethods
 from auth.users import EmailTakenError, User, normalize_email
 
 __all__ = ["ADMIN_GROUP", "AdminService"]
@@ -36,7 +41,7 @@ class AdminService:
     def __init__(
         self,
         accounts: AccountService,
-        identities: IdentityRepository,
+        sign_in_methods: SignInMethods,
         *,
         closing: AccountClosing,
         events: SecurityEvents = NO_SECURITY_EVENTS,
@@ -44,7 +49,7 @@ class AdminService:
         self._accounts = accounts
         self._closing = closing
         self._users = accounts.users
-        self._identities = identities
+        self._sign_in_methods = sign_in_methods
         self._events = events
         self._admin_seen = False
 
@@ -67,7 +72,17 @@ class AdminService:
     async def identities(self, user_id: str) -> list[Identity]:
         """The social logins linked to the user."""
         user = await self.get_user(user_id)
-        return await self._identities.of_user(user.user_id)
+        return await self._sign_in_methods.identities(user.user_id)
+
+    async def unlink_identity(
+        self, user_id: str, identity_id: str, *, actor_id: str | None = None
+    ) -> Identity:
+        """Unlink one of the user's social identities, unless it is their last way in
+        (``InvalidRequestError``); ``ItemNotFoundError`` for an unknown user or identity."""
+        user = await self.get_user(user_id)
+        unlinked = await self._sign_in_methods.unlink(user, identity_id, actor_id=actor_id)
+        self._record("unlink_identity", user.user_id, actor_id, provider=unlinked.provider)
+        return unlinked
 
     async def end_sessions(self, user_id: str, *, actor_id: str | None = None) -> None:
         """End every session of the user and refuse their access tokens at once."""

@@ -23,6 +23,7 @@ password_changed       email                          after a password change (n
 password_reset         email                          after a password reset (notice)
 email_changed          old_email, new_email           to the old address (notice)
 identity_linked        email, provider                after linking a provider (notice)
+identity_unlinked      email, provider                after unlinking a provider (notice)
 sign_in_code           code, minutes, email           sign-in by email (no link URL set)
 sign_in_link           code, minutes, email, link     sign-in by email (BAAS_AUTH_LINK_URL)
 reauthentication_code  code, minutes, email           before a security change, no password
@@ -54,6 +55,7 @@ TemplateName = Literal[
     "password_reset",
     "email_changed",
     "identity_linked",
+    "identity_unlinked",
     "sign_in_code",
     "sign_in_link",
     "reauthentication_code",
@@ -71,6 +73,7 @@ PLACEHOLDERS: dict[TemplateName, frozenset[str]] = {
     "password_reset": frozenset({"email"}),
     "email_changed": frozenset({"old_email", "new_email"}),
     "identity_linked": frozenset({"email", "provider"}),
+    "identity_unlinked": frozenset({"email", "provider"}),
     "sign_in_code": frozenset({"code", "minutes", "email"}),
     "sign_in_link": frozenset({"code", "minutes", "email", "link"}),
     "reauthentication_code": frozenset({"code", "minutes", "email"}),

@@ -6,6 +6,14 @@ while another way stays, and that is checked in the *same transaction* as the re
 (a condition on the remaining way's item): two requests unlinking an account's last two
 identities at once cannot both succeed (threat: a user locked out of their own account,
 by a race or by a stolen session).
+
+The user's own unlink (``POST /auth/identities/<id>/unlink``, after re-authentication and
+the second factor) and an admin's (``DELETE /auth/admin/users/<id>/identities/<id>``) are
+this one mechanism: the same refusal, the same ``identity_unlinked`` security event (with
+the admin as ``actor_id``) and the same notice mail to the account's verified address.
+Sessions are not ended: the unlinked identity can start no new one, and the notice tells
+the owner what to do if it was not them (as Supabase's unlink and Cognito's
+AdminDisableProviderForUser, which sign nobody out).
 """
 
 from __future__ import annotations
@@ -18,8 +26,8 @@ from auth.system_tables import USERS_TABLE
 from storage import TransactConditionCheck
 
 if TYPE_CHECKING:
+    from auth.accounts import AccountService
     from auth.identities import Identity, IdentityRepository
-    from auth.security_events import SecurityEvents
     from auth.users import User
 
 __all__ = ["SignInMethods"]
@@ -37,20 +45,23 @@ class SignInMethods:
     def __init__(
         self,
         identities: IdentityRepository,
-        events: SecurityEvents,
+        accounts: AccountService,
         *,
         email_sign_in: bool,
     ) -> None:
         self._identities = identities
-        self._events = events
+        self._accounts = accounts
         self._email_sign_in = email_sign_in
         self.passkey_witness: PasskeyWitness | None = None
 
     async def identities(self, user_id: str) -> list[Identity]:
         return await self._identities.of_user(user_id)
 
-    async def unlink(self, user: User, identity_id: str) -> Identity:
-        """Unlink the user's identity ``identity_id`` if another way in remains."""
+    async def unlink(
+        self, user: User, identity_id: str, *, actor_id: str | None = None
+    ) -> Identity:
+        """Unlink the user's identity ``identity_id`` if another way in remains (by the
+        user, or by the admin ``actor_id``); the owner is told by mail."""
         linked = await self._identities.of_user(user.user_id)
         chosen = next((i for i in linked if i.identity_id == identity_id), None)
         if chosen is None:
@@ -59,7 +70,7 @@ class SignInMethods:
         keeping = await self._another_way(user, others)
         if keeping is None or not await self._identities.unlink(chosen, keeping=keeping):
             raise InvalidRequestError(_LAST_WAY)
-        self._events.record("identity_unlinked", user_id=user.user_id, provider=chosen.provider)
+        await self._accounts.identity_unlinked(user.user_id, chosen.provider, actor_id=actor_id)
         return chosen
 
     async def _another_way(

@@ -87,7 +87,7 @@ def build_account_flows(
         ),
     )
     mfa.passkey_count = passkey_store.count
-    sign_in_methods = SignInMethods(identities, accounts.events, email_sign_in=config.email_sign_in)
+    sign_in_methods = SignInMethods(identities, accounts, email_sign_in=config.email_sign_in)
     sign_in_methods.passkey_witness = passkey_store.witness
     passwordless = PasswordlessService(
         accounts=accounts,

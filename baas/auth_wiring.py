@@ -193,7 +193,10 @@ class AuthServices:
             cors_origins=self.settings.cors_origins,
         )
         self._admin = AdminService(
-            self._accounts, identities, closing=self._flows.closing, events=events
+            self._accounts,
+            self._flows.sign_in_methods,
+            closing=self._flows.closing,
+            events=events,
         )
         self._social = SocialLogin(
             self.config.providers,

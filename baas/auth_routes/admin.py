@@ -94,6 +94,14 @@ def admin_routes(auth: AuthServices) -> list[BaseRoute]:
             headers=_NO_STORE,
         )
 
+    async def unlink_identity(request: Request) -> Response:
+        """One social identity of the user, never their last way in (400); their
+        sessions stay (see :mod:`auth.sign_in_methods`)."""
+        actor = admin(request)
+        params = request.path_params
+        await auth.admin.unlink_identity(params["user_id"], params["identity_id"], actor_id=actor)
+        return Response(status_code=204)
+
     async def password_reset(request: Request) -> Response:
         actor = admin(request)
         await auth.admin.send_password_reset(
@@ -135,6 +143,11 @@ def admin_routes(auth: AuthServices) -> list[BaseRoute]:
         Route("/auth/admin/users/{user_id}/sessions", sessions, methods=["GET"]),
         Route("/auth/admin/users/{user_id}/sessions", end_sessions, methods=["DELETE"]),
         Route("/auth/admin/users/{user_id}/identities", identities, methods=["GET"]),
+        Route(
+            "/auth/admin/users/{user_id}/identities/{identity_id}",
+            unlink_identity,
+            methods=["DELETE"],
+        ),
         Route("/auth/admin/users/{user_id}/password-reset", password_reset, methods=["POST"]),
         Route("/auth/admin/signing-keys/rotate", rotate_signing_key, methods=["POST"]),
         Route("/auth/admin/events", list_events, methods=["GET"]),

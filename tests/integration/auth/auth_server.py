@@ -34,9 +34,10 @@ FAST_ARGON2 = {
 PASSWORD = "correct horse battery staple"
 
 
-def create_admin(data_dir: Path, address: str, password: str = PASSWORD) -> None:
-    """The first admin, made as an operator does: ``baas users create-admin``."""
-    settings = Settings.from_env({"BAAS_DATA_DIR": str(data_dir), **FAST_ARGON2})
+def create_admin(data_dir: Path, address: str, password: str = PASSWORD, **env: str) -> None:
+    """The first admin, made as an operator does: ``baas users create-admin`` (``env``:
+    more settings, such as the server's ``BAAS_STORE_URL``)."""
+    settings = Settings.from_env({"BAAS_DATA_DIR": str(data_dir), **FAST_ARGON2, **env})
     out = io.StringIO()
     # --create: a test may make its admin before any server opened the store.
     args = argparse.Namespace(users_command="create-admin", email=address, create=True)

@@ -9,7 +9,7 @@ import concurrent.futures
 
 import httpx
 
-from tests.integration.auth.auth_server import PASSWORD, AuthServer
+from tests.integration.auth.auth_server import PASSWORD, AuthServer, text_of
 from tests.integration.auth.mfa_support import enrol_totp, mfa_token
 from tests.integration.auth.test_social_login import _sign_in_with, _through_provider, social
 
@@ -87,3 +87,26 @@ def test_with_a_second_factor_linking_and_unlinking_need_it(social: AuthServer) 
     proof = {"password": PASSWORD, "mfa_code": app.code()}
     assert unlink(social, access, linked["id"], proof).status_code == 204
     assert identities(social, access) == []
+
+
+def test_unlinking_needs_re_authentication_and_tells_the_owner(social: AuthServer) -> None:
+    """Threat: a stolen access token alone removing the owner's way in, unnoticed."""
+    social.signup_verified("ivo@example.com")
+    tokens = social.signin("ivo@example.com")
+    access, ivo = str(tokens["access_token"]), tokens["user"]["id"]  # type: ignore[index]
+    link(social, access, "test", "ivo", {"password": PASSWORD})
+    [linked] = identities(social, access)
+
+    for proof, refusal in (
+        ({}, (400, "invalid_request")),
+        ({"password": "not ivo's password"}, (401, "invalid_credentials")),
+    ):
+        refused = unlink(social, access, linked["id"], proof)
+        assert (refused.status_code, refused.json()["error"]["code"]) == refusal
+    assert identities(social, access) == [linked]
+    assert unlink(social, access, linked["id"], {"password": PASSWORD}).status_code == 204
+    assert identities(social, access) == []
+    notice = social.mail("ivo@example.com", "removed")
+    assert "can no longer be signed in to with test" in text_of(notice)
+    # The user's own unlink ends no session either (the admin's is the same mechanism).
+    assert social.get("/auth/me", token=access).json()["id"] == ivo

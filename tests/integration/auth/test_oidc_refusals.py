@@ -36,7 +36,6 @@ from tests.integration.auth.oidc_support import (
     register_client,
 )
 from tests.integration.auth.test_security_events import events_of
-from tests.postgres_server import drop_schema, schema_name
 
 MAYA = "maya@example.com"
 
@@ -341,20 +340,6 @@ def test_an_account_with_a_second_factor_must_pass_it(
     id_claims = claims_of(tokens["id_token"])
     assert id_claims["amr"] == ["pwd", "otp", "mfa"]
     assert claims_of(tokens["access_token"])["aal"] == "aal2"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
-    """The settings of each store backend (PostgreSQL: a schema of its own)."""
-    if request.param == "sqlite":
-        yield {}
-        return
-    url = request.getfixturevalue("postgres_url")
-    schema = schema_name()
-    try:
-        yield {"BAAS_STORE_URL": f"{url}?schema={schema}"}
-    finally:
-        drop_schema(url, schema)
 
 
 def test_a_burst_of_exchanges_of_one_code_gives_tokens_once_and_then_revokes_them(

@@ -7,6 +7,7 @@ with the state cookie baas set at the start.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -43,6 +44,15 @@ def _missing_tools() -> str | None:
 
 @pytest.fixture(scope="module")
 def social(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
+    with social_server(tmp_path_factory.mktemp("social")) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def social_server(data_dir: Path, **settings: str) -> Iterator[AuthServer]:
+    """A baas server (more ``settings`` if given) with three providers of the real OpenID
+    provider: ``test`` (email in the ID token), ``wrongaud`` (an ID token for another
+    audience) and ``conforming`` (email from UserInfo only)."""
     missing = _missing_tools()
     if missing:
         pytest.skip(missing)
@@ -76,7 +86,7 @@ def social(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
             )
         ]
         env = {"BAAS_PUBLIC_URL": base, "BAAS_OIDC_PROVIDERS": json.dumps(providers)}
-        with auth_server(tmp_path_factory.mktemp("social"), baas_port, **env) as server:
+        with auth_server(data_dir, baas_port, **env, **settings) as server:
             yield server
     finally:
         process.terminate()

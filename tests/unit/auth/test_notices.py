@@ -1,9 +1,11 @@
 """Notices (issue 15, item 10): the owner hears of a password change or reset and of a
-newly linked identity, even when a stranger has spent the address's mail budget."""
+linked or unlinked identity, even when a stranger has spent the address's mail budget."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 from tests.unit.auth.account_service import PASSWORD, Accounts, accounts_on_disk
 
@@ -42,18 +44,25 @@ async def test_a_password_reset_is_noticed(tmp_path: Path) -> None:
         assert (await subjects_to(accounts, MAYA))[-1] == "Your password was reset"
 
 
-async def test_a_linked_identity_is_noticed(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("change", "subject"),
+    [
+        ("identity_linked", "A new way to sign in was added to your account"),
+        ("identity_unlinked", "A way to sign in was removed from your account"),
+    ],
+)
+async def test_a_linked_or_unlinked_identity_is_noticed(
+    tmp_path: Path, change: str, subject: str
+) -> None:
     async with accounts_on_disk(tmp_path) as accounts:
         await accounts.signed_up_and_verified(MAYA)
         user = await accounts.service.users.get_by_email(MAYA)
         assert user is not None
-        await accounts.service.identity_linked(user.user_id, "github")
+        await spend_the_mail_budget(accounts, MAYA)
+        await getattr(accounts.service, change)(user.user_id, "github")
         await accounts.mailer.drain()
         notice = accounts.sender.mails[-1]
-        assert (notice.to, notice.subject) == (
-            MAYA,
-            "A new way to sign in was added to your account",
-        )
+        assert (notice.to, notice.subject) == (MAYA, subject)
         assert "github" in notice.body
 
 

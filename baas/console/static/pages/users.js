@@ -1,8 +1,10 @@
 // Users: search by email, page, open one (identities, groups, sessions, status, second
 // factors, security events); disable/enable, delete, set groups, end sessions, send a
-// reset, reset MFA or remove a passkey (pages/user_mfa.js).
+// reset, unlink an identity (pages/user_identities.js), reset MFA or remove a passkey
+// (pages/user_mfa.js).
 
 import { api } from "../api.js";
+import { identitiesSection } from "./user_identities.js";
 import { mfaSection } from "./user_mfa.js";
 import { act, confirmDialog, emptyState, errorBox, field, fill, formatTime, h, notice, pager, table } from "../ui.js";
 
@@ -102,10 +104,7 @@ export async function mount(container) {
       h("div", { class: "actions" }, toggle, endSessions, reset, remove),
       h("div", { class: "row" }, field("Groups (comma separated)", groups), saveGroups),
       mfa,
-      h("h3", {}, "Linked identities"),
-      identities.length
-        ? table([["Provider", (i) => i.provider], ["Email", (i) => i.email || ""], ["Linked", (i) => formatTime(i.linked_at)]], identities)
-        : emptyState("No social login linked."),
+      identitiesSection(user, identities, () => open(userId), local),
       h("h3", {}, "Sessions"),
       sessions.length
         ? table([["Started", (s) => formatTime(s.created_at)], ["Last used", (s) => formatTime(s.last_used_at)], ["Expires", (s) => formatTime(s.expires_at)], ["Device", (s) => s.user_agent || "—"]], sessions)
