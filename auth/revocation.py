@@ -184,6 +184,10 @@ class RevocationList:
                 _log.exception("a revocation listener failed")
 
 
+def _watching_nothing() -> None:
+    pass
+
+
 class RevocationWatch:
     """What a live connection of one user waits on: "a revocation of yours arrived".
 
@@ -207,7 +211,10 @@ class RevocationWatch:
         return True
 
     def close(self) -> None:
-        self._unwatch()
+        # Dropped, not just called: it holds this watch (through the listener), a cycle
+        # that would keep the connection's objects until the collector's next pass.
+        unwatch, self._unwatch = self._unwatch, _watching_nothing
+        unwatch()
 
     def _wake(self) -> None:
         self._loop.call_soon_threadsafe(self._arrived.set)

@@ -32,11 +32,12 @@ Read = Callable[[Sequence[K]], Awaitable[Sequence[V | BaseException]]]
 class Batch(Generic[K, V]):
     """Loads gathered in one round of the event loop, read together (module docstring)."""
 
-    def __init__(self, read: Read[K, V], on_dispatch: Callable[[], None]) -> None:
+    def __init__(self, read: Read[K, V], on_dispatch: Callable[[Batch[K, V]], None]) -> None:
         self._read = read
-        self._on_dispatch = (
-            on_dispatch  # the context forgets this batch: later loads start a new one
-        )
+        # Called with this batch when it reads: the context forgets it, so later loads
+        # start a new one. (Given, not closed over: a batch holding itself through
+        # its callback would live until the garbage collector's next pass.)
+        self._on_dispatch = on_dispatch
         self._waiting: dict[K, list[asyncio.Future[V]]] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -55,7 +56,7 @@ class Batch(Generic[K, V]):
         while asked != len(self._waiting):
             asked = len(self._waiting)
             await asyncio.sleep(0)
-        self._on_dispatch()
+        self._on_dispatch(self)
         keys = list(self._waiting)
         try:
             answers: Sequence[Any] = await self._read(keys)

@@ -47,8 +47,8 @@ class RequestContext:
         current = self.batches.get(key)
         if current is None:
 
-            def forget() -> None:
-                if self.batches.get(key) is current:
+            def forget(batch: Batch[Any, Any]) -> None:
+                if self.batches.get(key) is batch:
                     del self.batches[key]
 
             current = self.batches[key] = Batch(read, forget)

@@ -9,16 +9,21 @@ resolver, read straight from the item's dict (keyed by GraphQL field name, see
 :func:`~baas.graphql.values.item_to_graphql`).
 
 :class:`PlainFieldsExecutor` completes such a selection in one loop: it reads each
-value and serialises it with its type's own ``serialize``, as graphql-core would.
-Anything else takes graphql-core's own path, unchanged:
+value and serialises it with its type's own ``serialize``, as graphql-core would. A
+page's items (:class:`~baas.graphql.values.ShownItems`) go one step further: each
+stored item is completed straight from the store's dict (read default, conversion,
+serialisation in the one loop), never built as a GraphQL object first. Anything else
+takes graphql-core's own path, unchanged:
 
 - a field with a resolver or arguments, an object-typed field, a directive-deferred
   selection;
 - any resolve middleware (a Strawberry extension's ``resolve`` hook must see every field);
+- a selected field hidden from the caller on an item (:mod:`auth.field_rules`): its
+  ``FORBIDDEN`` error is graphql-core's to place;
 - a value that graphql-core would turn into an error (null in a non-null field, a value
-  its scalar refuses) or treat specially (a callable): the whole object is completed
-  again the ordinary way, which reports the error at its path. Serialising is pure, so
-  doing it twice changes nothing.
+  its scalar refuses) or treat specially (a callable): the whole object (or page) is
+  completed again the ordinary way, which reports the error at its path. Converting and
+  serialising are pure, so doing them twice changes nothing.
 
 Both transports execute with this class (:mod:`baas.graphql.pipeline`), so the fast
 path is the one path.
@@ -26,10 +31,12 @@ path is the one path.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from enum import Enum
 from types import CoroutineType
 from typing import Any, TypeGuard
 
@@ -39,6 +46,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLResolveInfo,
+    GraphQLResolveInfoHelpers,
     default_field_resolver,
     is_leaf_type,
 )
@@ -47,6 +55,8 @@ from graphql.execution.collect_fields import DeferUsage, FieldDetailsList, Group
 from graphql.pyutils import Path, Undefined
 from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from baas.graphql.values import ShownItems, stored_fields
 
 __all__ = ["PlainFieldsExecutor", "is_awaitable", "resolve_field"]
 
@@ -72,9 +82,12 @@ class _Leaf:
     items_non_null: bool
 
 
-# One field of a plain selection: (response key, field name, how it completes); the
-# field name None is ``__typename``.
-_PlainField = tuple[str, str | None, _Leaf | None]
+# One field of a plain selection: (response key, the key its value has in the source,
+# the value read for a missing or null one, a converter called as convert(spec, value)
+# or None, that spec, how the value completes). The leaf None is ``__typename``.
+# A GraphQL object is read by field name as it is; a stored item by stored name, with
+# the read default and conversion :func:`~baas.graphql.values.item_to_graphql` applies.
+_PlainField = tuple[str, str, Any, Any, Any, _Leaf | None]
 _NOT_PLAIN: tuple[_PlainField, ...] = ()
 # By field: GraphQLField compares by value, so it is keyed by identity and kept alive
 # (a schema's fields live as long as it does; a few schemas per process).
@@ -117,10 +130,12 @@ class PlainFieldsExecutor(Executor[Any]):
         self, *args: Any, operation_extensions: dict[str, Any] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.async_helpers = _helpers_without_a_cycle(self)
         self.operation_extensions = operation_extensions
         # By identity of the grouped field set, which the executor's own memo of
         # collected subfields keeps alive for as long as this executor lives.
         self._plans: dict[int, tuple[_PlainField, ...]] = {}
+        self._stored_plans: dict[int, tuple[tuple[_PlainField, ...], frozenset[str]]] = {}
 
     def complete_list_value(
         self,
@@ -136,6 +151,12 @@ class PlainFieldsExecutor(Executor[Any]):
         items_non_null = isinstance(item_type, GraphQLNonNull)
         if items_non_null:
             item_type = item_type.of_type
+        if type(result) is ShownItems:
+            if isinstance(item_type, GraphQLObjectType):
+                completed = self._complete_stored(item_type, field_details_list, result)
+                if completed is not None:
+                    return completed
+            result = result.shown()
         if type(result) is list and isinstance(item_type, GraphQLObjectType):
             completed = self._complete_objects(
                 item_type, field_details_list, result, items_non_null=items_non_null
@@ -197,6 +218,58 @@ class PlainFieldsExecutor(Executor[Any]):
             completed.append(one)
         return completed
 
+    def _complete_stored(
+        self,
+        item_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        items: ShownItems,
+    ) -> list[Any] | None:
+        """A page's stored items completed straight from the store's dicts, or None."""
+        if item_type.is_type_of is not None:
+            return None
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+            item_type, field_details_list
+        )
+        if new_defer_usages:
+            return None
+        view = items.view
+        plan, selected = self._stored_plan(item_type, grouped_field_set, view.model)
+        if not plan:
+            return None
+        type_name = item_type.name
+        completed: list[Any] = []
+        for item in items.stored:
+            if view.hides_any(item, selected):
+                return None  # graphql-core places that field's FORBIDDEN
+            one = _complete(plan, item, type_name)
+            if one is None:
+                return None
+            completed.append(one)
+        return completed
+
+    def _stored_plan(
+        self, item_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet, model: Any
+    ) -> tuple[tuple[_PlainField, ...], frozenset[str]]:
+        """The plain plan of a selection over ``model``'s stored items, and the stored
+        names it reads (``_NOT_PLAIN`` if any selected field is not a stored one)."""
+        known = self._stored_plans.get(id(grouped_field_set))
+        if known is None:
+            plan = self._plan(item_type, grouped_field_set)
+            fields = stored_fields(model)
+            stored: list[_PlainField] = []
+            for key, name, _, _, _, leaf in plan:
+                if leaf is None:
+                    stored.append((key, name, None, None, None, None))
+                elif name not in fields:
+                    stored, plan = [], _NOT_PLAIN  # a field of the type, not of the store
+                    break
+                else:
+                    stored_name, default, convert, spec = fields[name]
+                    stored.append((key, stored_name, default, convert, spec, leaf))
+            selected = frozenset(entry[1] for entry in stored if entry[5] is not None)
+            known = self._stored_plans[id(grouped_field_set)] = (tuple(stored), selected)
+        return known
+
     def _plan(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
     ) -> tuple[_PlainField, ...]:
@@ -218,7 +291,7 @@ class PlainFieldsExecutor(Executor[Any]):
             node = details[0].node
             name = node.name.value
             if name == "__typename":
-                plan.append((response_key, None, None))
+                plan.append((response_key, name, None, None, None, None))
                 continue
             field = parent_type.fields.get(name)
             if field is None or node.arguments:
@@ -226,8 +299,35 @@ class PlainFieldsExecutor(Executor[Any]):
             leaf = _leaf_of(field)
             if leaf is None:
                 return _NOT_PLAIN
-            plan.append((response_key, name, leaf))
+            plan.append((response_key, name, None, None, None, leaf))
         return tuple(plan)
+
+
+def _helpers_without_a_cycle(executor: Executor[Any]) -> GraphQLResolveInfoHelpers:
+    """The resolve info's helpers of ``executor``, holding it weakly.
+
+    graphql-core's own hold its bound methods: a reference cycle through the executor,
+    which kept each request's whole object graph (its context, batches, pages) alive
+    until the garbage collector's next full pass, instead of freeing it on return. Under
+    concurrent requests those full passes were the largest GraphQL-only cost
+    (``bench/graphql.py``'s nested query).
+    """
+    reference = weakref.ref(executor)
+
+    def gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+        return _alive(reference).gather_async_work(values)
+
+    def track(values: Sequence[Any]) -> None:
+        _alive(reference).track_async_work(values)
+
+    return GraphQLResolveInfoHelpers(gather=gather, track=track)
+
+
+def _alive(reference: weakref.ref[Executor[Any]]) -> Executor[Any]:
+    executor = reference()
+    if executor is None:  # pragma: no cover - helpers run only while it executes
+        raise RuntimeError("the GraphQL execution has ended")
+    return executor
 
 
 def _leaf_of(field: GraphQLField) -> _Leaf | None:
@@ -265,11 +365,15 @@ def _complete(
     """The completed object, or None when graphql-core must complete it (an error)."""
     completed: dict[str, Any] = {}
     try:
-        for key, name, leaf in plan:
+        for key, name, default, convert, spec, leaf in plan:
             if leaf is None:
                 completed[key] = type_name
                 continue
-            value = source.get(name)  # type: ignore[arg-type] # a leaf has a name
+            value = source.get(name)
+            if value is None:
+                value = default
+            if convert is not None and value is not None:
+                value = convert(spec, value)
             if value is None:
                 if leaf.non_null:
                     return None
@@ -311,7 +415,8 @@ def _serialized_list(leaf: _Leaf, value: Any) -> list[Any] | None:
 
 
 def _serialized(serialize: Callable[[Any], Any], value: Any) -> Any:
-    if type(value) not in _PLAIN_VALUES:
+    cls = type(value)
+    if cls not in _PLAIN_VALUES and not issubclass(cls, Enum):
         return Undefined  # a callable, an error object ...: graphql-core's business
     serialized = serialize(value)
     return Undefined if serialized is None else serialized

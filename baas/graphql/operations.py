@@ -21,7 +21,7 @@ from auth.models import ModelSpec
 from auth.rules import Caller
 from baas.graphql.errors import BadRequestError
 from baas.graphql.page_tokens import PageBinding, PageTokens, PendingToken
-from baas.graphql.values import ItemView, from_graphql
+from baas.graphql.values import ItemView, ShownItems, from_graphql
 from baas.graphql.writes import PreparedWrite, prepare_create, prepare_delete, prepare_update
 from storage import Item, Page
 from storage.expressions.builder import ExpressionBuilder
@@ -235,7 +235,7 @@ class ModelOperations:
         (sealed when read: :class:`~baas.graphql.page_tokens.PendingToken`)."""
         last = page.last_evaluated_key
         return {
-            "items": [view(item) for item in page.items],
+            "items": ShownItems(view, page.items),
             "next_token": None if last is None else PendingToken(tokens, last, binding),
         }
 

@@ -22,7 +22,17 @@ from auth.models import FieldSpec, ModelSpec
 from auth.rules import Caller
 from storage import Item
 
-__all__ = ["HIDDEN", "STORED", "ItemView", "from_graphql", "item_to_graphql", "to_graphql"]
+__all__ = [
+    "HIDDEN",
+    "STORED",
+    "ItemView",
+    "ShownItems",
+    "StoredField",
+    "from_graphql",
+    "item_to_graphql",
+    "stored_fields",
+    "to_graphql",
+]
 
 STORED = "__stored"
 """The key under which a model's object keeps its stored item, for the object's own
@@ -55,35 +65,39 @@ def item_to_graphql(model: ModelSpec, item: Item) -> dict[str, Any]:
     declared, or by a raw path, read as if written through the model.
     """
     result: dict[str, Any] = {}
-    for spec, graphql_name, default, convert in _output_fields(model):
-        value = item.get(spec.name)
+    for graphql_name, (name, default, convert, spec) in stored_fields(model).items():
+        value = item.get(name)
         if value is None:
             value = default
         result[graphql_name] = value if convert is None else convert(spec, value)
     return result
 
 
+StoredField = tuple[str, Any, Any, FieldSpec]
+"""How one field of an item reads as GraphQL: its stored name, its read default, the
+converter (``to_graphql``, or None where the stored value is already the answer) and
+its spec."""
+
 # Kinds whose stored value is already what GraphQL answers (not in a list): no call.
 _AS_STORED = ("string", "boolean", "decimal", "bytes", "datetime")
-_OutputField = tuple[FieldSpec, str, Any, Any]
-_OUTPUT_FIELDS: dict[int, tuple[ModelSpec, tuple[_OutputField, ...]]] = {}
+_STORED_FIELDS: dict[int, tuple[ModelSpec, dict[str, StoredField]]] = {}
 
 
-def _output_fields(model: ModelSpec) -> tuple[_OutputField, ...]:
-    """Per field: its spec, GraphQL name, stored default, converter (None: as stored)."""
-    cached = _OUTPUT_FIELDS.get(id(model))
+def stored_fields(model: ModelSpec) -> dict[str, StoredField]:
+    """``model``'s declared fields by GraphQL name, each as :data:`StoredField`."""
+    cached = _STORED_FIELDS.get(id(model))
     if cached is None or cached[0] is not model:
         defaults = dict(model.read_defaults)
-        fields = tuple(
-            (
-                spec,
-                to_camel_case(spec.name),
+        fields = {
+            to_camel_case(spec.name): (
+                spec.name,
                 defaults.get(spec.name),
                 None if spec.kind in _AS_STORED and not spec.list_of else to_graphql,
+                spec,
             )
             for spec in model.fields
-        )
-        cached = _OUTPUT_FIELDS[id(model)] = (model, fields)  # the model keeps its id unique
+        }
+        cached = _STORED_FIELDS[id(model)] = (model, fields)  # the model keeps its id unique
     return cached[1]
 
 
@@ -115,10 +129,10 @@ class ItemView:
     events, None (stripped: an event carries no errors).
     """
 
-    __slots__ = ("_keep", "_model", "_names", "_policy", "hidden")
+    __slots__ = ("_keep", "_names", "_policy", "hidden", "model")
 
     def __init__(self, model: ModelSpec, caller: Caller, *, hidden: Any = HIDDEN) -> None:
-        self._model = model
+        self.model = model
         policy = FieldReadPolicy(model, caller) if model.restricted_fields else None
         self._policy = policy if policy is not None and policy.restricts else None
         self._names = {spec.name: to_camel_case(spec.name) for spec in model.restricted_fields}
@@ -126,7 +140,7 @@ class ItemView:
         self._keep = bool(model.relations or model.computed)
 
     def __call__(self, item: Item) -> dict[str, Any]:
-        shown = item_to_graphql(self._model, item)
+        shown = item_to_graphql(self.model, item)
         if self._policy is not None:
             for name in self._policy.unreadable(item):
                 shown[self._names[name]] = self.hidden
@@ -134,7 +148,32 @@ class ItemView:
             shown[STORED] = item
         return shown
 
+    def hides_any(self, item: Item, names: frozenset[str]) -> bool:
+        """Whether the caller may not read one of the fields ``names`` on ``item``."""
+        return self._policy is not None and not names.isdisjoint(self._policy.unreadable(item))
+
     def check_usable(self, fields: set[str]) -> None:
         """Refuse a filter, condition or key on a field hidden on some items (FORBIDDEN)."""
         if self._policy is not None and fields:
             self._policy.check_usable(fields)
+
+
+class ShownItems:
+    """A page of stored items as ``view`` shows them, converted only when read.
+
+    A page's items are most often read as a plain selection (``items { id title }``):
+    the executor (:mod:`baas.graphql.executor`) then completes each stored item straight
+    into its answer, without the object :meth:`shown` would build first. Any other
+    reader takes :meth:`shown`: the same objects the view makes for a single item.
+    """
+
+    __slots__ = ("stored", "view")
+
+    def __init__(self, view: ItemView, stored: list[Item]) -> None:
+        self.view = view
+        self.stored = stored
+
+    def shown(self) -> list[dict[str, Any]]:
+        """The items as GraphQL objects (``view``'s, hidden fields marked)."""
+        view = self.view
+        return [view(item) for item in self.stored]
