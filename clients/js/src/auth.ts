@@ -257,9 +257,18 @@ export class Auth {
     try {
       tokens = await this.http.json<TokenResponse>("/auth/token", body);
     } catch (error) {
-      if (error instanceof BaasError && error.status === 400) this.forget();
+      if (error instanceof BaasError && error.status === 400) {
+        // Refused: the session refreshed has ended. A newer one kept meanwhile (a
+        // password change answers one, and revokes the older: its socket's 4403 can
+        // start this refresh before that answer arrives) is not the one that ended.
+        this.syncFromStore();
+        if (this.session !== current && this.session !== null) return this.session;
+        this.forget();
+      }
       throw error;
     }
+    this.syncFromStore();
+    if (this.session !== current && this.session !== null) return this.session; // newer
     const session = sessionOf(tokens, current?.user ?? null, this.margin);
     this.keep(session);
     return session;

@@ -132,6 +132,29 @@ test("a refused refresh signs out and says so to listeners", async () => {
   assert.deepEqual(seen, [null]);
 });
 
+test("a refresh refused after a newer session arrived keeps the newer one", async () => {
+  // A password change revokes the older sessions and answers a new one; the revoked
+  // session's socket (closed 4403) may start a refresh before that answer arrives.
+  let refuseRefresh;
+  const refreshRefused = new Promise((resolve) => (refuseRefresh = resolve));
+  const api = fakeApi({ refresh: () => refreshRefused });
+  const fetch = async (url, init) =>
+    url.endsWith("/auth/password/change")
+      ? json(200, { access_token: "access-new", token_type: "Bearer", expires_in: 900,
+                    refresh_token: "refresh-new", user: { id: "u1", email: "maya@example.com", groups: [] } })
+      : api.fetch(url, init);
+  const client = await signedIn({ ...api, fetch });
+  const seen = [];
+  client.auth.onChange((user) => seen.push(user));
+  const refreshing = client.auth.refresh();
+  await client.auth.changePassword({ currentPassword: "pw", newPassword: "pw 2" });
+  refuseRefresh(json(400, { error: { code: "invalid_grant", message: "revoked" } }));
+  assert.equal((await refreshing)?.accessToken, "access-new");
+  assert.equal(client.auth.signedIn, true);
+  assert.equal(await client.auth.getAccessToken(), "access-new");
+  assert.deepEqual(seen, []); // never signed out meanwhile
+});
+
 test("the MFA step is surfaced, not a session", async () => {
   const fetch = async (url) =>
     url.endsWith("/auth/signin")
