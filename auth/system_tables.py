@@ -16,6 +16,7 @@ _baas_revocations          user_id              recent per-user not-before times
 _baas_session_revocations  session_id           recently ended sessions (TTL)
 _baas_signing_keys         kid                  access-token signing keys
 _baas_throttle             key                  failure / rate-limit logs (TTL)
+_baas_budgets              key                  shared token buckets, leased (TTL)
 _baas_codes                code_key             one-time email codes, hashed (TTL)
 _baas_secrets              name                 the secret-key check (auth.sealed_store)
 _baas_access_keys          key_id               SigV4 access keys, secrets sealed
@@ -46,6 +47,7 @@ from storage.errors import ResourceInUseError
 __all__ = [
     "ACCESS_KEYS_TABLE",
     "AUTH_CHALLENGES_TABLE",
+    "BUDGETS_TABLE",
     "CODES_TABLE",
     "IDENTITIES_TABLE",
     "MFA_TABLE",
@@ -79,6 +81,7 @@ SESSION_REVOCATIONS_TABLE = "_baas_session_revocations"
 SECURITY_EVENTS_TABLE = "_baas_security_events"
 SIGNING_KEYS_TABLE = "_baas_signing_keys"
 THROTTLE_TABLE = "_baas_throttle"
+BUDGETS_TABLE = "_baas_budgets"
 CODES_TABLE = "_baas_codes"
 SECRETS_TABLE = "_baas_secrets"
 ACCESS_KEYS_TABLE = "_baas_access_keys"
@@ -114,6 +117,10 @@ SYSTEM_TABLES: tuple[TableSpec, ...] = (
     TableSpec(SESSION_REVOCATIONS_TABLE, KeyAttribute("session_id"), ttl_attribute=TTL_ATTRIBUTE),
     TableSpec(SIGNING_KEYS_TABLE, KeyAttribute("kid"), stream_view="KEYS_ONLY"),
     TableSpec(THROTTLE_TABLE, KeyAttribute("key"), ttl_attribute=TTL_ATTRIBUTE),
+    # Counts only: the feed's readers need no images of them.
+    TableSpec(
+        BUDGETS_TABLE, KeyAttribute("key"), ttl_attribute=TTL_ATTRIBUTE, stream_view="KEYS_ONLY"
+    ),
     TableSpec(
         # Code digests: an 8-digit code is found from its salted digest in seconds.
         CODES_TABLE,

@@ -90,7 +90,8 @@ class Settings:
     graphql_apq_documents: int = 2000
     graphql_apq_max_bytes: int = 32 * 1024
     # The GraphQL cost limits (baas.graphql.query_budget): per operation, and what one user
-    # (an anonymous caller: one client address) may spend per minute per API process; 0: off.
+    # (an anonymous caller: one client address) may spend per minute, all API processes
+    # sharing the store together; 0: off.
     graphql_max_cost: int = 50_000
     graphql_cost_per_minute: int = 1_000_000
     auth: AuthSettings = field(default_factory=AuthSettings)

@@ -16,8 +16,13 @@ connections, 1 thread, 5 s after a 2 s warm-up) measures requests/s and p50/p99 
   same rules and answering the same JSON.
 
 The per-request cost limit is checked on every GraphQL request; the per-minute cost
-budget is off (``BAAS_GRAPHQL_COST_PER_MINUTE=0``): one user makes every request here,
-and would spend it within seconds.
+budget is off (``BAAS_GRAPHQL_COST_PER_MINUTE=0``) in the server measured beside the
+plain routes: one user makes every request here, and would spend a small one within
+seconds. Beside it, ``getTodo`` is measured on a second server on the same store with
+the budget on, at the default 1,000,000 per minute (far more than this bench spends, so
+never refused; checked): each request takes its cost from the process's lease, and a
+lease (5% of the budget, a store read and a conditional write) is taken each time it
+runs out; the number of leases written during the run is shown.
 
 Each pair is measured back to back, in three rounds, and the median round is shown: on a
 shared machine the load moves, and a ratio means most between neighbours in time. Beside
@@ -74,11 +79,12 @@ ROUNDS = 5
 NESTED_BOARDS = 20
 NESTED_TODOS = 20
 ITEM_FIELDS = "boardId id title done owner createdAt updatedAt version"
+BUDGET = 1_000_000  # the default BAAS_GRAPHQL_COST_PER_MINUTE
 # Every bench process seals with this key (production mode wants one; never reuse it).
 BENCH_SECRET_KEY = "YmVuY2gtb25seS1zZWNyZXQta2V5LW5ldmVyLWluLXByb2R1Y3Rpb24"  # noqa: S105 - bench only
 
 
-def settings_for(data_dir: Path) -> Settings:
+def settings_for(data_dir: Path, *, budget: int = 0) -> Settings:
     # The same settings in every process: the token issuer URL must match.
     return Settings.from_env(
         {
@@ -89,7 +95,7 @@ def settings_for(data_dir: Path) -> Settings:
             "BAAS_GRAPHQL_WS_CONNECTIONS_PER_ADDRESS": str(SUBSCRIBERS + 10),
             "BAAS_SECRET_KEY": BENCH_SECRET_KEY,
             # One user makes every request of the bench (see the module docstring).
-            "BAAS_GRAPHQL_COST_PER_MINUTE": "0",
+            "BAAS_GRAPHQL_COST_PER_MINUTE": str(budget),
         }
     )
 
@@ -110,7 +116,7 @@ def serve(mode: str, port: int, data_dir: Path) -> None:
     from baas.lifecycle import settle_heap
     from storage import PartitionQuery
 
-    settings = settings_for(data_dir)
+    settings = settings_for(data_dir, budget=BUDGET if mode == "budget" else 0)
     services = Services(settings, app=board_app)
     todo = board_app.models["Todo"]
     board = board_app.models["Board"]
@@ -336,6 +342,28 @@ async def subscribers(base: str, token: str, count: int) -> dict[str, float]:
     return rounds[len(rounds) // 2]
 
 
+async def lease_writes(data_dir: Path) -> int:
+    """Writes to the cost-budget table so far (each is a lease), from the change feed."""
+    from auth.system_tables import BUDGETS_TABLE
+    from storage import open_store
+
+    async with open_store(settings_for(data_dir).store_config) as store:
+        count, after = 0, 0
+        while records := await store.changes.read(after, 1000, tables=[BUDGETS_TABLE]):
+            count += sum(1 for record in records if not record.system)
+            after = records[-1].seq
+        return count
+
+
+def check_not_refused(base: str, token: str, body: dict[str, Any]) -> None:
+    """The budget never refused: after every run, one more request is served (a 200
+    with ``RATE_LIMITED`` would pass wrk unseen)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    answer = httpx.post(f"{base}/graphql", json=body, headers=headers, timeout=30).json()
+    if "errors" in answer:
+        raise SystemExit(f"the budgeted server refused: {answer['errors']}")
+
+
 def check_nested(base: str, token: str, body: dict[str, Any]) -> None:
     """The nested query answers what the plain route does (no error hidden in a 200)."""
     headers = {"Authorization": f"Bearer {token}"}
@@ -376,19 +404,23 @@ def main() -> None:
             "variables": {"n": NESTED_TODOS},
         }
         rounds: dict[str, list[dict[str, float]]] = {}
-        with server("api", data_dir) as base:
+        with server("api", data_dir) as base, server("budget", data_dir) as budgeted:
             check_nested(base, token, nested_body)
             pairs = [
-                ("plain get", f"{base}/plain/todo?board={BOARD}&id={todo_id}", None),
-                ("GraphQL getTodo", f"{base}/graphql", get_body),
-                ("plain list 20", f"{base}/plain/todos", None),
-                ("GraphQL list 20", f"{base}/graphql", list_body),
-                ("plain nested", f"{base}/plain/nested", None),
-                ("GraphQL nested", f"{base}/graphql", nested_body),
+                ("plain get", base, f"/plain/todo?board={BOARD}&id={todo_id}", None),
+                ("GraphQL getTodo", base, "/graphql", get_body),
+                ("getTodo, budget on", budgeted, "/graphql", get_body),
+                ("plain list 20", base, "/plain/todos", None),
+                ("GraphQL list 20", base, "/graphql", list_body),
+                ("plain nested", base, "/plain/nested", None),
+                ("GraphQL nested", base, "/graphql", nested_body),
             ]
+            leases_before = asyncio.run(lease_writes(data_dir))
             for _ in range(WRK_ROUNDS):
-                for name, url, body in pairs:
-                    rounds.setdefault(name, []).append(wrk(base, url, token, body, data_dir))
+                for name, at, path, body in pairs:
+                    rounds.setdefault(name, []).append(wrk(at, at + path, token, body, data_dir))
+            leases = asyncio.run(lease_writes(data_dir)) - leases_before
+            check_not_refused(budgeted, token, get_body)
             one = asyncio.run(subscribers(base, token, 1))
             many = asyncio.run(subscribers(base, token, SUBSCRIBERS))
         results = {name: _median(measured) for name, measured in rounds.items()}
@@ -424,6 +456,13 @@ def main() -> None:
     print(
         f"(nested: {NESTED_BOARDS} boards x {NESTED_TODOS} todos per request, 2 store reads"
         " each way)"
+    )
+    off, on = rounds["GraphQL getTodo"], rounds["getTodo, budget on"]
+    print(
+        f"getTodo with the cost budget on ({BUDGET:,} per minute, shared through the"
+        f" store): {_median_ratio(on, off, 'rps'):.0%} of the throughput with it off,"
+        f" {1 / _median_ratio(on, off, 'cpu_us'):.0%} by CPU per request;"
+        f" {leases} lease writes in all its runs (chunks of {BUDGET // 20:,})"
     )
     print(f"\nmutation -> delivery (ms), median of {ROUNDS} rounds")
     print(f"{'subscribers':<14}{'p50':>10}{'p99':>10}{'max':>10}")

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from auth.stored_buckets import StoreBucketStore
 from baas.graphql.app_schema import app_schema
 from baas.graphql.change_hub import ChangeHub
 from baas.graphql.http import GraphQLEndpoint
@@ -90,8 +91,15 @@ def graphql_routes(
             apq_max_bytes=settings.graphql_apq_max_bytes,
         ),
     )
-    # One pipeline for both transports: the same caches, limits, errors and extensions.
-    pipeline = OperationPipeline(schema, limits, is_dev=settings.is_dev, persisted=persisted)
+    # One pipeline for both transports: the same caches, limits, errors and extensions;
+    # the cost budgets are buckets in the store, shared by every API process.
+    pipeline = OperationPipeline(
+        schema,
+        limits,
+        is_dev=settings.is_dev,
+        buckets=StoreBucketStore(lambda: services.store),
+        persisted=persisted,
+    )
     http = GraphQLEndpoint(pipeline, services, limits, graphiql=settings.is_dev)
     websocket = GraphQLWebSocket(
         schema,

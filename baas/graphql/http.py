@@ -18,9 +18,10 @@ Requests:
 
 Responses: ``application/graphql-response+json`` when the ``Accept`` header asks for it,
 with ``400`` for a document that does not parse or validate (or bad variables, or a
-cost above the per-request limit) and ``429`` for a caller past their cost budget per
-minute; otherwise ``application/json`` with ``200`` for every well-formed request. A
-``RATE_LIMITED`` refusal carries ``Retry-After`` either way. In dev, a
+cost above the per-request limit), ``429`` for a caller past their cost budget per
+minute and ``503`` when the store could not lease from that budget (``UNAVAILABLE``);
+otherwise ``application/json`` with ``200`` for every well-formed request. These two
+refusals carry ``Retry-After`` either way. In dev, a
 browser's GET without a query gets GraphiQL (served from baas's own files, see
 :mod:`baas.console`).
 """
@@ -236,21 +237,27 @@ def _result_response(outcome: Outcome, media_type: str) -> Response:
         body["extensions"] = result.extensions
     status = 400 if outcome.request_error and media_type == GRAPHQL_RESPONSE else 200
     headers: dict[str, str] = {}
-    retry_after = _retry_after(errors) if outcome.request_error else None
-    if retry_after is not None:
-        headers["Retry-After"] = str(retry_after)
+    wait = _retry_after(errors) if outcome.request_error else None
+    if wait is not None:
+        headers["Retry-After"] = str(wait[1])
         if media_type == GRAPHQL_RESPONSE:
-            status = 429
+            status = wait[0]
     return JsonBody(body, status_code=status, media_type=media_type, headers=headers or None)
 
 
-def _retry_after(errors: list[GraphQLFormattedError]) -> int | None:
-    """The seconds to wait when the request was refused for the caller's cost budget."""
+# Request errors that mean "retry later", and their status in graphql-response+json.
+_RETRY_LATER = {RateLimitedError.code: 429, "UNAVAILABLE": 503}
+
+
+def _retry_after(errors: list[GraphQLFormattedError]) -> tuple[int, int] | None:
+    """The status and the seconds to wait when nothing ran for a reason that passes: the
+    caller's cost budget is spent, or the store could not lease from it."""
     for error in errors:
         extensions: dict[str, Any] = error.get("extensions") or {}
-        if extensions.get("code") == RateLimitedError.code:
+        status = _RETRY_LATER.get(extensions.get("code", ""))
+        if status is not None:
             retry_after = extensions.get("retryAfter")
-            return retry_after if isinstance(retry_after, int) else None
+            return (status, retry_after) if isinstance(retry_after, int) else None
     return None
 
 

@@ -30,8 +30,9 @@ class GraphQLLimits:
     """The cost of one operation (:mod:`baas.graphql.query_cost`: objects read, nested
     pages multiplied; ``BAAS_GRAPHQL_MAX_COST``); 0: no limit."""
     cost_per_minute: int = 1_000_000
-    """What one user (an anonymous caller: one client address) may spend per minute, per
-    API process (``BAAS_GRAPHQL_COST_PER_MINUTE``); 0: no budget."""
+    """What one user (an anonymous caller: one client address) may spend per minute, in
+    all API processes sharing the store together (``BAAS_GRAPHQL_COST_PER_MINUTE``;
+    :mod:`baas.graphql.query_budget`); 0: no budget."""
     max_transaction_items: int = 25
     max_subscriptions_per_connection: int = 20
     max_connections_per_address: int = 50

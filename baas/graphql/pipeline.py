@@ -13,7 +13,7 @@ and extensions:
 3. **check** the operation type against what the transport allows (HTTP GET: queries;
    POST: queries and mutations; WebSocket: subscriptions too), and its cost against the
    cost limits (:mod:`baas.graphql.query_budget`: per request, and the caller's budget
-   per minute, reserved before anything runs);
+   per minute shared by every API process, reserved before anything runs);
 4. **execute** with graphql-core on the schema Strawberry built, with
    :class:`~baas.graphql.executor.PlainFieldsExecutor` (native resolvers, plain model
    fields completed in one step);
@@ -67,6 +67,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from auth.rules import CallerKind
+from auth.token_buckets import BucketStore
 from baas.graphql.context import RequestContext
 from baas.graphql.error_shaping import mark_bad_user_input, shape_in_place
 from baas.graphql.errors import GraphQLApiError
@@ -77,6 +78,7 @@ from baas.graphql.persisted_queries import PersistedQueries, Resolved
 from baas.graphql.query_budget import CostBudget, QueryTooCostlyError
 from baas.graphql.query_cost import operation_cost
 from baas.graphql.schema import core_schema, limit_rules
+from storage.errors import StorageError
 
 __all__ = [
     "ALL_OPERATIONS",
@@ -154,6 +156,7 @@ class OperationPipeline:
         limits: GraphQLLimits,
         *,
         is_dev: bool,
+        buckets: BucketStore,
         persisted: PersistedQueries | None = None,
     ) -> None:
         self.schema = schema
@@ -172,7 +175,7 @@ class OperationPipeline:
         if limits.cost_per_minute > 0:  # one request can never cost more than the budget
             self.max_cost = min(self.max_cost or limits.cost_per_minute, limits.cost_per_minute)
         self.page = limits.page
-        self.budget = CostBudget(limits.cost_per_minute)
+        self.budget = CostBudget(limits.cost_per_minute, buckets)
         self._documents: _Bounded[DocumentNode] = _Bounded()
         self._validated: _Bounded[list[GraphQLError]] = _Bounded()
 
@@ -195,7 +198,7 @@ class OperationPipeline:
         try:
             async with hooks.operation():
                 operation = await self._prepare(state, hooks, resolved, allowed)
-                if operation is not None and self._charged(state, operation, context):
+                if operation is not None and await self._charged(state, operation, context):
                     request_error = await self._execute(state, hooks, request, context)
         except (OperationNotAllowedError, UnknownOperationError):
             raise
@@ -218,7 +221,7 @@ class OperationPipeline:
         request_error = True
         async with hooks.operation():
             operation = await self._prepare(state, hooks, resolved, ALL_OPERATIONS)
-            if operation is not None and not self._charged(state, operation, context):
+            if operation is not None and not await self._charged(state, operation, context):
                 operation = None
             if operation is not None and operation.operation == OperationType.SUBSCRIPTION:
                 async for event in self._events(state, hooks, request, context):
@@ -296,13 +299,15 @@ class OperationPipeline:
             await self.persisted.register(resolved.register, request.query)
         return operation
 
-    def _charged(
+    async def _charged(
         self, state: OperationState, operation: OperationDefinitionNode, context: RequestContext
     ) -> bool:
         """Whether the operation's cost is within the limits, and is now paid for; if not,
         ``state.result`` is the refusal (a request error: nothing ran).
 
-        A subscription pays once, when it starts.
+        A subscription pays once, when it starts. A store failing while the budget is
+        leased refuses too (fail closed), with the store's error (``UNAVAILABLE`` and
+        ``retryAfter`` when it is momentary).
         """
         if not self.max_cost and not self.budget.per_minute:
             return True
@@ -312,8 +317,8 @@ class OperationPipeline:
         try:
             if self.max_cost and cost > self.max_cost:
                 raise QueryTooCostlyError(cost, self.max_cost)
-            self.budget.reserve(_payer(context), cost)
-        except GraphQLApiError as refused:
+            await self.budget.reserve(_payer(context), cost)
+        except (GraphQLApiError, StorageError) as refused:
             state.result = ExecutionResult(None, [_as_graphql_error(refused)])
             return False
         return True

@@ -13,25 +13,33 @@ HTTP and WebSocket alike (:mod:`baas.graphql.pipeline`):
   response is ``application/graphql-response+json``).
 
 The budget is a token bucket per caller that refills ``cost_per_minute`` per minute up
-to ``cost_per_minute``. It is kept per API process. Threat: a burst of concurrent
-requests each passing a check before any pays; the cost is reserved in the same step as
-the check (no ``await`` between them), so a burst gets exactly what the budget holds.
+to ``cost_per_minute``, **one for every API process sharing the store**
+(:mod:`auth.token_buckets`, kept by :mod:`auth.stored_buckets`). A process does not ask
+the store on every operation: it leases a chunk of the caller's bucket (5% of the
+budget, or the operation's cost when more) with one conditional write, and spends it
+here. Threat: a burst of concurrent requests each passing a check before any pays; the
+cost is taken from the lease in the same step as the check (no ``await`` between
+them), so a burst gets exactly what the lease and the shared bucket hold. A burst that
+needs a new lease makes one lease request per caller: the others wait for it.
+
+A store that fails while leasing refuses the operation (fail closed): the error is the
+store's, answered ``UNAVAILABLE`` with ``retryAfter`` when it is momentary.
 """
 
 from __future__ import annotations
 
-import math
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from auth.token_buckets import BucketPolicy, BucketStore, Lease, LeaseRefusal
 from baas.graphql.errors import GraphQLApiError
 
 __all__ = ["CostBudget", "QueryTooCostlyError", "RateLimitedError"]
 
 # Callers tracked at once; past it the least recently charged are forgotten (threat:
-# memory growth by ever-new addresses). A forgotten caller starts again with a full budget.
+# memory growth by ever-new addresses). A forgotten caller's leased units are lost.
 _MAX_CALLERS = 10_000
 
 
@@ -62,40 +70,72 @@ class RateLimitedError(GraphQLApiError):
         self.extensions = {"cost": cost, "retryAfter": retry_after}
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    at: float
-
-
 class CostBudget:
-    """Per-caller token buckets of ``per_minute`` (module docstring); 0 means no budget."""
+    """Per-caller budgets of ``per_minute`` leased from shared buckets (module
+    docstring); 0 means no budget, and no store traffic at all."""
 
-    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        per_minute: int,
+        buckets: BucketStore,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.per_minute = per_minute
-        self.clock = clock
-        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+        self._policy = BucketPolicy(per_minute) if per_minute > 0 else None
+        self._buckets = buckets
+        self._clock = clock  # epoch seconds: every process must read the same time
+        self._held: OrderedDict[str, float] = OrderedDict()  # leased units not spent
+        self._leasing: dict[str, asyncio.Task[Lease | LeaseRefusal]] = {}
 
-    def reserve(self, caller: str, cost: int) -> None:
+    async def reserve(self, caller: str, cost: int) -> None:
         """Take ``cost`` from ``caller``'s budget, or raise :class:`RateLimitedError`.
 
-        Synchronous on purpose: the check and the reservation are one step.
+        A store failure while leasing is raised as it is (the operation must not run).
         """
-        if self.per_minute <= 0:
+        policy = self._policy
+        if policy is None or cost <= 0:
             return
-        now = self.clock()
-        bucket = self._buckets.get(caller)
-        if bucket is None:
-            bucket = self._buckets[caller] = _Bucket(float(self.per_minute), now)
-            if len(self._buckets) > _MAX_CALLERS:
-                self._buckets.popitem(last=False)
-        else:
-            self._buckets.move_to_end(caller)
-            rate = self.per_minute / 60.0
-            bucket.tokens = min(float(self.per_minute), bucket.tokens + (now - bucket.at) * rate)
-            bucket.at = now
-        if cost <= bucket.tokens:
-            bucket.tokens -= cost
-            return
-        missing = min(cost, self.per_minute) - bucket.tokens
-        raise RateLimitedError(cost, max(1, math.ceil(missing * 60.0 / self.per_minute)))
+        while not self._spend(caller, cost):
+            need = cost - self._held.get(caller, 0.0)
+            leasing = self._leasing.get(caller)
+            if leasing is None:  # one lease request per caller at a time
+                leasing = asyncio.create_task(self._lease(caller, need, policy))
+                leasing.add_done_callback(_retrieved)
+                self._leasing[caller] = leasing
+            # Shielded: a client hanging up must not lose units the store already gave.
+            outcome = await asyncio.shield(leasing)
+            if isinstance(outcome, LeaseRefusal):
+                need = cost - self._held.get(caller, 0.0)
+                if need > outcome.available:
+                    raise RateLimitedError(cost, policy.retry_after(need, outcome.available))
+            # Granted (to this or another request of the caller), or refused for a
+            # larger cost than this one: look again.
+
+    def _spend(self, caller: str, cost: int) -> bool:
+        """Take ``cost`` from the units held for ``caller``, if they hold it: check and
+        charge in one synchronous step."""
+        held = self._held.get(caller)
+        if held is None or held < cost:
+            return False
+        self._held[caller] = held - cost
+        self._held.move_to_end(caller)
+        return True
+
+    async def _lease(self, caller: str, need: float, policy: BucketPolicy) -> Lease | LeaseRefusal:
+        try:
+            outcome = await self._buckets.lease(f"graphql:{caller}", need, self._clock(), policy)
+            if isinstance(outcome, Lease):
+                self._held[caller] = self._held.get(caller, 0.0) + outcome.units
+                self._held.move_to_end(caller)
+                if len(self._held) > _MAX_CALLERS:
+                    self._held.popitem(last=False)
+            return outcome
+        finally:
+            del self._leasing[caller]
+
+
+def _retrieved(task: asyncio.Task[Lease | LeaseRefusal]) -> None:
+    """Mark a lease's failure as seen: every request waiting for it may have gone."""
+    if not task.cancelled():
+        task.exception()

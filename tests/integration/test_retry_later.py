@@ -1,5 +1,6 @@
 """Honest "retry later": a momentary outage answers 503 + Retry-After (GraphQL
-``UNAVAILABLE`` with ``retryAfter``), never 500, and applies nothing.
+``UNAVAILABLE`` with ``retryAfter``), never 500, and applies nothing. A GraphQL request
+that needs a lease of its caller's cost budget (a store write) is refused the same way.
 
 The store: another process paused (SIGSTOP) inside its write transaction holds SQLite's
 write lock; every way in refuses writes until it resumes, then the same writes succeed.
@@ -203,6 +204,31 @@ def test_a_paused_writer_holding_the_lock_gets_503_everywhere_then_nothing_is_lo
             return await users.get_by_email("new@example.com") is not None
 
     assert asyncio.run(user_exists())
+
+
+def test_a_cost_budget_the_locked_store_cannot_lease_from_refuses_with_retry_later(
+    api: Api,
+) -> None:
+    # Alice's process holds a lease (her first request took one); Bob's needs one, a
+    # store write: fail closed with "retry later", not a 500, and nothing runs.
+    alice, bob = api.token("alice"), api.token("bob")
+    assert "errors" not in api.post(BY_BOARD, {"board": "b"}, token=alice).json()
+    accepts = {"Accept": "application/graphql-response+json"}
+    with _paused_writer(api.settings.database_path):
+        leased = api.post(BY_BOARD, {"board": "b"}, token=alice)
+        plain = api.post(BY_BOARD, {"board": "b"}, token=bob)
+        graphql_response = api.post(BY_BOARD, {"board": "b"}, token=bob, headers=accepts)
+    assert "errors" not in leased.json()
+    body = plain.json()
+    assert "data" not in body
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "UNAVAILABLE"
+    assert plain.headers["retry-after"] == str(error["extensions"]["retryAfter"])
+    assert graphql_response.status_code == 503
+    assert int(graphql_response.headers["retry-after"]) >= 1
+    assert [e["extensions"]["code"] for e in graphql_response.json()["errors"]] == ["UNAVAILABLE"]
+    # The lock is free again: Bob's lease is taken and his query runs.
+    assert "errors" not in api.post(BY_BOARD, {"board": "b"}, token=bob).json()
 
 
 START = """mutation($input: JSON!) {

@@ -18,7 +18,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -26,7 +25,6 @@ from websockets.asyncio.client import connect
 
 from baas.persisted_documents import APQ_TABLE
 from tests.integration.graphql.server import Api, api_process, serve_api
-from tests.postgres_server import drop_schema, schema_name
 
 BAAS = Path(sys.executable).parent / "baas"
 ROOT = Path(__file__).parents[3]
@@ -66,21 +64,6 @@ def stored_documents(api: Api) -> list[dict[str, Any]]:
         return [dict(item) for item in page.items]
 
     return asyncio.run(scan())
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
-    """The settings of a store of either backend (a PostgreSQL schema of the test's own)."""
-    if request.param == "sqlite":
-        yield {}
-        return
-    database: str = request.getfixturevalue("postgres_url")
-    parts = urlsplit(database)
-    schema = schema_name()
-    try:
-        yield {"BAAS_STORE_URL": urlunsplit((*parts[:3], f"schema={schema}", ""))}
-    finally:
-        drop_schema(database, schema)
 
 
 @pytest.fixture(scope="module")

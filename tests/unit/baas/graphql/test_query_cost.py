@@ -1,4 +1,4 @@
-"""The cost of an operation (baas.graphql.query_cost) and the budgets (query_budget)."""
+"""The cost of an operation (baas.graphql.query_cost) and the refusals (query_budget)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from graphql import OperationDefinitionNode, build_schema, get_operation_ast, parse
 
 from baas.graphql.operations import PageLimits
-from baas.graphql.query_budget import CostBudget, QueryTooCostlyError, RateLimitedError
+from baas.graphql.query_budget import QueryTooCostlyError, RateLimitedError
 from baas.graphql.query_cost import COST_EXTENSION, operation_cost
 
 SCHEMA = build_schema(
@@ -84,49 +84,6 @@ def test_a_limit_from_the_variables() -> None:
     assert cost(query, {}) == cost(query, {"n": 100})  # absent: the default page size
     assert cost(query, {"n": "many"}) == cost(query, {"n": 100})  # refused by execution
     assert cost(query, {"n": True}) == cost(query, {"n": 100})
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_a_budget_serves_what_it_holds_then_says_when_to_retry() -> None:
-    clock = Clock()
-    budget = CostBudget(600, clock=clock)  # refills 10 per second
-    for _ in range(6):
-        budget.reserve("user:a", 100)
-    with pytest.raises(RateLimitedError) as refused:
-        budget.reserve("user:a", 100)
-    assert refused.value.retry_after == 10
-    assert refused.value.extensions == {"cost": 100, "retryAfter": 10}
-    budget.reserve("user:b", 600)  # another caller's budget is their own
-    clock.now += 9.0
-    with pytest.raises(RateLimitedError):
-        budget.reserve("user:a", 100)
-    clock.now += 1.0
-    budget.reserve("user:a", 100)
-    clock.now += 3600.0  # refills up to the budget, never beyond
-    for _ in range(6):
-        budget.reserve("user:a", 100)
-    with pytest.raises(RateLimitedError):
-        budget.reserve("user:a", 1)
-
-
-def test_a_refused_reservation_takes_nothing() -> None:
-    budget = CostBudget(60, clock=Clock())
-    with pytest.raises(RateLimitedError):
-        budget.reserve("address:1.2.3.4", 61)
-    budget.reserve("address:1.2.3.4", 60)
-
-
-def test_no_budget_when_it_is_zero() -> None:
-    budget = CostBudget(0, clock=Clock())
-    for _ in range(100):
-        budget.reserve("user:a", 10**9)
 
 
 def test_the_refusals_say_why_in_their_extensions() -> None:
