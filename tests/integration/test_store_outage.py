@@ -1,4 +1,5 @@
 """A PostgreSQL store that goes away: 503 with the reason, then recovery without a restart.
+Limits that need the store fail closed meanwhile (a sign-in, a GraphQL cost budget lease).
 
 The API reaches PostgreSQL through a TCP proxy the test cuts and restores. Starting
 against an unreachable server or with a malformed URL is a one-line error naming
@@ -25,6 +26,8 @@ from tests.support import TEST_SECRET_KEY, free_port, serve_in_thread
 from tests.tcp_proxy import TcpProxy, tcp_proxy
 
 ROOT = Path(__file__).resolve().parents[2]
+VIEWER = {"query": "{ viewer { userId } }"}
+GRAPHQL_RESPONSE = {"Accept": "application/graphql-response+json"}
 
 
 @pytest.fixture
@@ -73,10 +76,17 @@ def test_a_lost_database_is_503_with_the_reason_and_the_api_recovers_by_itself(
         assert refused.status_code == 503  # retry later, never a 500
         assert refused.headers["retry-after"].isdigit()
         assert "postgres" not in refused.text.lower()  # nothing of the database leaks
+        # A GraphQL caller without a lease of their cost budget: fail closed, the same way.
+        leasing = client.post("/graphql", json=VIEWER, headers=GRAPHQL_RESPONSE, timeout=15)
+        assert leasing.status_code == 503
+        assert leasing.headers["retry-after"].isdigit()
+        assert [e["extensions"]["code"] for e in leasing.json()["errors"]] == ["UNAVAILABLE"]
+        assert "postgres" not in leasing.text.lower()
 
         proxy.restore()
         _wait_for(lambda: client.get("/healthz").json()["checks"]["storage"] == {"status": "ok"})
         assert client.post("/auth/anonymous", json={}).status_code == 201
+        assert "errors" not in client.post("/graphql", json=VIEWER).json()
 
 
 def _serve(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:

@@ -4,13 +4,15 @@ time given; and leases racing on one store (auth.stored_buckets)."""
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from auth.stored_buckets import StoreBucketStore
-from auth.system_tables import BUDGETS_TABLE
+from auth.system_tables import BUDGETS_TABLE, TTL_ATTRIBUTE
 from auth.token_buckets import BucketPolicy, BucketState, Lease, LeaseRefusal, lease_from
 from storage import DocumentStore, Item, SqliteConfig, open_store
 from storage.errors import StorageBusyError
@@ -132,3 +134,20 @@ async def test_racing_leases_on_one_store_never_take_more_than_the_bucket(tmp_pa
     assert item is not None
     assert float(str(item["tokens"])) == 300 - granted
     assert all(isinstance(o, Lease | LeaseRefusal | StorageBusyError) for o in outcomes)
+
+
+async def test_a_bucket_expires_once_it_would_be_full_again_and_the_sweeper_drops_it(
+    tmp_path: Path,
+) -> None:
+    async with open_store(SqliteConfig(tmp_path / "budgets.sqlite3", synchronous="NORMAL")) as db:
+        buckets = StoreBucketStore(db)
+        now = time.time()
+        await buckets.lease("idle", 1, now - 120, BucketPolicy(600))  # 30 taken 2 min ago
+        await buckets.lease("busy", 600, now, BucketPolicy(600))  # emptied just now
+        idle = await db.get_item(BUDGETS_TABLE, {"key": "idle"})
+        assert idle is not None
+        # Full again 3 s after it was written (30 units at 10 a second), with a margin.
+        assert int(str(idle[TTL_ATTRIBUTE])) == math.ceil(now - 120 + 3) + 2
+        await db.sweep_expired()
+        assert await db.get_item(BUDGETS_TABLE, {"key": "idle"}) is None
+        assert await db.get_item(BUDGETS_TABLE, {"key": "busy"}) is not None
