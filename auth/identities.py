@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from auth.system_tables import IDENTITIES_TABLE, number
 from storage import DocumentStore, Item, TransactConditionCheck, TransactDelete
-from storage.errors import ConditionalCheckFailedError, TransactionCanceledError
+from storage.errors import ConditionalCheckFailedError
 
 __all__ = ["Identity", "IdentityRepository", "IdentityTakenError"]
 
@@ -97,24 +97,15 @@ class IdentityRepository:
         )
         return [_from_item(item) for item in page.items]
 
-    async def unlink(self, identity: Identity, *, keeping: TransactConditionCheck) -> bool:
-        """Remove one identity of its user while ``keeping`` (another way in) holds, in
-        one transaction; False if either changed meanwhile."""
-        try:
-            await self._store.transact_write(
-                [
-                    TransactDelete(
-                        IDENTITIES_TABLE,
-                        {"identity": _key(identity.issuer, identity.subject)},
-                        condition="user_id = :uid",
-                        values={":uid": identity.user_id},
-                    ),
-                    keeping,
-                ]
-            )
-        except TransactionCanceledError:
-            return False
-        return True
+    def unlinking(self, identity: Identity) -> TransactDelete:
+        """A transaction's removal of ``identity`` from its user (see
+        :meth:`auth.sign_in_methods.SignInMethods.remove_ways`)."""
+        return TransactDelete(
+            IDENTITIES_TABLE,
+            {"identity": _key(identity.issuer, identity.subject)},
+            condition="user_id = :uid",
+            values={":uid": identity.user_id},
+        )
 
     def still_linked(self, identity: Identity) -> TransactConditionCheck:
         """A transaction's check that ``identity`` is still linked to its user."""

@@ -10,12 +10,13 @@ Level 3, §6.1.1 "Signature Counter Considerations").
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from auth.system_tables import PASSKEYS_TABLE, number
-from storage import DocumentStore, Item, TransactConditionCheck
+from storage import DocumentStore, Item, TransactConditionCheck, TransactDelete
 from storage.errors import ConditionalCheckFailedError
 
 __all__ = ["Passkey", "PasskeyRepository", "PasskeyTakenError"]
@@ -102,33 +103,33 @@ class PasskeyRepository:
             return False
         return True
 
-    async def remove(self, passkey: Passkey) -> bool:
-        try:
-            await self._store.delete_item(
-                PASSKEYS_TABLE,
-                {"credential_id": passkey.credential_id},
-                condition="user_id = :uid",
-                values={":uid": passkey.user_id},
-            )
-        except ConditionalCheckFailedError:
-            return False
-        return True
+    def removal(self, passkey: Passkey) -> TransactDelete:
+        """A transaction's removal of ``passkey`` from its user (see
+        :meth:`auth.sign_in_methods.SignInMethods.remove_ways`)."""
+        return TransactDelete(
+            PASSKEYS_TABLE,
+            {"credential_id": passkey.credential_id},
+            condition="user_id = :uid",
+            values={":uid": passkey.user_id},
+        )
 
-    async def forget(self, user_id: str) -> None:
-        for passkey in await self.of_user(user_id):
-            await self.remove(passkey)
-
-    async def witness(self, user_id: str) -> TransactConditionCheck | None:
-        """A transaction's check that one of the user's passkeys is still there."""
-        passkeys = await self.of_user(user_id)
-        if not passkeys:
-            return None
+    def still_registered(self, passkey: Passkey) -> TransactConditionCheck:
+        """A transaction's check that ``passkey`` is still its user's."""
         return TransactConditionCheck(
             PASSKEYS_TABLE,
-            {"credential_id": passkeys[0].credential_id},
+            {"credential_id": passkey.credential_id},
             "user_id = :uid",
-            values={":uid": user_id},
+            values={":uid": passkey.user_id},
         )
+
+    async def forget(self, user_id: str) -> None:
+        """Remove all of a closed account's passkeys."""
+        for passkey in await self.of_user(user_id):
+            removal = self.removal(passkey)
+            with contextlib.suppress(ConditionalCheckFailedError):
+                await self._store.delete_item(
+                    removal.table, removal.key, condition=removal.condition, values=removal.values
+                )
 
 
 def _from_item(item: Item) -> Passkey:

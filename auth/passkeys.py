@@ -36,13 +36,14 @@ from auth.passkey_store import Passkey, PasskeyRepository, PasskeyTakenError
 
 if TYPE_CHECKING:
     from auth.challenges import ChallengeStore
-    from auth.identities import IdentityRepository
     from auth.security_events import SecurityEvents
+    from auth.sign_in_methods import SignInMethods
     from auth.users import User
 
 __all__ = ["PasskeyConfig", "PasskeyService", "PasskeyUse"]
 
 _MAX_NAME = 64
+_TRANSACTION_ITEMS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +70,14 @@ class PasskeyService:
         *,
         repository: PasskeyRepository,
         challenges: ChallengeStore,
-        identities: IdentityRepository,
+        ways: SignInMethods,
         events: SecurityEvents,
         config: PasskeyConfig,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.repository = repository
         self._challenges = challenges
-        self._identities = identities
+        self._ways = ways
         self._events = events
         self.config = config
         self._clock = clock
@@ -205,22 +206,25 @@ class PasskeyService:
     # --- management ------------------------------------------------------------------------
 
     async def remove(self, user: User, credential_id: str) -> None:
-        """Remove one of the user's passkeys, unless it is their last way in."""
+        """Remove one of the user's passkeys, unless it is their last way in (checked in
+        the removal's own transaction, :mod:`auth.sign_in_methods`)."""
         passkeys = await self.repository.of_user(user.user_id)
         chosen = next((p for p in passkeys if p.credential_id == credential_id), None)
-        if chosen is None:
-            raise InvalidRequestError("No such passkey.")
-        other_ways = (
-            len(passkeys) > 1
-            or user.password_hash is not None
-            or (user.email is not None and user.email_verified)
-            or bool(await self._identities.of_user(user.user_id))
-        )
-        if not other_ways:
-            raise InvalidRequestError("This passkey is the account's only way to sign in.")
-        if not await self.repository.remove(chosen):
+        if chosen is None or not await self._ways.remove_ways(
+            user, [self.repository.removal(chosen)]
+        ):
             raise InvalidRequestError("No such passkey.")
         self._events.record("mfa_removed", user_id=user.user_id, factor="passkey")
+
+    async def remove_all(self, user: User) -> None:
+        """Remove every passkey of the user (an admin's MFA reset), unless they are the
+        account's last ways in (then none goes); a passkey removed meanwhile by another
+        request just means one more round."""
+        while passkeys := await self.repository.of_user(user.user_id):
+            # At most 100 items per transaction (DynamoDB's limit): 99 removals and the
+            # check; passkeys of a later batch count as ways in for an earlier one.
+            batch = passkeys[: _TRANSACTION_ITEMS - 1]
+            await self._ways.remove_ways(user, [self.repository.removal(p) for p in batch])
 
     def _failed(self, user_id: str | None, reason: str) -> PasskeyError:
         self._events.record("mfa_failed", user_id=user_id, factor="passkey", reason=reason)

@@ -75,10 +75,13 @@ def build_account_flows(
     )
     challenges = ChallengeStore(store)
     passkey_store = PasskeyRepository(store)
+    sign_in_methods = SignInMethods(
+        store, identities, passkey_store, accounts, email_sign_in=config.email_sign_in
+    )
     passkeys = PasskeyService(
         repository=passkey_store,
         challenges=challenges,
-        identities=identities,
+        ways=sign_in_methods,
         events=accounts.events,
         config=PasskeyConfig(
             rp_id=config.passkey_rp_id or (urlsplit(public_url).hostname or "localhost"),
@@ -87,8 +90,6 @@ def build_account_flows(
         ),
     )
     mfa.passkey_count = passkey_store.count
-    sign_in_methods = SignInMethods(identities, accounts, email_sign_in=config.email_sign_in)
-    sign_in_methods.passkey_witness = passkey_store.witness
     passwordless = PasswordlessService(
         accounts=accounts,
         codes=codes,

@@ -154,11 +154,12 @@ def mfa_routes(auth: AuthServices) -> list[BaseRoute]:
 
     async def admin_reset(request: Request) -> Response:
         """An admin removes every second factor of a user (a lost phone): their sessions
-        end, and their next sign-in sets one up again if policy requires it."""
+        end, and their next sign-in sets one up again if policy requires it. Never when
+        the passkeys are the account's last ways in (:mod:`auth.sign_in_methods`)."""
         actor = acting_admin(request, auth)
         user = await auth.admin.get_user(request.path_params["user_id"])
+        await auth.flows.passkeys.remove_all(user)  # first: refused if they are the last way in
         await auth.mfa.forget(user.user_id)
-        await auth.flows.passkeys.repository.forget(user.user_id)
         await auth.admin.end_sessions(user.user_id, actor_id=actor)
         auth.events.record(
             "admin_action", user_id=user.user_id, actor_id=actor, action="reset_mfa", via="api"
