@@ -7,6 +7,7 @@ anyone else) and exists only where the console is on (dev, or ``BAAS_CONSOLE=tru
 - :mod:`.data` — ``GET /admin/tables``, ``POST /admin/dynamodb``: the app's tables
 - :mod:`.keys` — ``/admin/access-keys``: access keys of ``/dynamodb``
 - :mod:`.calls` — ``GET /admin/calls``, ``GET /admin/calls/{id}``: every call
+- :mod:`.graphql_schema` — ``GET /admin/graphql-schema``: the schema, for GraphiQL
 
 Users are administered at ``/auth/admin/*``, calls are started, approved, signalled
 and cancelled through GraphQL (the same rules as for anyone). Errors have the API's one
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from baas.admin_api.calls import call_routes
 from baas.admin_api.data import data_routes
+from baas.admin_api.graphql_schema import graphql_schema_routes
 from baas.admin_api.keys import key_routes
 from baas.admin_api.overview import overview_routes
 
@@ -41,4 +43,5 @@ def admin_api_routes(
         *data_routes(services, dynamodb),
         *key_routes(keys, services.auth),
         *call_routes(services),
+        *graphql_schema_routes(services),
     ]

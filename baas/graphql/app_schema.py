@@ -49,6 +49,7 @@ __all__ = [
     "app_schema",
     "export_schema",
     "exported_core_schema",
+    "introspection_result",
 ]
 
 ExportFormat = Literal["sdl", "json"]
@@ -106,13 +107,22 @@ def exported_core_schema(app: App | None) -> GraphQLSchema:
     )
 
 
+def introspection_result(app: App | None) -> dict[str, Any]:
+    """``app``'s schema as the standard introspection result, ``{"data": {"__schema": ...}}``.
+
+    What a server in dev answers to the introspection query (module docstring), and what
+    the console's GraphiQL is given where introspection is off (``/admin/graphql-schema``).
+    """
+    schema = exported_core_schema(app)
+    return {"data": introspection_from_schema(schema, **INTROSPECTION_OPTIONS)}
+
+
 def export_schema(app: App | None, export_format: ExportFormat = "sdl") -> str:
     """``app``'s schema as SDL or as the JSON introspection result (module docstring)."""
-    schema = exported_core_schema(app)
-    introspection: Any = introspection_from_schema(schema, **INTROSPECTION_OPTIONS)
+    result = introspection_result(app)
     if export_format == "json":
-        return json.dumps({"data": introspection}, indent=2) + "\n"
-    return print_schema(build_client_schema(introspection)) + "\n"
+        return json.dumps(result, indent=2) + "\n"
+    return print_schema(build_client_schema(result["data"])) + "\n"
 
 
 async def _no_key() -> bytes:  # pragma: no cover - an exported schema never runs

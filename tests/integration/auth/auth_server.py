@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from baas.app import create_app
+from baas.application import App
 from baas.auth_cli import run_users_command
 from baas.config import Settings
 from tests.support import free_port, serve_in_thread
@@ -128,7 +129,11 @@ def text_of(message: EmailMessage, kind: str = "plain") -> str:
 
 
 @contextlib.contextmanager
-def auth_server(data_dir: Path, port: int | None = None, **env: str) -> Iterator[AuthServer]:
+def auth_server(
+    data_dir: Path, port: int | None = None, *, app: App | None = None, **env: str
+) -> Iterator[AuthServer]:
+    """A real server on ``data_dir`` (and ``port``) with the settings ``env``, serving the
+    application ``app`` (none by default: the auth routes need no models)."""
     settings = Settings.from_env(
         {
             "BAAS_DATA_DIR": str(data_dir),
@@ -138,7 +143,7 @@ def auth_server(data_dir: Path, port: int | None = None, **env: str) -> Iterator
         }
     )
     with (
-        serve_in_thread(create_app(settings), port) as base,
+        serve_in_thread(create_app(settings, app=app), port) as base,
         httpx.Client(base_url=base, timeout=10) as client,
     ):
         yield AuthServer(base, data_dir, client)

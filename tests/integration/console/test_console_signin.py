@@ -1,17 +1,21 @@
 """Signing in to the console in production mode (BAAS_CONSOLE=true), in a real browser:
 no default account (the page says how to make the first admin), admins only, the
 refresh token in an HttpOnly cookie that survives a reload, GraphiQL from baas's own
-files with no request leaving the machine."""
+files with no request leaving the machine, knowing the app's schema although /graphql
+refuses introspection in prod."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
+from baas.graphql.app_schema import export_schema
+from examples.board import app as board_app
 from tests.integration.auth.auth_server import AuthServer, auth_server
 from tests.integration.console.console_pages import create_admin, sign_in, signed_in
 from tests.support import TEST_SECRET_KEY, free_port
@@ -28,6 +32,7 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AuthServer,
     with auth_server(
         data_dir,
         port,
+        app=board_app,
         BAAS_CONSOLE="true",
         BAAS_PUBLIC_URL=f"http://127.0.0.1:{port}",
         **env,
@@ -60,7 +65,13 @@ def test_first_admin_signs_in_and_a_non_admin_is_refused(
     expect(page.get_by_role("navigation", name="Pages")).to_be_hidden()
     # The API behind the console refuses them too, whatever a page does.
     staff_token = str(server.signin(OTHER)["access_token"])
-    for path in ("/admin/overview", "/admin/tables", "/admin/access-keys", "/auth/admin/users"):
+    for path in (
+        "/admin/overview",
+        "/admin/tables",
+        "/admin/access-keys",
+        "/admin/graphql-schema",
+        "/auth/admin/users",
+    ):
         refused = server.get(path, token=staff_token)
         assert refused.status_code == 403, path
         assert refused.json()["error"]["request_id"]
@@ -84,17 +95,80 @@ def test_first_admin_signs_in_and_a_non_admin_is_refused(
     assert headers["x-content-type-options"] == "nosniff"
     signed_in(page, ADMIN)
 
-    # GraphiQL renders from baas's own files (the context fails on any outside request).
+    # GraphiQL renders from baas's own files (the context fails on any outside request)
+    # and knows the schema although /graphql refuses introspection here.
     page.get_by_role("link", name="GraphQL").click()
-    expect(page.locator(".graphiql-container")).to_be_visible()
-    page.locator(".graphiql-query-editor .CodeMirror").click()
+    graphiql_knows_the_schema(page)
+    # The editor answers keys only once GraphiQL has set it up: its autocompletion
+    # (from the schema) is the sign it has, so Ctrl+Enter cannot land before.
+    editor = page.locator(".graphiql-query-editor .CodeMirror")
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\n{ listBo")
+    expect(page.locator(".CodeMirror-hints")).to_contain_text("listBoards")
+    page.keyboard.press("Escape")
+    expect(page.locator(".CodeMirror-hints")).to_be_hidden()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("{ __typename")
+    page.keyboard.press("Escape")
     page.keyboard.press("Control+Enter")
-    expect(page.locator(".graphiql-response")).to_contain_text("__typename")
+    expect(page.locator(".graphiql-response")).to_contain_text('"__typename": "Query"')
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_label("Email")).to_be_visible()
     page.reload()
     expect(page.get_by_label("Email")).to_be_visible()  # the session ended on the server
+
+
+def graphiql_knows_the_schema(page: Page) -> None:
+    """GraphiQL's Docs panel lists the board app's model fields and types."""
+    expect(page.locator(".graphiql-container")).to_be_visible()
+    page.get_by_role("button", name="Show Documentation Explorer").click()
+    docs = page.locator(".graphiql-doc-explorer")
+    docs.get_by_text("Query", exact=True).click()
+    expect(docs.get_by_text("listBoards", exact=True)).to_be_visible()
+    docs.get_by_text("getBoard", exact=True).click()
+    expect(docs.locator(".graphiql-doc-explorer-title")).to_have_text("getBoard")
+    expect(docs).to_contain_text("One Board by its key, or null.")
+
+
+def test_the_schema_is_an_admins_and_introspection_stays_off(
+    prod: tuple[AuthServer, dict[str, str]],
+) -> None:
+    """/admin/graphql-schema answers admins the schema `baas schema export` writes;
+    /graphql still refuses introspection to everyone in prod, admins included."""
+    server, env = prod
+    create_admin(server.data_dir, "nils@example.com", **env)
+    create_admin(server.data_dir, "ines@example.com", **env)
+    admin = str(server.signin("nils@example.com")["access_token"])
+    staff = server.signin("ines@example.com")
+    demoted = server.client.put(
+        f"/auth/admin/users/{staff['user']['id']}/groups",  # type: ignore[index]
+        json={"groups": ["staff"]},
+        headers={"Authorization": f"Bearer {admin}"},
+    )
+    assert demoted.status_code == 200
+    staff_token = str(server.signin("ines@example.com")["access_token"])
+
+    answer = server.get("/admin/graphql-schema", token=admin)
+    assert answer.status_code == 200
+    assert answer.json() == json.loads(export_schema(board_app, "json"))
+    types = {kind["name"] for kind in answer.json()["data"]["__schema"]["types"]}
+    assert {"Board", "Todo", "Query", "Mutation"} <= types
+
+    assert server.get("/admin/graphql-schema").status_code == 401
+    refused = server.get("/admin/graphql-schema", token=staff_token)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"]
+
+    introspection = {"query": "{ __schema { queryType { name } } }"}
+    for token in (None, staff_token, admin):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = server.client.post("/graphql", json=introspection, headers=headers)
+        body = response.json()
+        assert not body.get("data"), token
+        assert {e["extensions"]["code"] for e in body["errors"]} == {"GRAPHQL_VALIDATION_FAILED"}
+        assert all("introspection" in e["message"].lower() for e in body["errors"])
 
 
 def test_cross_site_posts_cannot_act_with_the_cookie(

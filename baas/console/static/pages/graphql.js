@@ -1,6 +1,10 @@
 // GraphQL: GraphiQL, served by baas (never from a CDN), sending the admin's token.
+//
+// GraphiQL is given the schema from /admin/graphql-schema (the introspection result, for
+// admins only) instead of asking /graphql, which refuses introspection outside dev: so
+// its Docs panel and autocompletion work in prod too, and it never sends that query.
 
-import { graphqlFetch } from "../api.js";
+import { api, graphqlFetch } from "../api.js";
 import { errorBox, fill, h } from "../ui.js";
 
 let loaded = null;
@@ -37,8 +41,9 @@ export async function mount(container) {
     h("p", { class: "muted" }, "Operations run as you, the signed-in admin, under the app's rules."),
     host,
   );
+  let schema;
   try {
-    await loadGraphiQL();
+    [schema] = await Promise.all([api("/admin/graphql-schema"), loadGraphiQL()]);
   } catch (error) {
     fill(host, errorBox(error));
     return null;
@@ -47,6 +52,7 @@ export async function mount(container) {
   root.render(
     window.React.createElement(window.GraphiQL, {
       fetcher: graphqlFetch,
+      schema: schema.data, // {__schema: ...}: GraphiQL builds the schema from it
       defaultQuery: "# Ctrl-Enter runs the operation; the Docs panel lists every field.\n{\n  __typename\n}\n",
     }),
   );
