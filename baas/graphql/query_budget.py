@@ -22,6 +22,12 @@ cost is taken from the lease in the same step as the check (no ``await`` between
 them), so a burst gets exactly what the lease and the shared bucket hold. A burst that
 needs a new lease makes one lease request per caller: the others wait for it.
 
+A refused caller does not make the store answer again until it could say otherwise:
+every process only takes from a shared bucket, so once it held ``available`` units
+it holds at most those plus the refill since. Until that covers the next cost, the
+refusal is answered here (threat: a caller past their budget making each of their
+refused requests cost a store read).
+
 A store that fails while leasing refuses the operation (fail closed): the error is the
 store's, answered ``UNAVAILABLE`` with ``retryAfter`` when it is momentary.
 """
@@ -33,7 +39,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from auth.token_buckets import BucketPolicy, BucketStore, Lease, LeaseRefusal
+from auth.token_buckets import BucketPolicy, BucketState, BucketStore, Lease, LeaseRefusal
 from baas.graphql.errors import GraphQLApiError
 
 __all__ = ["CostBudget", "QueryTooCostlyError", "RateLimitedError"]
@@ -86,6 +92,8 @@ class CostBudget:
         self._buckets = buckets
         self._clock = clock  # epoch seconds: every process must read the same time
         self._held: OrderedDict[str, float] = OrderedDict()  # leased units not spent
+        # By caller: the shared bucket as the last refused lease found it.
+        self._refused: OrderedDict[str, BucketState] = OrderedDict()
         self._leasing: dict[str, asyncio.Task[Lease | LeaseRefusal]] = {}
 
     async def reserve(self, caller: str, cost: int) -> None:
@@ -98,6 +106,7 @@ class CostBudget:
             return
         while not self._spend(caller, cost):
             need = cost - self._held.get(caller, 0.0)
+            self._check_last_refusal(caller, cost, need, policy)
             leasing = self._leasing.get(caller)
             if leasing is None:  # one lease request per caller at a time
                 leasing = asyncio.create_task(self._lease(caller, need, policy))
@@ -122,9 +131,27 @@ class CostBudget:
         self._held.move_to_end(caller)
         return True
 
+    def _check_last_refusal(
+        self, caller: str, cost: int, need: float, policy: BucketPolicy
+    ) -> None:
+        """Refuse here what the caller's last refused lease says the store would."""
+        last = self._refused.get(caller)
+        if last is None:
+            return
+        at_most = policy.refilled(last, self._clock())  # only time adds to a bucket
+        if need > at_most:
+            raise RateLimitedError(cost, policy.retry_after(need, at_most))
+        del self._refused[caller]  # it may hold the cost now: ask the store
+
     async def _lease(self, caller: str, need: float, policy: BucketPolicy) -> Lease | LeaseRefusal:
         try:
-            outcome = await self._buckets.lease(f"graphql:{caller}", need, self._clock(), policy)
+            now = self._clock()
+            outcome = await self._buckets.lease(f"graphql:{caller}", need, now, policy)
+            if isinstance(outcome, LeaseRefusal):
+                self._refused[caller] = BucketState(outcome.available, now)
+                self._refused.move_to_end(caller)
+                if len(self._refused) > _MAX_CALLERS:
+                    self._refused.popitem(last=False)
             if isinstance(outcome, Lease):
                 self._held[caller] = self._held.get(caller, 0.0) + outcome.units
                 self._held.move_to_end(caller)

@@ -115,6 +115,43 @@ async def test_two_processes_together_spend_at_most_the_budget() -> None:
     assert spent == 300
 
 
+class CountingBuckets(InMemoryBucketStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    async def lease(
+        self, key: str, need: float, now: float, policy: BucketPolicy
+    ) -> Lease | LeaseRefusal:
+        self.asked += 1
+        return await super().lease(key, need, now, policy)
+
+
+async def test_a_refused_caller_is_refused_without_the_store_until_time_could_refill() -> None:
+    buckets = CountingBuckets()
+    clock = Clock()
+    budget = CostBudget(600, buckets, clock=clock)  # refills 10 per second
+    await budget.reserve("user:a", 600)
+    asked = buckets.asked
+    with pytest.raises(RateLimitedError) as first:
+        await budget.reserve("user:a", 100)
+    assert buckets.asked == asked + 1
+    for _ in range(50):  # hammering: answered here, the store asked no more
+        with pytest.raises(RateLimitedError) as again:
+            await budget.reserve("user:a", 100)
+    assert buckets.asked == asked + 1
+    assert again.value.retry_after == first.value.retry_after == 10
+    clock.now += 4.0
+    with pytest.raises(RateLimitedError) as later:
+        await budget.reserve("user:a", 100)
+    assert later.value.retry_after == 6  # the wait counts down
+    await budget.reserve("user:a", 40)  # 40 refilled since: worth asking, and granted
+    assert buckets.asked == asked + 2
+    clock.now += 6.0
+    await budget.reserve("user:a", 60)
+    await budget.reserve("user:b", 100)  # another caller never was refused
+
+
 async def test_a_burst_waits_for_one_lease_request_instead_of_each_asking() -> None:
     buckets = SlowBuckets()
     budget = CostBudget(600, buckets, clock=Clock())  # chunks of 30
