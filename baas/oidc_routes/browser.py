@@ -1,6 +1,13 @@
 """The provider's browser side: ``/oauth/authorize`` (sign-in, second factor, consent)
 and ``/oauth/logout`` (RP-initiated logout).
 
+The first factor is the password, or — when sign-in by email is on
+(``BAAS_AUTH_EMAIL_SIGNIN``) — a code mailed to the address: the same code, throttles
+and attempt limits as ``POST /auth/email/send`` and ``/auth/email/verify``
+(:mod:`auth.passwordless`), asked for existing accounts only (the page signs in, it does
+not sign up) and answered by the same page whatever the address. Either way, what
+follows is the same: the second factor when the account has one, consent, the code.
+
 Cookies, both ``HttpOnly``, ``Secure``, ``Path=/oauth`` and ``SameSite=Lax`` (they
 must come along when another site sends the browser here, a top-level GET; never on a
 cross-site POST):
@@ -28,10 +35,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from auth.auth_methods import PASSWORD
+from auth.auth_methods import EMAIL, PASSWORD
 from auth.errors import (
     AuthError,
     EmailNotVerifiedError,
+    InvalidCodeError,
     InvalidCredentialsError,
     InvalidMfaCodeError,
     InvalidMfaTokenError,
@@ -41,13 +49,20 @@ from auth.errors import (
 from auth.mfa import PendingSignIn
 from auth.oauth_errors import AuthorizationRefusedError, LoginRequiredError, OAuthError
 from baas.auth_routes.http import address_of, is_form, read_body, user_agent_of
-from baas.oidc_routes.pages import consent_page, message_page, mfa_page, sign_in_page
+from baas.oidc_routes.pages import (
+    consent_page,
+    email_code_page,
+    message_page,
+    mfa_page,
+    sign_in_page,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from auth.oidc_provider import BrowserSession, OpenIDProvider
     from auth.oidc_requests import AuthorizationRequest
+    from auth.users import User
     from baas.auth_wiring import AuthServices
 
 __all__ = ["browser_routes"]
@@ -61,6 +76,12 @@ _SIGN_IN_REFUSALS = (
     ThrottledError,
     InvalidRequestError,
 )
+_CODE_REFUSALS = (InvalidCodeError, InvalidCredentialsError, ThrottledError, InvalidRequestError)
+
+
+def _status_of(exc: AuthError) -> int:
+    """The status of a page shown again after a refused step."""
+    return 429 if isinstance(exc, ThrottledError) else 401
 
 
 def browser_routes(auth: AuthServices) -> list[BaseRoute]:
@@ -88,6 +109,19 @@ def browser_routes(auth: AuthServices) -> list[BaseRoute]:
         value, token = csrf_pair(request)
         response = render(csrf=token, **fields)
         return with_cookie(response, CSRF_COOKIE, value)
+
+    def sign_in_form(
+        request: Request, query: str, req: AuthorizationRequest, **fields: object
+    ) -> Response:
+        """The sign-in page (with the emailed-code form when sign-in by email is on)."""
+        return page_with_csrf(
+            request,
+            sign_in_page,
+            query=query,
+            client_name=req.client.name,
+            email_code=auth.config.email_sign_in,
+            **fields,
+        )
 
     def refused(exc: AuthorizationRefusedError, client_id: str | None = None) -> Response:
         auth.events.record(
@@ -124,7 +158,7 @@ def browser_routes(auth: AuthServices) -> list[BaseRoute]:
         if session is None or "login" in req.prompt:
             if "none" in req.prompt:
                 raise AuthorizationRefusedError(LoginRequiredError(), req.redirect_uri, req.state)
-            return page_with_csrf(request, sign_in_page, query=query, client_name=req.client.name)
+            return sign_in_form(request, query, req)
         if await provider().needs_consent(req, session.user):
             return page_with_csrf(
                 request,
@@ -173,27 +207,14 @@ def browser_routes(auth: AuthServices) -> list[BaseRoute]:
         except AuthorizationRefusedError as exc:
             return refused(exc)
 
-    async def sign_in(request: Request) -> Response:
-        form = await posted(request)
-        if isinstance(form, Response):
-            return form
-        (fields, req), query = form, form[0].get("request", "")
-        try:
-            user = await auth.accounts.authenticate_password(
-                fields.get("email"), fields.get("password"), address=address_of(request, auth)
-            )
-            outcome = await auth.mfa.finish_sign_in(
-                user, amr=(PASSWORD,), method="password", user_agent=user_agent_of(request)
-            )
-        except _SIGN_IN_REFUSALS as exc:
-            return page_with_csrf(
-                request,
-                sign_in_page,
-                query=query,
-                client_name=req.client.name,
-                error=exc.message,
-                status=429 if isinstance(exc, ThrottledError) else 401,
-            )
+    async def after_first_factor(
+        request: Request, query: str, user: User, *, amr: tuple[str, ...], method: str
+    ) -> Response:
+        """The second-factor page when the account has one, else back to the
+        authorization request with a new session."""
+        outcome = await auth.mfa.finish_sign_in(
+            user, amr=amr, method=method, user_agent=user_agent_of(request)
+        )
         if isinstance(outcome, PendingSignIn):
             if outcome.enrol:
                 return message_page(
@@ -204,6 +225,66 @@ def browser_routes(auth: AuthServices) -> list[BaseRoute]:
             return page_with_csrf(request, mfa_page, query=query, mfa_token=outcome.mfa_token)
         assert outcome.refresh is not None  # a new session always has one  # noqa: S101
         return signed_in(query, outcome.refresh.text)
+
+    async def sign_in(request: Request) -> Response:
+        form = await posted(request)
+        if isinstance(form, Response):
+            return form
+        (fields, req), query = form, form[0].get("request", "")
+        try:
+            user = await auth.accounts.authenticate_password(
+                fields.get("email"), fields.get("password"), address=address_of(request, auth)
+            )
+            return await after_first_factor(
+                request, query, user, amr=(PASSWORD,), method="password"
+            )
+        except _SIGN_IN_REFUSALS as exc:
+            return sign_in_form(request, query, req, error=exc.message, status=_status_of(exc))
+
+    def email_sign_in_off() -> Response | None:
+        """The refusal of the emailed-code routes while sign-in by email is off."""
+        if auth.config.email_sign_in:
+            return None
+        return message_page("Not found", "Sign-in by email is off here.", 404)
+
+    async def email_code(request: Request) -> Response:
+        """Mail a sign-in code to an existing account's address; the code page, whatever
+        the address (no enumeration)."""
+        form = email_sign_in_off() or await posted(request)
+        if isinstance(form, Response):
+            return form
+        (fields, req), query = form, form[0].get("request", "")
+        email = fields.get("email", "")
+        try:
+            await auth.flows.passwordless.send_code(
+                email, address=address_of(request, auth), create=False
+            )
+        except (ThrottledError, InvalidRequestError) as exc:
+            status = 429 if isinstance(exc, ThrottledError) else 400
+            return sign_in_form(request, query, req, error=exc.message, status=status)
+        return page_with_csrf(request, email_code_page, query=query, email=email)
+
+    async def email_verify(request: Request) -> Response:
+        """The mailed code as the first factor (single use, attempts limited)."""
+        form = email_sign_in_off() or await posted(request)
+        if isinstance(form, Response):
+            return form
+        fields, query = form[0], form[0].get("request", "")
+        email = fields.get("email", "")
+        try:
+            user = await auth.flows.passwordless.verify(
+                email, fields.get("code"), address=address_of(request, auth)
+            )
+            return await after_first_factor(request, query, user, amr=(EMAIL,), method="email")
+        except _CODE_REFUSALS as exc:
+            return page_with_csrf(
+                request,
+                email_code_page,
+                query=query,
+                email=email,
+                error=exc.message,
+                status=_status_of(exc),
+            )
 
     async def second_factor(request: Request) -> Response:
         form = await posted(request)
@@ -218,14 +299,7 @@ def browser_routes(auth: AuthServices) -> list[BaseRoute]:
                 user_agent=user_agent_of(request),
             )
         except InvalidMfaTokenError as exc:
-            return page_with_csrf(
-                request,
-                sign_in_page,
-                query=query,
-                client_name=req.client.name,
-                error=exc.message,
-                status=401,
-            )
+            return sign_in_form(request, query, req, error=exc.message, status=401)
         except (InvalidMfaCodeError, ThrottledError, InvalidRequestError) as exc:
             return page_with_csrf(
                 request,
@@ -233,7 +307,7 @@ def browser_routes(auth: AuthServices) -> list[BaseRoute]:
                 query=query,
                 mfa_token=fields.get("mfa_token", ""),
                 error=exc.message,
-                status=429 if isinstance(exc, ThrottledError) else 401,
+                status=_status_of(exc),
             )
         assert tokens.refresh is not None  # noqa: S101
         return signed_in(query, tokens.refresh.text)
@@ -247,9 +321,7 @@ def browser_routes(auth: AuthServices) -> list[BaseRoute]:
             req = await checked(query)
             session = await provider().browser_session(request.cookies.get(SESSION_COOKIE))
             if session is None:
-                return page_with_csrf(
-                    request, sign_in_page, query=query, client_name=req.client.name
-                )
+                return sign_in_form(request, query, req)
             if fields.get("decision") != "allow":
                 auth.events.record(
                     "oauth_refused",
@@ -307,6 +379,8 @@ def browser_routes(auth: AuthServices) -> list[BaseRoute]:
     return [
         Route("/oauth/authorize", authorize, methods=["GET"]),
         Route("/oauth/authorize/signin", sign_in, methods=["POST"]),
+        Route("/oauth/authorize/email", email_code, methods=["POST"]),
+        Route("/oauth/authorize/email/verify", email_verify, methods=["POST"]),
         Route("/oauth/authorize/mfa", second_factor, methods=["POST"]),
         Route("/oauth/authorize/consent", consent, methods=["POST"]),
         Route("/oauth/logout", logout, methods=["GET", "POST"]),

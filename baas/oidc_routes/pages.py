@@ -1,4 +1,5 @@
-"""The OpenID provider's HTML pages: sign-in, second factor, consent, and messages.
+"""The OpenID provider's HTML pages: sign-in (by password, or by a code emailed to the
+address), second factor, consent, and messages.
 
 Server-rendered, no script at all, every value escaped (``html.escape``), and a strict
 Content-Security-Policy on top of the API's other headers: nothing loads but the inline
@@ -13,7 +14,7 @@ from html import escape
 
 from starlette.responses import HTMLResponse
 
-__all__ = ["consent_page", "message_page", "mfa_page", "sign_in_page"]
+__all__ = ["consent_page", "email_code_page", "message_page", "mfa_page", "sign_in_page"]
 
 _HEADERS = {
     "Content-Security-Policy": (
@@ -57,20 +58,58 @@ def _error(message: str | None) -> str:
 
 
 def sign_in_page(
-    *, query: str, csrf: str, client_name: str, error: str | None = None, status: int = 200
+    *,
+    query: str,
+    csrf: str,
+    client_name: str,
+    email_code: bool = False,
+    error: str | None = None,
+    status: int = 200,
 ) -> HTMLResponse:
-    """Email and password, to sign in to baas on behalf of ``client_name``."""
+    """Email and password, to sign in to baas on behalf of ``client_name``; with
+    ``email_code`` (sign-in by email is on) a second form mails a code instead."""
+    hidden = _hidden({"request": query, "csrf": csrf})
+    by_code = (
+        "<p>Or, without a password:</p>"
+        '<form method=post action="/oauth/authorize/email">'
+        f"{hidden}"
+        "<label for=code-email>Email</label>"
+        "<input id=code-email name=email type=email autocomplete=username required>"
+        "<button type=submit id=email-me>Email me a code</button></form>"
+        if email_code
+        else ""
+    )
     body = (
         f"<p>to continue to <strong>{escape(client_name)}</strong></p>{_error(error)}"
         '<form method=post action="/oauth/authorize/signin">'
-        f"{_hidden({'request': query, 'csrf': csrf})}"
+        f"{hidden}"
         "<label for=email>Email</label>"
         "<input id=email name=email type=email autocomplete=username required>"
         "<label for=password>Password</label>"
         "<input id=password name=password type=password autocomplete=current-password required>"
-        "<button type=submit id=sign-in>Sign in</button></form>"
+        f"<button type=submit id=sign-in>Sign in</button></form>{by_code}"
     )
     return _page("Sign in", body, status)
+
+
+def email_code_page(
+    *, query: str, csrf: str, email: str, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    """The code mailed to ``email`` (the same page whether or not it has an account),
+    and a button that mails a new one."""
+    hidden = _hidden({"request": query, "csrf": csrf, "email": email})
+    body = (
+        f"<p>If <strong>{escape(email)}</strong> has an account, a sign-in code is on its "
+        f"way there. Enter it here.</p>{_error(error)}"
+        '<form method=post action="/oauth/authorize/email/verify">'
+        f"{hidden}"
+        "<label for=code>Code</label>"
+        "<input id=code name=code autocomplete=one-time-code inputmode=numeric required>"
+        "<button type=submit id=verify-code>Sign in</button></form>"
+        '<form method=post action="/oauth/authorize/email">'
+        f"{hidden}<button type=submit id=resend>Email me a new code</button></form>"
+    )
+    return _page("Check your email", body, status)
 
 
 def mfa_page(

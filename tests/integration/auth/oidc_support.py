@@ -16,6 +16,7 @@ import hashlib
 import io
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import unescape
@@ -151,17 +152,49 @@ class FormBrowser:
             response = self.request("GET", response.headers["location"])
         return response
 
+    def post_fields(self, action: str, fields: dict[str, str]) -> httpx.Response:
+        """Post exactly ``fields`` to ``action`` (a forged or replayed form, say)."""
+        return self.request("POST", action, content=urlencode(fields), headers=FORM_HEADERS)
+
     def post_form(self, page: httpx.Response, action: str, **fields: str) -> httpx.Response:
-        body = {**form_fields(page.text, action), **fields}
-        return self.follow(
-            self.request("POST", action, content=urlencode(body), headers=FORM_HEADERS)
-        )
+        """Post the page's form to ``action`` with ``fields`` filled in."""
+        return self.follow(self.post_fields(action, {**form_fields(page.text, action), **fields}))
 
     def authorize(self, query: dict[str, str]) -> httpx.Response:
         return self.follow(self.request("GET", f"/oauth/authorize?{urlencode(query)}"))
 
     def sign_in(self, page: httpx.Response, email: str, password: str = PASSWORD) -> httpx.Response:
         return self.post_form(page, "/oauth/authorize/signin", email=email, password=password)
+
+    def email_me_a_code(self, page: httpx.Response, email: str) -> httpx.Response:
+        """The sign-in page's "Email me a code": the page to enter the code."""
+        return self.post_form(page, "/oauth/authorize/email", email=email)
+
+    def enter_code(self, page: httpx.Response, code: str) -> httpx.Response:
+        return self.post_form(page, "/oauth/authorize/email/verify", code=code)
+
+
+def account_without_password(server: AuthServer, email: str) -> dict[str, Any]:
+    """An account signed up by an emailed code (``POST /auth/email/send`` and
+    ``/auth/email/verify``, the code read from the outbox): its token response."""
+    assert server.post("/auth/email/send", {"email": email}).status_code == 202
+    answer = server.post(
+        "/auth/email/verify", {"email": email, "code": server.code_for(email, "sign-in")}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["user"]["has_password"] is False
+    tokens: dict[str, Any] = answer.json()
+    return tokens
+
+
+def new_sign_in_code(server: AuthServer, email: str, mails_before: int) -> str:
+    """The sign-in code of the next mail to ``email`` once it is written (it had
+    ``mails_before`` mails): mails are written in the background."""
+    deadline = time.monotonic() + 5
+    while len(server.mails_to(email)) <= mails_before:
+        assert time.monotonic() < deadline, f"no new mail to {email}"
+        time.sleep(0.02)
+    return server.code_for(email, "sign-in")
 
 
 def callback_params(response: httpx.Response) -> dict[str, str]:

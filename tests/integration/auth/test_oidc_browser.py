@@ -6,7 +6,8 @@ as published on npm, nothing patched): discovery, authorization code with PKCE S
 state and nonce, the ID token validated by the library, userinfo, refresh, revocation
 and RP-initiated logout. Debian's headless Chromium, driven by Playwright, is the
 user: it goes to the app, is sent to baas's sign-in page, passes the second factor
-(TOTP), allows the app on the consent page, and comes back signed in.
+(TOTP), allows the app on the consent page, and comes back signed in; an account
+without a password does the same with a code emailed to it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ import pytest
 
 from tests.integration.auth.auth_server import PASSWORD, AuthServer
 from tests.integration.auth.mfa_support import AuthenticatorApp, enrol_totp
-from tests.integration.auth.oidc_support import ADMIN, provider_server, register_client
+from tests.integration.auth.oidc_support import (
+    ADMIN,
+    account_without_password,
+    new_sign_in_code,
+    provider_server,
+    register_client,
+)
 from tests.integration.console.conftest import CHROMIUM_ARGS, _chromium, _unavailable
 from tests.support import free_port
 
@@ -32,6 +39,7 @@ if TYPE_CHECKING:
 TESTS = Path(__file__).resolve().parents[2]
 RP_SCRIPT = TESTS / "oidc" / "rp.mjs"
 MAYA = "maya@example.com"
+NINA = "nina@example.com"
 
 
 @pytest.fixture
@@ -96,6 +104,16 @@ def result_of(page: Page) -> dict[str, Any]:
     return found
 
 
+def allowed(page: Page, rp: str, issuer: str) -> dict[str, Any]:
+    """Allow the app on the consent page: what the app reports once back, signed in."""
+    assert "wants to" in page.inner_text("body")
+    page.click("#allow")
+    page.wait_for_url(f"{rp}/callback?*")
+    signed_in = result_of(page)
+    assert signed_in["claims"]["iss"] == issuer
+    return signed_in
+
+
 def test_an_unmodified_relying_party_signs_in_refreshes_revokes_and_logs_out(
     relying_party: tuple[AuthServer, str, str, Page],
 ) -> None:
@@ -111,12 +129,8 @@ def test_an_unmodified_relying_party_signs_in_refreshes_revokes_and_logs_out(
     page.click("#sign-in")
     page.fill("#code", app.code())  # the second factor, on baas's page
     page.click("#verify")
-    assert "wants to" in page.inner_text("body")
-    page.click("#allow")
-    page.wait_for_url(f"{rp}/callback?*")
-    signed_in = result_of(page)
+    signed_in = allowed(page, rp, issuer)
     claims = signed_in["claims"]
-    assert claims["iss"] == issuer
     assert claims["amr"] == ["pwd", "otp", "mfa"]
     assert signed_in["userinfo"]["email"] == MAYA
     assert signed_in["userinfo"]["sub"] == claims["sub"]
@@ -133,3 +147,23 @@ def test_an_unmodified_relying_party_signs_in_refreshes_revokes_and_logs_out(
     # The baas session is over: the app's next sign-in starts at the sign-in page.
     page.goto(f"{rp}/login")
     assert page.locator("#sign-in").count() == 1
+
+
+def test_an_account_without_a_password_signs_in_to_the_app_by_an_emailed_code(
+    relying_party: tuple[AuthServer, str, str, Page],
+) -> None:
+    server, issuer, rp, page = relying_party
+    nina = account_without_password(server, NINA)
+
+    page.goto(f"{rp}/login")
+    assert page.url.startswith(f"{issuer}/oauth/authorize?")
+    before = len(server.mails_to(NINA))
+    page.fill("#code-email", NINA)
+    page.click("#email-me")
+    page.fill("#code", new_sign_in_code(server, NINA, before))  # read from the dev outbox
+    page.click("#verify-code")
+    signed_in = allowed(page, rp, issuer)
+    claims = signed_in["claims"]
+    assert claims["sub"] == nina["user"]["id"]
+    assert claims["amr"] == ["email"]
+    assert signed_in["userinfo"] == {**signed_in["userinfo"], "sub": claims["sub"], "email": NINA}
