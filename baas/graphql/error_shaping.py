@@ -125,7 +125,31 @@ def shape_in_place(errors: list[GraphQLError], request_id: str | None) -> None:
             shaped = shape_error(error, request_id)
             error.message = shaped.message
             error.extensions = shaped.extensions
-            error.original_error = None
+        _drop_tracebacks(error)
+        error.original_error = None
+
+
+def _drop_tracebacks(error: BaseException) -> None:
+    """Forget the tracebacks of ``error`` and of every exception it came from.
+
+    The client's answer needs none (the log got what it needed), and each is a cycle:
+    a frame left inside its ``except ... as raw_error:`` block (graphql-core's, raising
+    the located error) keeps ``raw_error``, whose traceback keeps that frame, and with it
+    the executor and the whole request until the collector's next full pass.
+    """
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += [
+            current.__cause__,
+            current.__context__,
+            getattr(current, "original_error", None),
+        ]
 
 
 def mark_bad_user_input(errors: list[GraphQLError]) -> None:
