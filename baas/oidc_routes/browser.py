@@ -197,13 +197,17 @@ def browser_routes(auth: AuthServices) -> list[BaseRoute]:
         target = f"/oauth/authorize?{urlencode(pairs)}"
         return with_cookie(RedirectResponse(target, status_code=303), SESSION_COOKIE, refresh_text)
 
-    async def posted(request: Request) -> tuple[dict[str, str], AuthorizationRequest] | Response:
-        """A form's fields and its authorization request, checked again; or the refusal."""
+    async def posted(
+        request: Request,
+    ) -> tuple[dict[str, str], AuthorizationRequest, str] | Response:
+        """A form's fields, its authorization request (checked again) and that request's
+        query text, which the next page carries on; or the refusal."""
         fields = await form_of(request)
         if isinstance(fields, Response):
             return fields
+        query = fields.get("request", "")
         try:
-            return fields, await checked(fields.get("request", ""))
+            return fields, await checked(query), query
         except AuthorizationRefusedError as exc:
             return refused(exc)
 
@@ -230,7 +234,7 @@ def browser_routes(auth: AuthServices) -> list[BaseRoute]:
         form = await posted(request)
         if isinstance(form, Response):
             return form
-        (fields, req), query = form, form[0].get("request", "")
+        fields, req, query = form
         try:
             user = await auth.accounts.authenticate_password(
                 fields.get("email"), fields.get("password"), address=address_of(request, auth)
@@ -253,7 +257,7 @@ def browser_routes(auth: AuthServices) -> list[BaseRoute]:
         form = email_sign_in_off() or await posted(request)
         if isinstance(form, Response):
             return form
-        (fields, req), query = form, form[0].get("request", "")
+        fields, req, query = form
         email = fields.get("email", "")
         try:
             await auth.flows.passwordless.send_code(
@@ -269,7 +273,7 @@ def browser_routes(auth: AuthServices) -> list[BaseRoute]:
         form = email_sign_in_off() or await posted(request)
         if isinstance(form, Response):
             return form
-        fields, query = form[0], form[0].get("request", "")
+        fields, _, query = form
         email = fields.get("email", "")
         try:
             user = await auth.flows.passwordless.verify(
@@ -290,7 +294,7 @@ def browser_routes(auth: AuthServices) -> list[BaseRoute]:
         form = await posted(request)
         if isinstance(form, Response):
             return form
-        (fields, req), query = form, form[0].get("request", "")
+        fields, req, query = form
         try:
             tokens = await auth.mfa.complete_sign_in(
                 fields.get("mfa_token"),
