@@ -195,12 +195,8 @@ class PlainFieldsExecutor(Executor[Any]):
         *,
         items_non_null: bool,
     ) -> list[Any] | None:
-        if item_type.is_type_of is not None:
-            return None  # graphql-core checks each item with it
-        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
-            item_type, field_details_list
-        )
-        if new_defer_usages:
+        grouped_field_set = self._item_fields(item_type, field_details_list)
+        if grouped_field_set is None:
             return None
         plan = self._plan(item_type, grouped_field_set)
         if not plan:
@@ -225,12 +221,8 @@ class PlainFieldsExecutor(Executor[Any]):
         items: ShownItems,
     ) -> list[Any] | None:
         """A page's stored items completed straight from the store's dicts, or None."""
-        if item_type.is_type_of is not None:
-            return None
-        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
-            item_type, field_details_list
-        )
-        if new_defer_usages:
+        grouped_field_set = self._item_fields(item_type, field_details_list)
+        if grouped_field_set is None:
             return None
         view = items.view
         plan, selected = self._stored_plan(item_type, grouped_field_set, view.model)
@@ -246,6 +238,18 @@ class PlainFieldsExecutor(Executor[Any]):
                 return None
             completed.append(one)
         return completed
+
+    def _item_fields(
+        self, item_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> GroupedFieldSet | None:
+        """The selection on a list's items, or None where graphql-core must complete
+        them itself (a type checked per item, a deferred selection)."""
+        if item_type.is_type_of is not None:
+            return None  # graphql-core checks each item with it
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+            item_type, field_details_list
+        )
+        return None if new_defer_usages else grouped_field_set
 
     def _stored_plan(
         self, item_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet, model: Any
